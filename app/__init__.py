@@ -1,0 +1,47 @@
+"""Pacer: budget and dayparting control for an agency's campaigns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import load_config
+from app.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config from the environment, then ``config`` on top (tests pass theirs)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    instance = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    app.instance_path = str(instance)
+    app.config.from_mapping(load_config(instance))
+    if config:
+        app.config.from_mapping(config)
+
+    register_extensions(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import database  # noqa: F401  (installs the SQLite connection settings)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,242 @@
+"""Operator commands: ``flask --app app <command>``. Thin: parse, call a service, print.
+
+Every command exits non-zero with a one-line reason on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.ingest.csv_spend import SpendFileError
+from app.ingest.importer import import_file
+from app.ingest.timestamps import TimestampError, parse_instant
+from app.models import ROLES, Brand, Campaign, utcnow
+from app.money import MoneyError, parse_amount
+from app.services import reconcile as rec
+from app.services.catalog import CatalogError, load_fixtures
+from app.services.demo import DEMO_USERS, seed_demo
+from app.services.simulate import SimulationError, parse_step, simulate
+from app.services.spend import new_spend, write_spend
+from app.services.status import campaign_states
+from app.services.users import UserError, create_user
+
+UTC_ZONE = ZoneInfo("UTC")
+
+JOBS = {
+    "enforce-budgets": rec.enforce_budgets,
+    "apply-dayparting": rec.apply_dayparting,
+    "reset-daily": rec.reset_daily,
+    "reset-monthly": rec.reset_monthly,
+    "reconcile": lambda session, now, dry_run=False: rec.reconcile_brands(session, now, actor="cli", dry_run=dry_run),
+}
+
+
+def parse_cli_instant(text: str | None, option: str) -> datetime:
+    """An ISO 8601 instant for --at/--from/--to; without an offset it is read as UTC."""
+    if text is None:
+        return utcnow()
+    try:
+        return parse_instant(text, UTC_ZONE)
+    except TimestampError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def fail(message: str) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+def print_changes(changes: list[rec.Change], dry_run: bool = False) -> None:
+    for change in changes:
+        click.echo(("[dry run] " if dry_run else "") + change.describe())
+    click.echo(f"{len(changes)} change{'s' if len(changes) != 1 else ''}{' (nothing written)' if dry_run else ''}.")
+
+
+fixtures_cli = AppGroup("fixtures", help="Brands, campaigns and schedules from JSON.")
+
+
+@fixtures_cli.command("load")
+@click.argument("file", type=click.File("rb"))
+def fixtures_load(file) -> None:
+    """Create or update brands, campaigns and schedules by name from FILE.json, then reconcile them now."""
+    try:
+        data = json.loads(file.read().decode("utf-8-sig"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{file.name} is not valid JSON: {exc}")
+    try:
+        summary = load_fixtures(db.session, data)
+    except CatalogError as exc:
+        db.session.rollback()
+        fail(f"{file.name} has {len(exc.problems)} problem(s), nothing was loaded:\n  " + "\n  ".join(exc.problems))
+    db.session.commit()
+    click.echo(f"Loaded {file.name}: {summary.describe()}.")
+    print_changes(rec.reconcile_brands(db.session, utcnow(), actor="fixtures", brand_ids=summary.brand_ids))
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo brands, campaigns, spend and users once; running it again changes nothing."""
+    now = utcnow()
+    summary = seed_demo(db.session, now)
+    db.session.commit()
+    if summary is None:
+        click.echo("Demo data is already loaded; nothing changed.")
+        return
+    click.echo(f"Demo data loaded: {summary.describe()}.")
+    rec.reconcile_brands(db.session, now, actor="seed-demo", brand_ids=summary.brand_ids)
+    for email, role, password in DEMO_USERS:
+        click.echo(f"  {role:8} {email} / {password}")
+
+
+spend_cli = AppGroup("spend", help="Record or import spend.")
+
+
+def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
+    brand = db.session.scalar(db.select(Brand).where(Brand.name == brand_name, Brand.archived_at.is_(None)))
+    if brand is None:
+        fail(f"no brand named {brand_name!r}")
+    campaign = next((c for c in brand.campaigns if c.name == campaign_name and c.archived_at is None), None)
+    if campaign is None:
+        fail(f"brand {brand_name!r} has no campaign {campaign_name!r}")
+    return campaign
+
+
+@spend_cli.command("record")
+@click.option("--brand", required=True, help="Brand name.")
+@click.option("--campaign", required=True, help="Campaign name within the brand.")
+@click.option("--amount", required=True, help="Amount in the brand's currency, e.g. 12.34.")
+@click.option("--at", "at", default=None, help="When it was spent (ISO 8601; without an offset, brand-local time). Default: now.")
+@click.option("--external-id", default=None, help="Platform id; recording the same id twice adds nothing.")
+def spend_record(brand: str, campaign: str, amount: str, at: str | None, external_id: str | None) -> None:
+    """Record one spend and enforce the brand's budgets at once."""
+    target = _find_campaign(brand, campaign)
+    tz = ZoneInfo(target.brand.timezone)
+    try:
+        amount_minor = parse_amount(amount, target.brand.currency)
+    except MoneyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--amount") from None
+    try:
+        spent_at = parse_instant(at, tz) if at else utcnow()
+    except TimestampError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    result = write_spend(db.session, [new_spend(target, amount_minor, spent_at, source="manual", external_id=external_id)])
+    db.session.commit()
+    if not result.inserted:
+        click.echo(f"Spend with external id {external_id!r} is already recorded; nothing added.")
+        return
+    click.echo(f"Recorded {amount} {target.brand.currency} for {brand} / {campaign} at {spent_at.isoformat()}.")
+    print_changes(rec.reconcile_brands(db.session, utcnow(), actor="spend", brand_ids=sorted(result.brand_ids)))
+
+
+@spend_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows and report the bad ones (default: all or nothing).")
+def spend_import(file: Path, skip_bad_rows: bool) -> None:
+    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency])."""
+    spend_import_row, outcome = import_file(db.session, file, actor="cli", skip_bad_rows=skip_bad_rows)
+    for error in outcome.errors:
+        click.echo(f"line {error.line}: {error.message}", err=True)
+    click.echo(
+        f"Import #{spend_import_row.id} {outcome.status}: {outcome.rows_read} rows read, {outcome.imported} imported, "
+        f"{outcome.duplicates} duplicates, {outcome.rejected} rejected."
+    )
+    if outcome.message:
+        click.echo(outcome.message)
+    if outcome.brand_ids:
+        print_changes(rec.reconcile_brands(db.session, utcnow(), actor="spend-import", brand_ids=sorted(outcome.brand_ids)))
+    if outcome.status != "done":
+        sys.exit(1)
+
+
+jobs_cli = AppGroup("jobs", help="Run Pacer's jobs in this process.")
+
+
+@jobs_cli.command("run")
+@click.argument("name", type=click.Choice(list(JOBS)))
+@click.option("--at", "at", default=None, help="Run as of this instant (ISO 8601; without an offset, UTC). Default: now.")
+@click.option("--dry-run", is_flag=True, help="Show the changes without writing them.")
+def jobs_run(name: str, at: str | None, dry_run: bool) -> None:
+    """Run job NAME now, or as of --at, and print each change."""
+    now = parse_cli_instant(at, "--at")
+    print_changes(JOBS[name](db.session, now, dry_run=dry_run), dry_run)
+
+
+@click.command("status")
+@click.option("--brand", default=None, help="Only this brand.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--at", "at", default=None, help="Spend totals as of this instant (default now).")
+def status_command(brand: str | None, as_json: bool, at: str | None) -> None:
+    """The stored state of every campaign, with its brand's spend today and this month."""
+    try:
+        states = campaign_states(db.session, parse_cli_instant(at, "--at"), brand_name=brand)
+    except LookupError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(states, indent=2))
+        return
+    if not states:
+        click.echo("No campaigns yet. Load some with `flask --app app fixtures load FILE.json`.")
+        return
+    for s in states:
+        reasons = ", ".join(s["reasons"]) or "-"
+        click.echo(
+            f"{s['brand'][:24]:24} {s['campaign'][:28]:28} {s['status']:6}  {reasons:36} "
+            f"today {s['spend_today']}/{s['daily_budget']}  month {s['spend_month']}/{s['monthly_budget']} {s['currency']}"
+        )
+
+
+@click.command("simulate")
+@click.option("--from", "start", required=True, help="Start instant (ISO 8601; without an offset, UTC).")
+@click.option("--to", "end", required=True, help="End instant (ISO 8601; without an offset, UTC).")
+@click.option("--step", default="15m", show_default=True, help="Evaluation step: 30s, 15m, 1h, 1d.")
+@click.option("--spend", "spend_file", type=click.File("rb"), default=None, help="Spend CSV to replay on top of stored spend.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per state change.")
+def simulate_command(start: str, end: str, step: str, spend_file, as_json: bool) -> None:
+    """Replay the rule from --from to --to; prints every change of status or reasons. Writes nothing."""
+    try:
+        changes = simulate(
+            db.session, parse_cli_instant(start, "--from"), parse_cli_instant(end, "--to"),
+            step=parse_step(step), spend_file=spend_file,
+        )
+        for change in changes:
+            if as_json:
+                click.echo(json.dumps(change.as_json()))
+            else:
+                reasons = ", ".join(change.reasons) or "-"
+                click.echo(f"{change.as_json()['at']}  {change.brand} / {change.campaign}: {change.status} ({reasons})")
+    except (SimulationError, SpendFileError) as exc:
+        fail(str(exc))
+    finally:
+        db.session.rollback()
+
+
+users_cli = AppGroup("users", help="Manage users.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.password_option(help="Password (prompted when omitted).")
+def users_create(email: str, role: str, password: str) -> None:
+    """Create a user who can log in with EMAIL."""
+    try:
+        user = create_user(db.session, email, password, role)
+    except UserError as exc:
+        fail(str(exc))
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+def register(app: Flask) -> None:
+    for command in (fixtures_cli, seed_demo_command, spend_cli, jobs_cli, status_command, simulate_command, users_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,59 @@
+"""Configuration in one place, read from the environment.
+
+DATABASE_URL   default: SQLite file instance/pacer.sqlite3
+REDIS_URL      default: unset, meaning the embedded Redis (address kept under instance/)
+SECRET_KEY     required when PACER_ENV=production; otherwise generated into instance/secret_key
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _normalise_database_url(url: str) -> str:
+    # Platforms hand out postgres:// URLs; SQLAlchemy wants a driver name, and we use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when PACER_ENV=production")
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict:
+    """Build the Flask config mapping from the environment for an app whose instance folder is given."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    production = os.environ.get("PACER_ENV", "development") == "production"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'pacer.sqlite3'}"
+    return {
+        "PACER_ENV": "production" if production else "development",
+        "SECRET_KEY": _secret_key(instance_path, production),
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("PACER_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
+        "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,1 @@
+"""Spend ingestion: parsing and validating spend files, and importing them."""

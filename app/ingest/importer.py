@@ -1,0 +1,202 @@
+"""Import a spend CSV: validate every row, write the good ones, record the outcome.
+
+One file is one database transaction for its rows, so a crash never leaves it
+half written, and "all or nothing" really is. The SpendImport row is updated in
+that same transaction. Rows are written in batches through ``write_spend``,
+which skips rows already stored, so a retry or a re-upload adds only what is
+missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
+from app.models import SpendImport, SpendImportError, utcnow
+from app.services.spend import NewSpend, WriteResult, external_key, fingerprint_key, write_spend
+
+BATCH_ROWS = 5000
+# Rejected rows kept per import; beyond this only the count grows.
+MAX_STORED_ERRORS = 100_000
+
+
+@dataclass
+class ImportProgress:
+    rows_read: int
+    bytes_read: int
+    bytes_total: int
+
+
+@dataclass
+class ImportOutcome:
+    status: str
+    rows_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    brand_ids: set[int] = field(default_factory=set)
+    errors: list[RowError] = field(default_factory=list)
+    message: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def create_import(session: Session, path: Path, *, filename: str, actor: str, skip_bad_rows: bool,
+                  user_id: int | None = None) -> SpendImport:
+    """Register a file for import (status ``queued``); does not commit."""
+    spend_import = SpendImport(
+        filename=filename[:255],
+        sha256=file_sha256(path),
+        stored_path=str(path),
+        size_bytes=path.stat().st_size,
+        actor=actor,
+        user_id=user_id,
+        skip_bad_rows=skip_bad_rows,
+        status="queued",
+    )
+    session.add(spend_import)
+    session.flush()
+    return spend_import
+
+
+def row_dedupe_key(row: SpendRow, occurrences: dict[str, int]) -> str:
+    """The dedupe key of a file row; ``occurrences`` counts equal rows seen so far in the same file."""
+    ref = row.campaign
+    if row.external_id:
+        return external_key(ref.brand_id, row.external_id)
+    base = fingerprint_key(ref.campaign_id, row.spent_at, row.amount_minor, 0)
+    occurrences[base] = occurrence = occurrences.get(base, 0) + 1
+    return fingerprint_key(ref.campaign_id, row.spent_at, row.amount_minor, occurrence)
+
+
+def dedupe_keys_for_rows(rows: list[SpendRow]) -> list[str]:
+    """Dedupe keys of one file's good rows, in file order."""
+    occurrences: dict[str, int] = {}
+    return [row_dedupe_key(row, occurrences) for row in rows]
+
+
+def _to_new_spend(row: SpendRow, occurrences: dict[str, int], import_id: int) -> NewSpend:
+    ref = row.campaign
+    key = row_dedupe_key(row, occurrences)
+    return NewSpend(
+        campaign_id=ref.campaign_id,
+        brand_id=ref.brand_id,
+        amount_minor=row.amount_minor,
+        spent_at=row.spent_at,
+        local_date=row.local_date,
+        source="csv",
+        dedupe_key=key,
+        external_id=row.external_id,
+        import_id=import_id,
+    )
+
+
+def run_import(
+    session: Session,
+    import_id: int,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportOutcome:
+    """Run a registered import to completion and commit its outcome.
+
+    Status afterwards: ``done`` (rows written, bad ones skipped if allowed),
+    ``rejected`` (bad rows in all-or-nothing mode, or a bad file: nothing written).
+    """
+    spend_import = session.get(SpendImport, import_id)
+    if spend_import is None:
+        raise LookupError(f"no spend import {import_id}")
+    spend_import.status = "running"
+    spend_import.started_at = now or utcnow()
+    session.commit()
+
+    outcome = ImportOutcome(status="done")
+    path = Path(spend_import.stored_path or "")
+    try:
+        total = path.stat().st_size
+        directory = CampaignDirectory(session)
+        occurrences: dict[str, int] = {}
+        written = WriteResult()
+        batch: list[NewSpend] = []
+        with open(path, "rb") as handle:
+            for item in read_spend_csv(handle, directory):
+                outcome.rows_read += 1
+                if isinstance(item, RowError):
+                    outcome.rejected += 1
+                    if len(outcome.errors) < MAX_STORED_ERRORS:
+                        outcome.errors.append(item)
+                    continue
+                batch.append(_to_new_spend(item, occurrences, import_id))
+                if len(batch) >= BATCH_ROWS:
+                    written.add(write_spend(session, batch))
+                    batch.clear()
+                    if progress:
+                        progress(ImportProgress(outcome.rows_read, handle.tell(), total))
+            written.add(write_spend(session, batch))
+            if progress:
+                progress(ImportProgress(outcome.rows_read, total, total))
+    except (SpendFileError, OSError) as exc:
+        session.rollback()
+        outcome.status = "rejected"
+        outcome.message = str(exc) if isinstance(exc, SpendFileError) else f"The file cannot be read: {exc.strerror}."
+        outcome.errors = []
+        return _finish(session, import_id, outcome)
+
+    if outcome.rejected and not spend_import.skip_bad_rows:
+        session.rollback()
+        outcome.status = "rejected"
+        outcome.message = (
+            f"{outcome.rejected} bad row{'s' if outcome.rejected != 1 else ''}: nothing was imported "
+            "(all or nothing). Fix them, or import again skipping bad rows."
+        )
+        return _finish(session, import_id, outcome)
+
+    outcome.imported = written.inserted
+    outcome.duplicates = written.duplicates
+    outcome.brand_ids = written.brand_ids
+    if outcome.duplicates and not outcome.imported and outcome.rows_read:
+        outcome.message = "Every row was already imported: nothing new was added."
+    return _finish(session, import_id, outcome)
+
+
+def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportOutcome:
+    """Write the outcome and errors onto the import row, in the same transaction as its rows; commit."""
+    spend_import = session.get(SpendImport, import_id)
+    spend_import.status = outcome.status
+    spend_import.rows_read = outcome.rows_read
+    spend_import.imported = outcome.imported
+    spend_import.duplicates = outcome.duplicates
+    spend_import.rejected = outcome.rejected
+    spend_import.brands_affected = len(outcome.brand_ids)
+    spend_import.message = outcome.message
+    spend_import.finished_at = utcnow()
+    session.query(SpendImportError).filter_by(import_id=import_id).delete()
+    session.add_all(
+        SpendImportError(import_id=import_id, line=e.line, message=e.message, raw=e.raw) for e in outcome.errors
+    )
+    session.commit()
+    return outcome
+
+
+def import_file(session: Session, path: Path, *, actor: str, skip_bad_rows: bool, user_id: int | None = None,
+                progress: Callable[[ImportProgress], None] | None = None) -> tuple[SpendImport, ImportOutcome]:
+    """Register and run an import of ``path`` in this process (the CLI's path)."""
+    spend_import = create_import(
+        session, path, filename=os.path.basename(path), actor=actor, skip_bad_rows=skip_bad_rows, user_id=user_id
+    )
+    session.commit()
+    outcome = run_import(session, spend_import.id, progress=progress)
+    return spend_import, outcome

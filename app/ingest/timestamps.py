@@ -1,0 +1,57 @@
+"""Parsing spend timestamps.
+
+ISO 8601 with an offset or Z is an absolute instant; without one it is the
+brand's wall-clock time. ``YYYY-MM-DD HH:MM[:SS]`` is accepted too. A wall-clock
+time that DST skips is an error; a repeated one means its first occurrence.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?"
+    r"(?P<offset>Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+class TimestampError(ValueError):
+    """A timestamp that cannot be read; the message is a sentence."""
+
+
+def parse_instant(text: str, tz: ZoneInfo | None) -> datetime:
+    """Return the aware UTC instant of ``text``; naive times are wall-clock times in ``tz``.
+
+    With ``tz`` None a naive time is refused (the caller has no zone to read it in).
+    """
+    raw = text.strip()
+    if not raw:
+        raise TimestampError("spent_at is empty")
+    match = _TIMESTAMP.match(raw)
+    if not match:
+        raise TimestampError(
+            f"timestamp {raw!r} is not ISO 8601 like 2026-03-08T14:30:00Z, "
+            "2026-03-08T09:30:00-05:00 or 2026-03-08 09:30"
+        )
+    try:
+        parsed = datetime.fromisoformat(raw.replace(",", ".").replace("z", "Z"))
+    except ValueError:
+        raise TimestampError(f"timestamp {raw!r} is not a real date and time") from None
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    if tz is None:
+        raise TimestampError(f"timestamp {raw!r} needs an offset or Z")
+    return local_to_utc(parsed, tz)
+
+
+def local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
+    """A naive wall-clock time in ``tz`` as an aware UTC instant (first occurrence if repeated)."""
+    local = wall.replace(tzinfo=tz, fold=0)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != wall:
+        raise TimestampError(
+            f"{wall:%Y-%m-%d %H:%M} does not exist in {tz.key}: the clocks skip it for daylight saving time"
+        )
+    return instant

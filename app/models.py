@@ -1,0 +1,332 @@
+"""Database models: thin typed records. The rules live in app.control and app.services.
+
+Money is stored as integer minor units of the brand's currency; instants are
+stored as naive UTC and read back as aware UTC (see UTCDateTime).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.control import CampaignFacts, Reason, Window
+from app.extensions import db
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+ROLES = ("viewer", "manager", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="viewer")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("role in ('viewer', 'manager', 'admin')", name="role"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def can(self, role: str) -> bool:
+        """True if this user's role is ``role`` or above (viewer < manager < admin)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Brand(db.Model):
+    __tablename__ = "brand"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    daily_budget_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    monthly_budget_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Brand-local date of the last daily reset and first day of the month of the last monthly one:
+    # the reset jobs key their effect on these, so a rerun or a second scheduler changes nothing.
+    daily_reset_on: Mapped[date | None] = mapped_column(Date)
+    monthly_reset_on: Mapped[date | None] = mapped_column(Date)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaigns: Mapped[list[Campaign]] = relationship(
+        back_populates="brand", order_by="Campaign.name", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("daily_budget_minor >= 0", name="daily_budget_not_negative"),
+        CheckConstraint("monthly_budget_minor >= 0", name="monthly_budget_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Brand {self.id} {self.name!r}>"
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    # The effective state, written only by the reconcile service.
+    status: Mapped[str] = mapped_column(String(8), default="paused")
+    reasons_text: Mapped[str] = mapped_column("reasons", String(100), default="")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    brand: Mapped[Brand] = relationship(back_populates="campaigns")
+    windows: Mapped[list[ScheduleWindow]] = relationship(
+        back_populates="campaign",
+        order_by="(ScheduleWindow.day_of_week, ScheduleWindow.start_minute)",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("brand_id", "name"),
+        CheckConstraint("status in ('active', 'paused')", name="status"),
+        CheckConstraint(
+            "start_date is null or end_date is null or start_date <= end_date", name="flight_order"
+        ),
+    )
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.reasons_text.split(",") if self.reasons_text else []
+
+    @reasons.setter
+    def reasons(self, value: list[str] | tuple[Reason, ...]) -> None:
+        self.reasons_text = ",".join(str(reason) for reason in value)
+
+    def schedule(self) -> tuple[Window, ...]:
+        return tuple(Window(w.day_of_week, w.start_minute, w.end_minute) for w in self.windows)
+
+    def facts(self) -> CampaignFacts:
+        return CampaignFacts(
+            enabled=self.enabled and self.archived_at is None,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            windows=self.schedule(),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.id} {self.name!r} {self.status}>"
+
+
+class ScheduleWindow(db.Model):
+    """One dayparting row: brand-local weekday and half-open [start, end) in minutes."""
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    day_of_week: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="windows")
+
+    __table_args__ = (
+        CheckConstraint("day_of_week between 0 and 6", name="day_of_week"),
+        CheckConstraint(
+            "start_minute >= 0 and start_minute < end_minute and end_minute <= 1440"
+            " and start_minute % 15 = 0 and end_minute % 15 = 0",
+            name="quarter_hour_window",
+        ),
+    )
+
+
+class SpendImport(db.Model):
+    """One uploaded (or CLI-imported) spend file and its outcome."""
+
+    __tablename__ = "spend_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(120))
+    skip_bad_rows: Mapped[bool] = mapped_column(Boolean, default=False)
+    # queued -> running -> done | rejected (bad rows, all-or-nothing) | failed (crash)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    brands_affected: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+    errors: Mapped[list[SpendImportError]] = relationship(
+        back_populates="spend_import", order_by="SpendImportError.line", cascade="all, delete-orphan"
+    )
+
+
+class SpendImportError(db.Model):
+    """A rejected row of an import: its line number, a sentence, and the raw line."""
+
+    __tablename__ = "spend_import_error"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("spend_import.id"))
+    line: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text, default="")
+
+    spend_import: Mapped[SpendImport] = relationship(back_populates="errors")
+
+    __table_args__ = (Index(None, "import_id", "line"),)
+
+
+class SpendRecord(db.Model):
+    """One spend fact. Permanent: nothing resets or rewrites it."""
+
+    __tablename__ = "spend_record"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    # Denormalised from the campaign so totals and brand pages need no join.
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The brand-local calendar date of spent_at, the day whose budget it counts against.
+    local_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(8))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    # What makes a re-import add nothing: external id, or a fingerprint of the row (see app.services.spend).
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("spend_import.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint("source in ('csv', 'api', 'manual')", name="source"),
+        Index(None, "brand_id", "local_date"),
+        Index(None, "brand_id", "spent_at"),
+    )
+
+
+class BrandDaySpend(db.Model):
+    """Running total of a brand's spend per brand-local day, kept in the same transaction as each write.
+
+    Reconcile reads at most 31 of these rows per brand, so its cost does not grow with history.
+    """
+
+    __tablename__ = "brand_day_spend"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CampaignEvent(db.Model):
+    """Audit log: one row per change of a campaign's status or reasons, with the facts that decided it."""
+
+    __tablename__ = "campaign_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_status: Mapped[str | None] = mapped_column(String(8))
+    new_status: Mapped[str] = mapped_column(String(8))
+    old_reasons: Mapped[str] = mapped_column(String(100), default="")
+    new_reasons: Mapped[str] = mapped_column(String(100), default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    automatic: Mapped[bool] = mapped_column(Boolean, default=True)
+    facts_json: Mapped[str] = mapped_column("facts", Text, default="{}")
+
+    campaign: Mapped[Campaign] = relationship()
+    brand: Mapped[Brand] = relationship()
+
+    __table_args__ = (
+        Index(None, "at"),
+        Index(None, "brand_id", "at"),
+        Index(None, "campaign_id", "at"),
+    )
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return json.loads(self.facts_json or "{}")
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.new_reasons.split(",") if self.new_reasons else []

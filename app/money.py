@@ -1,0 +1,97 @@
+"""Money: integer minor units of an ISO 4217 currency in storage, Decimal at the edges.
+
+Never float. The exponent (number of decimals) comes from ISO 4217:
+JPY 0, USD 2, KWD 3.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+# Active ISO 4217 codes whose minor unit is not 2 decimals.
+_EXPONENT_NOT_TWO = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}
+
+# Active ISO 4217 codes with a 2-decimal minor unit.
+_EXPONENT_TWO = """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD
+BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP
+ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR
+JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU
+MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR
+RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS
+TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
+""".split()
+
+EXPONENTS: dict[str, int] = {code: 2 for code in _EXPONENT_TWO} | _EXPONENT_NOT_TWO
+CURRENCIES: tuple[str, ...] = tuple(sorted(EXPONENTS))
+
+_PLAIN_DECIMAL = re.compile(r"^(?P<int>\d*)(?:\.(?P<frac>\d*))?$")
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be money in the given currency; the message is a sentence."""
+
+
+def exponent(currency: str) -> int:
+    try:
+        return EXPONENTS[currency]
+    except KeyError:
+        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code") from None
+
+
+def is_currency(code: str) -> bool:
+    return code in EXPONENTS
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Parse a plain decimal string into minor units of ``currency``.
+
+    Accepts only digits with an optional decimal point: no sign, exponent,
+    NaN, infinity or thousands separators, and no more decimals than the
+    currency has. Raises MoneyError with a sentence.
+    """
+    raw = text.strip()
+    if not raw:
+        raise MoneyError("amount is empty")
+    if raw.startswith("-"):
+        raise MoneyError(f"amount {raw!r} is negative; spend must be zero or more")
+    match = _PLAIN_DECIMAL.match(raw)
+    if not match or not (match.group("int") or match.group("frac")):
+        raise MoneyError(f"amount {raw!r} is not a plain decimal number like 12.34")
+    digits = exponent(currency)
+    frac = match.group("frac") or ""
+    if len(frac) > digits:
+        allowed = "no decimals" if digits == 0 else f"at most {digits} decimal{'s' if digits > 1 else ''}"
+        raise MoneyError(f"amount {raw!r} has {len(frac)} decimals; {currency} allows {allowed}")
+    whole = int(match.group("int") or "0")
+    return whole * 10**digits + int(frac.ljust(digits, "0") or "0")
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """A Decimal in major units to exact minor units; raises MoneyError if it needs rounding."""
+    if not amount.is_finite():
+        raise MoneyError("amount must be a finite number")
+    if amount < 0:
+        raise MoneyError("amount must not be negative")
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise MoneyError(f"{amount} has more decimals than {currency} allows ({exponent(currency)})")
+    return int(scaled)
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    """Minor units to a Decimal in major units with the currency's exact number of decimals."""
+    digits = exponent(currency)
+    return Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """'15.00' for 1500 USD, '1200' for 1200 JPY: the decimal string in major units."""
+    return str(to_decimal(minor, currency))

@@ -1,0 +1,235 @@
+"""Apply the control rule to stored campaigns and record every change.
+
+``reconcile_brand`` is the one place campaign state is written: it locks the
+brand, reads the facts (day and month totals, flights, schedules), applies
+:func:`app.control.decide` at ``now`` and, for each campaign whose status or
+reasons differ from the stored ones, writes the new state and one
+CampaignEvent carrying the facts that decided it. Running it twice at the same
+``now`` changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.control import (
+    BudgetFacts,
+    Decision,
+    decide,
+    local_day,
+    local_time,
+    month_start,
+    window_at,
+)
+from app.database import lock_brand
+from app.models import Brand, Campaign, CampaignEvent
+from app.money import format_amount
+from app.services.spend import spend_today_and_month
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    brand: str
+    campaign: str
+    campaign_id: int
+    old_status: str | None
+    new_status: str
+    old_reasons: tuple[str, ...]
+    new_reasons: tuple[str, ...]
+    actor: str
+    facts: dict = field(default_factory=dict, compare=False)
+
+    def describe(self) -> str:
+        reasons = ", ".join(self.new_reasons) or "all rules pass"
+        return (
+            f"{self.at.isoformat().replace('+00:00', 'Z')}  {self.brand} / {self.campaign}: "
+            f"{self.old_status or 'new'} -> {self.new_status} ({reasons})  [{self.actor}]"
+        )
+
+
+def brand_budget_facts(session: Session, brand: Brand, now: datetime) -> BudgetFacts:
+    spend_today, spend_month = spend_today_and_month(session, brand, now)
+    return BudgetFacts(
+        daily_budget=brand.daily_budget_minor,
+        monthly_budget=brand.monthly_budget_minor,
+        spend_today=spend_today,
+        spend_month=spend_month,
+    )
+
+
+def decision_facts(brand: Brand, campaign: Campaign, budget: BudgetFacts, now: datetime) -> dict:
+    """What decided a campaign's state at ``now``, for the audit log (amounts as decimal strings)."""
+    tz = ZoneInfo(brand.timezone)
+    local = local_time(now, tz)
+    windows = campaign.schedule()
+    window = window_at(windows, local)
+    money = lambda minor: format_amount(minor, brand.currency)  # noqa: E731
+    return {
+        "timezone": brand.timezone,
+        "local_time": local.isoformat(timespec="minutes"),
+        "currency": brand.currency,
+        "spend_today": money(budget.spend_today),
+        "daily_budget": money(budget.daily_budget),
+        "spend_month": money(budget.spend_month),
+        "monthly_budget": money(budget.monthly_budget),
+        "enabled": campaign.enabled,
+        "archived": campaign.archived_at is not None,
+        "flight": [
+            campaign.start_date.isoformat() if campaign.start_date else None,
+            campaign.end_date.isoformat() if campaign.end_date else None,
+        ],
+        "window": window.label() if window else None,
+        "windows": len(windows),
+    }
+
+
+def evaluate_brand(
+    session: Session, brand: Brand, now: datetime
+) -> list[tuple[Campaign, Decision, BudgetFacts]]:
+    """The rule's decision for each of the brand's campaigns at ``now``; reads only."""
+    tz = ZoneInfo(brand.timezone)
+    budget = brand_budget_facts(session, brand, now)
+    return [(c, decide(c.facts(), budget, now, tz), budget) for c in brand.campaigns]
+
+
+def reconcile_brand(
+    session: Session,
+    brand_id: int,
+    now: datetime,
+    *,
+    actor: str,
+    automatic: bool = True,
+    dry_run: bool = False,
+) -> list[Change]:
+    """Bring one brand's campaigns to the rule's state at ``now``; does not commit.
+
+    Takes the brand's lock first, so concurrent runs serialise and the second sees
+    the first's writes and changes nothing.
+    """
+    brand = lock_brand(session, brand_id)
+    if brand is None:
+        return []
+    session.refresh(brand, attribute_names=["campaigns"])
+    changes = []
+    for campaign, decision, budget in evaluate_brand(session, brand, now):
+        new_reasons = tuple(str(r) for r in decision.reasons)
+        old_reasons = tuple(campaign.reasons)
+        unchanged = campaign.status == decision.status and old_reasons == new_reasons
+        if unchanged and campaign.status_changed_at is not None:
+            continue
+        facts = decision_facts(brand, campaign, budget, now)
+        old_status = campaign.status if campaign.status_changed_at is not None else None
+        change = Change(
+            at=now,
+            brand=brand.name,
+            campaign=campaign.name,
+            campaign_id=campaign.id,
+            old_status=old_status,
+            new_status=str(decision.status),
+            old_reasons=old_reasons,
+            new_reasons=new_reasons,
+            actor=actor,
+            facts=facts,
+        )
+        changes.append(change)
+        if dry_run:
+            continue
+        campaign.status = str(decision.status)
+        campaign.reasons = decision.reasons
+        campaign.status_changed_at = now
+        session.add(
+            CampaignEvent(
+                campaign_id=campaign.id,
+                brand_id=brand.id,
+                at=now,
+                old_status=old_status,
+                new_status=str(decision.status),
+                old_reasons=",".join(old_reasons),
+                new_reasons=",".join(new_reasons),
+                actor=actor,
+                automatic=automatic,
+                facts_json=json.dumps(facts, sort_keys=True),
+            )
+        )
+    session.flush()
+    return changes
+
+
+def active_brand_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Brand.id).where(Brand.archived_at.is_(None)).order_by(Brand.id)))
+
+
+def reconcile_brands(
+    session: Session,
+    now: datetime,
+    *,
+    actor: str,
+    brand_ids: list[int] | None = None,
+    automatic: bool = True,
+    dry_run: bool = False,
+) -> list[Change]:
+    """Reconcile the given brands (default: every brand not archived), committing after each brand.
+
+    With ``dry_run`` nothing is written: each brand's work is rolled back.
+    """
+    changes: list[Change] = []
+    for brand_id in active_brand_ids(session) if brand_ids is None else brand_ids:
+        changes += reconcile_brand(
+            session, brand_id, now, actor=actor, automatic=automatic, dry_run=dry_run
+        )
+        session.rollback() if dry_run else session.commit()
+    return changes
+
+
+def _reset_brands(
+    session: Session, now: datetime, *, actor: str, attribute: str, period_start, dry_run: bool
+) -> list[Change]:
+    """Reconcile each brand whose local period (day or month) has turned since its last reset.
+
+    The period start is stored on the brand under its lock, so a rerun, an overlap or a
+    second scheduler finds nothing to do; a missed midnight is caught up on the next run.
+    """
+    changes: list[Change] = []
+    for brand in session.scalars(select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.id)).all():
+        current = period_start(local_day(now, ZoneInfo(brand.timezone)))
+        stored: date | None = getattr(brand, attribute)
+        if stored is not None and stored >= current:
+            continue
+        locked = lock_brand(session, brand.id)
+        stored = getattr(locked, attribute)
+        if stored is None or stored < current:
+            changes += reconcile_brand(session, brand.id, now, actor=actor, dry_run=dry_run)
+            setattr(locked, attribute, current)
+        session.rollback() if dry_run else session.commit()
+    return changes
+
+
+def reset_daily(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
+    """At (or after) each brand's local midnight, re-evaluate it so day-budget pauses lift."""
+    return _reset_brands(
+        session, now, actor="reset_daily", attribute="daily_reset_on", period_start=lambda d: d, dry_run=dry_run
+    )
+
+
+def reset_monthly(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
+    """At (or after) each brand's local 1st of the month, re-evaluate it so month-budget pauses lift."""
+    return _reset_brands(
+        session, now, actor="reset_monthly", attribute="monthly_reset_on", period_start=month_start, dry_run=dry_run
+    )
+
+
+def enforce_budgets(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
+    """Sweep: every brand to the full rule at ``now`` (budgets, and every other rule with them)."""
+    return reconcile_brands(session, now, actor="enforce_budgets", dry_run=dry_run)
+
+
+def apply_dayparting(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
+    """Sweep: every brand to the full rule at ``now``; it never activates what a budget pauses."""
+    return reconcile_brands(session, now, actor="apply_dayparting", dry_run=dry_run)
