@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    instance = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    instance = Path((config or {}).get("INSTANCE_PATH") or os.environ.get("PACER_INSTANCE_PATH") or app.instance_path)
     app.instance_path = str(instance)
     app.config.from_mapping(load_config(instance))
     if config:
         app.config.from_mapping(config)
 
     register_extensions(app)
+    register_blueprints(app)
     register_commands(app)
     return app
 
@@ -39,6 +41,12 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.web import register_blueprints as register
+
+    register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -22,6 +22,7 @@ from app.ingest.importer import import_file
 from app.ingest.timestamps import TimestampError, parse_instant
 from app.models import ROLES, Brand, Campaign, utcnow
 from app.money import MoneyError, parse_amount
+from app.queue import request_enforcement
 from app.services import reconcile as rec
 from app.services.catalog import CatalogError, load_fixtures
 from app.services.demo import DEMO_USERS, seed_demo
@@ -60,6 +61,16 @@ def print_changes(changes: list[rec.Change], dry_run: bool = False) -> None:
     for change in changes:
         click.echo(("[dry run] " if dry_run else "") + change.describe())
     click.echo(f"{len(changes)} change{'s' if len(changes) != 1 else ''}{' (nothing written)' if dry_run else ''}.")
+
+
+def enforce_after_spend(brand_ids, *, actor: str) -> None:
+    """Queue enforcement like every spend path; if Redis is unreachable, enforce here instead."""
+    request = request_enforcement(brand_ids)
+    if not request.is_deferred:
+        click.echo(request.message())
+        return
+    click.echo(f"{request.error}: enforcing in this process instead.")
+    print_changes(rec.reconcile_brands(db.session, utcnow(), actor=actor, brand_ids=request.deferred))
 
 
 fixtures_cli = AppGroup("fixtures", help="Brands, campaigns and schedules from JSON.")
@@ -135,7 +146,7 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
         click.echo(f"Spend with external id {external_id!r} is already recorded; nothing added.")
         return
     click.echo(f"Recorded {amount} {target.brand.currency} for {brand} / {campaign} at {spent_at.isoformat()}.")
-    print_changes(rec.reconcile_brands(db.session, utcnow(), actor="spend", brand_ids=sorted(result.brand_ids)))
+    enforce_after_spend(result.brand_ids, actor="spend")
 
 
 @spend_cli.command("import")
@@ -153,7 +164,7 @@ def spend_import(file: Path, skip_bad_rows: bool) -> None:
     if outcome.message:
         click.echo(outcome.message)
     if outcome.brand_ids:
-        print_changes(rec.reconcile_brands(db.session, utcnow(), actor="spend-import", brand_ids=sorted(outcome.brand_ids)))
+        enforce_after_spend(outcome.brand_ids, actor="spend-import")
     if outcome.status != "done":
         sys.exit(1)
 

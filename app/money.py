@@ -32,7 +32,10 @@ TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
 EXPONENTS: dict[str, int] = {code: 2 for code in _EXPONENT_TWO} | _EXPONENT_NOT_TWO
 CURRENCIES: tuple[str, ...] = tuple(sorted(EXPONENTS))
 
-_PLAIN_DECIMAL = re.compile(r"^(?P<int>\d*)(?:\.(?P<frac>\d*))?$")
+_PLAIN_DECIMAL = re.compile(r"^(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?$")
+# The largest amount accepted, in minor units: far above any real spend or budget, and far
+# enough below the 64-bit columns' limit that day and month totals cannot overflow.
+MAX_MINOR = 10**15
 
 
 class MoneyError(ValueError):
@@ -70,8 +73,17 @@ def parse_amount(text: str, currency: str) -> int:
     if len(frac) > digits:
         allowed = "no decimals" if digits == 0 else f"at most {digits} decimal{'s' if digits > 1 else ''}"
         raise MoneyError(f"amount {raw!r} has {len(frac)} decimals; {currency} allows {allowed}")
-    whole = int(match.group("int") or "0")
-    return whole * 10**digits + int(frac.ljust(digits, "0") or "0")
+    whole = match.group("int").lstrip("0")
+    if len(whole) > 18:  # checked before int(): Python refuses to convert very long digit strings
+        raise MoneyError(_too_large(currency))
+    minor = int(whole or "0") * 10**digits + int(frac.ljust(digits, "0") or "0")
+    if minor > MAX_MINOR:
+        raise MoneyError(_too_large(currency))
+    return minor
+
+
+def _too_large(currency: str) -> str:
+    return f"amount is too large: at most {format_amount(MAX_MINOR, currency)} {currency}"
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -83,6 +95,8 @@ def to_minor(amount: Decimal, currency: str) -> int:
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
         raise MoneyError(f"{amount} has more decimals than {currency} allows ({exponent(currency)})")
+    if scaled > MAX_MINOR:
+        raise MoneyError(_too_large(currency))
     return int(scaled)
 
 

@@ -119,70 +119,83 @@ def open_text(stream: BinaryIO) -> io.TextIOWrapper:
     if not head.strip():
         raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     if b"\x00" in head:
-        raise SpendFileError("This is a binary file, not a CSV text file.")
+        raise SpendFileError(_binary(head[: head.index(b"\x00")].count(b"\n") + 1))
     try:
         head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut at the 8 KiB boundary is fine; anything earlier is not UTF-8.
         if exc.start < len(head) - 4:
-            raise SpendFileError(_not_utf8(exc, head)) from None
+            raise SpendFileError(_not_utf8(exc, 1)) from None
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 
-def _not_utf8(exc: UnicodeDecodeError, data: bytes) -> str:
-    line = data[: exc.start].count(b"\n") + 1
+def _binary(line: int) -> str:
+    return f"This is a binary file, not a CSV text file (a NUL byte on line {line})."
+
+
+def _not_utf8(exc: UnicodeDecodeError, first_line: int) -> str:
+    """The message for undecodable bytes; ``first_line`` is the line on which ``exc.object`` starts.
+
+    ``exc.object`` is the data the decoder was given (without a BOM it stripped), so the
+    offending byte and its line are found in it, not in the caller's buffer.
+    """
+    data = exc.object
+    line = first_line + data[: exc.start].count(b"\n")
     return f"The file is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 CSV."
 
 
-def parse_header(fields: list[str]) -> dict[str, int]:
-    """Column positions by canonical name; raises SpendFileError on a wrong header."""
+def parse_header(fields: list[str], line: int = 1) -> dict[str, int]:
+    """Column positions by canonical name; raises SpendFileError on a wrong header (on ``line``)."""
     names = [f.strip().lower() for f in fields]
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    where = f"in the header (line {line})"
     unknown = [f for f in names if f not in known]
     if unknown:
         shown = ", ".join(repr(f) for f in unknown)
-        raise SpendFileError(f"Unknown column {shown} in the header; the columns are {FORMAT}.")
+        raise SpendFileError(f"Unknown column {shown} {where}; the columns are {FORMAT}.")
     duplicated = sorted({f for f in names if names.count(f) > 1})
     if duplicated:
-        raise SpendFileError(f"Column {', '.join(duplicated)} appears twice in the header.")
+        raise SpendFileError(f"Column {', '.join(duplicated)} appears twice {where}.")
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
-        raise SpendFileError(f"Missing column {', '.join(missing)} in the header; the columns are {FORMAT}.")
+        raise SpendFileError(f"Missing column {', '.join(missing)} {where}; the columns are {FORMAT}.")
     return {name: i for i, name in enumerate(names)}
 
 
 def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory) -> Iterator[SpendRow | RowError]:
     """Yield each data row of a spend CSV as a SpendRow or a RowError, in file order.
 
-    Blank lines are skipped. Raises SpendFileError for whole-file problems, also
-    part-way through (a file that stops being UTF-8 text on line 90,000).
+    Blank lines are skipped; line numbers are physical lines of the file (a row whose
+    quoted field spans lines has the number of its first line). Raises SpendFileError
+    for whole-file problems, also part-way through (a file that stops being UTF-8 text
+    on line 90,000).
     """
     text = open_text(stream)
     reader = csv.reader(text, strict=True)
+    start = 1  # the first physical line of the row being read
     try:
-        header = next(reader, None)
-        while header is not None and not any(f.strip() for f in header):
-            header = next(reader, None)
-        if header is None:
-            raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
-        columns = parse_header(header)
-        width = len(header)
-        line = reader.line_num
+        columns: dict[str, int] | None = None
+        width = 0
         for fields in reader:
-            start, line = line + 1, reader.line_num
+            line, start = start, reader.line_num + 1
+            if any("\x00" in f for f in fields):
+                raise SpendFileError(_binary(line))
             if not any(f.strip() for f in fields):
                 continue
-            if len(fields) != width:
-                yield RowError(start, f"has {len(fields)} fields but the header has {width}", _raw(fields))
+            if columns is None:
+                columns, width = parse_header(fields, line), len(fields)
                 continue
-            yield _parse_row(start, fields, columns, directory)
+            if len(fields) != width:
+                yield RowError(line, f"The row has {len(fields)} fields but the header has {width}.", _raw(fields))
+                continue
+            yield _parse_row(line, fields, columns, directory)
+        if columns is None:
+            raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     except UnicodeDecodeError as exc:
-        raise SpendFileError(
-            f"The file is not UTF-8 text after line {reader.line_num} (invalid byte 0x{exc.object[exc.start]:02x}); "
-            "save it as UTF-8 CSV."
-        ) from None
+        # The decoder failed on a chunk that starts inside the line after the last one read.
+        raise SpendFileError(_not_utf8(exc, reader.line_num + 1)) from None
     except csv.Error as exc:
-        raise SpendFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from None
+        raise SpendFileError(f"Line {start} cannot be read as CSV: {exc}.") from None
     finally:
         text.detach()
 
@@ -215,7 +228,7 @@ def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory:
 
     currency = field("currency").upper()
     if brand is not None and currency and currency != brand.currency:
-        problems.append(f"currency {currency} is not {brand.name!r}'s currency ({brand.currency})")
+        problems.append(f"currency {currency} is not the currency of brand {brand.name!r} ({brand.currency})")
 
     amount = spent_at = None
     if brand is not None:

@@ -154,6 +154,12 @@ def run_import(
         outcome.message = str(exc) if isinstance(exc, SpendFileError) else f"The file cannot be read: {exc.strerror}."
         outcome.errors = []
         return _finish(session, import_id, outcome)
+    except Exception as exc:
+        # A crash (database, progress reporting, a bug): drop the written rows before anything
+        # else can commit them, mark the import failed, and let the caller see the error.
+        session.rollback()
+        _mark_failed(session, import_id, exc)
+        raise
 
     if outcome.rejected and not spend_import.skip_bad_rows:
         session.rollback()
@@ -170,6 +176,17 @@ def run_import(
     if outcome.duplicates and not outcome.imported and outcome.rows_read:
         outcome.message = "Every row was already imported: nothing new was added."
     return _finish(session, import_id, outcome)
+
+
+def _mark_failed(session: Session, import_id: int, exc: Exception) -> None:
+    try:
+        spend_import = session.get(SpendImport, import_id)
+        spend_import.status = "failed"
+        spend_import.message = f"The import failed ({type(exc).__name__}); nothing was imported. Try again."
+        spend_import.finished_at = utcnow()
+        session.commit()
+    except Exception:
+        session.rollback()
 
 
 def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportOutcome:

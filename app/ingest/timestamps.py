@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?"
-    r"(?P<offset>Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(?P<offset>Z|z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.ASCII,
 )
 
 
@@ -39,11 +40,15 @@ def parse_instant(text: str, tz: ZoneInfo | None) -> datetime:
         parsed = datetime.fromisoformat(raw.replace(",", ".").replace("z", "Z"))
     except ValueError:
         raise TimestampError(f"timestamp {raw!r} is not a real date and time") from None
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    if tz is None:
+    if parsed.tzinfo is None and tz is None:
         raise TimestampError(f"timestamp {raw!r} needs an offset or Z")
-    return local_to_utc(parsed, tz)
+    try:
+        instant = parsed.astimezone(UTC) if parsed.tzinfo is not None else local_to_utc(parsed, tz)
+        if tz is not None:
+            instant.astimezone(tz)  # its brand-local day must exist too (not so near year 1 or 9999)
+    except OverflowError:
+        raise TimestampError(f"timestamp {raw!r} is out of range") from None
+    return instant
 
 
 def local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.control import Window, parse_clock
-from app.control.schedule import DAY_NAMES, merge_windows
+from app.control import Window, format_minutes, parse_clock
+from app.control.schedule import DAY_NAMES, STEP_MINUTES, merge_windows
 from app.models import Brand, Campaign, ScheduleWindow, SpendRecord
 from app.money import MoneyError, is_currency, to_minor
 from app.services.spend import rebuild_day_totals
@@ -142,19 +142,23 @@ def parse_schedule(rows: Any, where: str, problems: list[str]) -> list[Window]:
                 problems.append(f"{here}.days: {day!r} is not a day (mon..sun or 0..6)")
             else:
                 day_numbers.append(number)
+        # The times are checked on their own, so a bad time is reported even when the days are bad too.
         bounds = []
         for key in ("start", "end"):
             try:
-                bounds.append(parse_clock(str(row.get(key, ""))))
+                minute = parse_clock(str(row.get(key, "")))
             except ValueError as exc:
                 problems.append(f"{here}.{key}: {exc}")
+                continue
+            if minute % STEP_MINUTES:
+                problems.append(f"{here}.{key}: {format_minutes(minute)} is not on a 15-minute step (:00, :15, :30, :45)")
+                continue
+            bounds.append(minute)
         if len(bounds) == 2:
-            for number in day_numbers:
-                try:
-                    windows.append(Window(number, *bounds))
-                except ValueError as exc:
-                    problems.append(f"{here}: {exc}")
-                    break
+            if bounds[0] >= bounds[1]:
+                problems.append(f"{here}: start {format_minutes(bounds[0])} must be before end {format_minutes(bounds[1])}")
+            else:
+                windows.extend(Window(number, *bounds) for number in day_numbers)
     return merge_windows(windows)
 
 
@@ -224,12 +228,14 @@ def parse_fixtures(data: Any) -> list[BrandSpec]:
         names: set[str] = set()
         for j, craw in enumerate(campaigns_raw):
             spec = _parse_campaign(craw, f"{where}.campaigns[{j}]", problems)
-            if spec is None:
-                continue
-            if spec.name in names:
-                problems.append(f"{where}.campaigns[{j}].name: campaign {spec.name!r} appears twice")
-            names.add(spec.name)
-            campaigns.append(spec)
+            # Checked on the raw name, so a duplicate of a campaign with other problems is reported too.
+            cname = craw.get("name") if isinstance(craw, dict) else None
+            if isinstance(cname, str) and cname.strip():
+                if cname.strip() in names:
+                    problems.append(f"{where}.campaigns[{j}].name: campaign {cname.strip()!r} appears twice")
+                names.add(cname.strip())
+            if spec is not None:
+                campaigns.append(spec)
         if budgets.get("daily_budget") is not None and budgets.get("monthly_budget") is not None:
             specs.append(BrandSpec(name, timezone, currency, budgets["daily_budget"], budgets["monthly_budget"], campaigns))
     if problems:
@@ -306,6 +312,14 @@ def load_fixtures(session: Session, data: Any) -> LoadSummary:
     Raises CatalogError (with every problem) before writing anything if the document is invalid.
     """
     specs = parse_fixtures(data)
+    problems = []
+    for i, spec in enumerate(specs):
+        brand = session.scalar(select(Brand).where(Brand.name == spec.name))
+        if brand is not None and brand.currency != spec.currency and brand_has_spend(session, brand.id):
+            problems.append(f"brands[{i}].currency: {spec.name!r} has spend recorded in {brand.currency}, "
+                            f"so its currency cannot change to {spec.currency}")
+    if problems:
+        raise CatalogError(problems)
     summary = LoadSummary()
     for spec in specs:
         apply_brand(session, spec, summary)

@@ -1,0 +1,110 @@
+"""RQ entry points. Thin: each takes ids (never user text), runs one service inside the
+app context at the current instant, and returns a small summary for the dashboard.
+
+Every effect is keyed in the database (stored status, reset dates, dedupe keys), so a
+job that runs twice, or two that overlap, change nothing the second time.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from flask import Flask, has_app_context
+
+from app.extensions import db
+from app.models import utcnow
+from app.queue import QUEUE_SWEEPS, clear_pending
+from app.services import reconcile as rec
+
+_app: Flask | None = None
+
+
+def use_app(app: Flask) -> None:
+    """Let jobs run in ``app`` (worker.py calls this before forking work horses)."""
+    global _app
+    _app = app
+
+
+def _app_context():
+    global _app
+    if has_app_context():
+        return nullcontext()
+    if _app is None:  # a plain `rq worker` process: build the app once per process
+        from app import create_app
+
+        _app = create_app()
+    return _app.app_context()
+
+
+def job(func):
+    """Run the job inside the app context and release its database session afterwards."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _app_context():
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
+def _summary(changes: list[rec.Change]) -> dict:
+    return {"changes": len(changes), "details": [c.describe() for c in changes[:50]]}
+
+
+@job
+def enforce_budgets() -> dict:
+    return _summary(rec.enforce_budgets(db.session, utcnow()))
+
+
+@job
+def apply_dayparting() -> dict:
+    return _summary(rec.apply_dayparting(db.session, utcnow()))
+
+
+@job
+def reset_daily() -> dict:
+    return _summary(rec.reset_daily(db.session, utcnow()))
+
+
+@job
+def reset_monthly() -> dict:
+    return _summary(rec.reset_monthly(db.session, utcnow()))
+
+
+@job
+def reconcile_brand(brand_id: int) -> dict:
+    """On demand after spend: bring one brand to the rule's state now."""
+    clear_pending(brand_id)
+    return _summary(rec.reconcile_brands(db.session, utcnow(), actor="reconcile_brand", brand_ids=[brand_id]))
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job rq-scheduler runs on a UTC cron string, registered under a stable id."""
+
+    id: str
+    func: str
+    cron: str
+    timeout: int
+    result_ttl: int = 600  # longer than the interval, or the scheduler loses the job (rq-scheduler #42)
+    failure_ttl: int = 7 * 24 * 3600
+    queue_name: str = QUEUE_SWEEPS
+
+    def definition(self) -> str:
+        """What identifies this definition; a change means the registered job is replaced."""
+        return f"{self.func}|{self.cron}|{self.timeout}|{self.result_ttl}|{self.failure_ttl}|{self.queue_name}"
+
+
+# Resets first, so the resumes at a brand's midnight are attributed to them. Every job
+# applies the whole rule, so none can activate a campaign that another rule pauses.
+PERIODIC_JOBS = (
+    PeriodicJob("pacer-periodic-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-enforce-budgets", "app.jobs.enforce_budgets", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-apply-dayparting", "app.jobs.apply_dayparting", "* * * * *", timeout=50),
+)
