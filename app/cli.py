@@ -46,6 +46,8 @@ def parse_cli_instant(text: str | None, option: str) -> datetime:
     """An ISO 8601 instant for --at/--from/--to; without an offset it is read as UTC."""
     if text is None:
         return utcnow()
+    if not text.strip():
+        raise click.BadParameter("is empty; give an ISO 8601 instant like 2026-03-08T14:30:00Z", param_hint=option)
     try:
         return parse_instant(text, UTC_ZONE)
     except TimestampError as exc:
@@ -185,7 +187,7 @@ def jobs_run(name: str, at: str | None, dry_run: bool) -> None:
 @click.command("status")
 @click.option("--brand", default=None, help="Only this brand.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--at", "at", default=None, help="Spend totals as of this instant (default now).")
+@click.option("--at", "at", default=None, help="Show the spend of the brand-local day and month containing this instant (ISO 8601; default now).")
 def status_command(brand: str | None, as_json: bool, at: str | None) -> None:
     """The stored state of every campaign, with its brand's spend today and this month."""
     try:

@@ -72,7 +72,8 @@ def parse_amount(text: str, currency: str) -> int:
     frac = match.group("frac") or ""
     if len(frac) > digits:
         allowed = "no decimals" if digits == 0 else f"at most {digits} decimal{'s' if digits > 1 else ''}"
-        raise MoneyError(f"amount {raw!r} has {len(frac)} decimals; {currency} allows {allowed}")
+        places = f"{len(frac)} decimal{'s' if len(frac) > 1 else ''}"
+        raise MoneyError(f"amount {raw!r} has {places}; {currency} allows {allowed}")
     whole = match.group("int").lstrip("0")
     if len(whole) > 18:  # checked before int(): Python refuses to convert very long digit strings
         raise MoneyError(_too_large(currency))

@@ -243,7 +243,7 @@ def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory:
 
     external_id = field("external_id") or None
     if external_id and len(external_id) > MAX_EXTERNAL_ID:
-        problems.append(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
+        problems.append(f"the external_id is longer than {MAX_EXTERNAL_ID} characters ({len(external_id)})")
 
     if problems or ref is None or amount is None or spent_at is None:
         return RowError(line, _sentence(problems), _raw(fields))

@@ -29,7 +29,7 @@ def parse_instant(text: str, tz: ZoneInfo | None) -> datetime:
     """
     raw = text.strip()
     if not raw:
-        raise TimestampError("spent_at is empty")
+        raise TimestampError("the spent_at time is empty")
     match = _TIMESTAMP.match(raw)
     if not match:
         raise TimestampError(

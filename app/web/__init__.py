@@ -1,9 +1,18 @@
-"""Blueprints: one per area."""
+"""Blueprints, one per area; each area's forms sit beside its views and its templates
+under templates/<area>/."""
 
 from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web.health import bp as health
+    from app.web import activity, api, auth, brands, campaigns, dashboard, health, spend, users
+    from app.web.errors import register_error_handlers
+    from app.web.filters import register_filters
+    from app.web.rq import mount_rq_dashboard
 
-    app.register_blueprint(health)
+    for module in (auth, dashboard, brands, campaigns, activity, spend, users, api, health):
+        app.register_blueprint(module.bp)
+    auth.install_login_guard(app)
+    mount_rq_dashboard(app)
+    register_error_handlers(app)
+    register_filters(app)

@@ -1,0 +1,5 @@
+"""Brands pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("brands", __name__)

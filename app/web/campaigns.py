@@ -1,0 +1,5 @@
+"""Campaigns pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("campaigns", __name__)

@@ -1,0 +1,53 @@
+"""Jinja filters and globals: money, brand-local times, reasons in words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_login import current_user
+
+from app.money import format_amount
+
+REASON_WORDS = {
+    "disabled": "Switched off",
+    "flight": "Outside its flight dates",
+    "schedule": "Outside its dayparting hours",
+    "daily_budget": "Daily budget reached",
+    "monthly_budget": "Monthly budget reached",
+}
+
+
+def money(minor: int | None, currency: str) -> str:
+    """'1,234.50 USD' with grouping, from minor units."""
+    if minor is None:
+        return "—"
+    text = format_amount(minor, currency)
+    whole, _, frac = text.partition(".")
+    return f"{int(whole):,}{'.' + frac if frac else ''} {currency}"
+
+
+def local(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def reason_words(reason: str) -> str:
+    return REASON_WORDS.get(reason, reason)
+
+
+def register_filters(app: Flask) -> None:
+    app.add_template_filter(money)
+    app.add_template_filter(local)
+    app.add_template_filter(reason_words)
+    app.jinja_env.globals["REASON_WORDS"] = REASON_WORDS
+
+    @app.context_processor
+    def roles():
+        user = current_user
+        return {
+            "can_edit": bool(user and user.is_authenticated and user.can("manager")),
+            "is_admin": bool(user and user.is_authenticated and user.can("admin")),
+        }
