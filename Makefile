@@ -6,8 +6,8 @@ FLASK  := $(BIN)/flask --app app
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate run test demo status simulate test-spend simulate-time \
-        enforce-budgets apply-dayparting reset-daily reset-monthly reconcile monitor logs clean
+.PHONY: help install migrate run test demo status test-spend simulate-spend simulate-time \
+        enforce-budgets apply-dayparting reset-daily reset-monthly reconcile monitor logs load-test clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -17,8 +17,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "Installing Pacer into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1 \
+	  && $(BIN)/python -m pip install -e '.[test]' >> $(VENV)/install.log 2>&1 \
+	  || { tail -n 30 $(VENV)/install.log; exit 1; }
 	@touch $@
 
 install: $(STAMP) ## Build .venv and install Pacer with its test tools
@@ -62,6 +64,16 @@ reset-monthly: migrate ## Run the monthly reset now (AT=ISO)
 
 reconcile: migrate ## Bring every campaign to the rule's state now (AT=ISO)
 	$(FLASK) jobs run reconcile $(if $(AT),--at "$(AT)")
+
+monitor: migrate ## A live view of every brand (Ctrl-C to stop)
+	$(FLASK) monitor
+
+logs: migrate ## Follow the audit log of campaign changes (Ctrl-C to stop)
+	$(FLASK) log --follow
+
+load-test: install ## Benchmarks: spend-to-pause latency and CSV import speed (figures in docs/benchmarks.md)
+	$(BIN)/python bench/enforcement_latency.py
+	$(BIN)/python bench/ingest.py
 
 clean: ## Remove the virtualenv and local data (instance/)
 	rm -rf $(VENV) instance

@@ -251,5 +251,9 @@ def users_create(email: str, role: str, password: str) -> None:
 
 
 def register(app: Flask) -> None:
+    from app.cli_monitor import COMMANDS as monitor_commands
+
+    for command in monitor_commands:
+        app.cli.add_command(command)
     for command in (fixtures_cli, seed_demo_command, spend_cli, jobs_cli, status_command, simulate_command, users_cli):
         app.cli.add_command(command)

@@ -253,3 +253,12 @@ def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory:
 def _sentence(problems: list[str]) -> str:
     text = "; ".join(problems)
     return text[:1].upper() + text[1:] + "."
+
+
+def parse_spend_values(number: int, values: dict[str, str], directory: CampaignDirectory) -> SpendRow | RowError:
+    """Validate one record given as column name -> text (the API's path), with a CSV row's rules and messages.
+
+    ``number`` stands where a CSV row has its line number (the API passes the record's index).
+    """
+    names = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    return _parse_row(number, [values.get(name) or "" for name in names], {n: i for i, n in enumerate(names)}, directory)

@@ -59,7 +59,7 @@ DEMO_USERS = (
 
 # Share of the daily budget each brand spends per past day, and so far today (Acme hits its cap).
 _PACE = {"Acme Outdoor": (0.8, 1.0), "Brightside Books": (0.9, 0.4), "Chai Point": (0.7, 0.5),
-         "Himalaya Treks": (1.1, 0.3), "Lord Howe Lodge": (0.6, 0.2), "Tokyo Tea House": (0.95, 0.6)}
+         "Himalaya Treks": (0.75, 0.3), "Lord Howe Lodge": (0.6, 0.2), "Tokyo Tea House": (0.95, 0.6)}
 
 
 def demo_loaded(session: Session) -> bool:

@@ -42,6 +42,8 @@ class WriteResult:
     inserted: int = 0
     duplicates: int = 0
     brand_ids: set[int] = field(default_factory=set)
+    # Filled only when asked for (write_spend(..., with_keys=True)): which records were new.
+    inserted_keys: set[str] = field(default_factory=set)
 
     def add(self, other: WriteResult) -> None:
         self.inserted += other.inserted
@@ -100,8 +102,10 @@ def new_spend(
     )
 
 
-def write_spend(session: Session, records: list[NewSpend]) -> WriteResult:
+def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = False) -> WriteResult:
     """Insert ``records``, skipping stored dedupe keys, and add what was inserted to the day totals.
+
+    With ``with_keys`` the result also names the dedupe keys that were inserted.
 
     Does not commit. Safe under concurrency: a key inserted by another transaction is
     skipped, and only amounts actually inserted reach the totals.
@@ -114,7 +118,7 @@ def write_spend(session: Session, records: list[NewSpend]) -> WriteResult:
     stmt = (
         upsert_insert(session, table)
         .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
-        .returning(table.c.brand_id, table.c.local_date, table.c.amount_minor)
+        .returning(table.c.brand_id, table.c.local_date, table.c.amount_minor, table.c.dedupe_key)
     )
     rows = [
         {
@@ -132,9 +136,11 @@ def write_spend(session: Session, records: list[NewSpend]) -> WriteResult:
         for r in records
     ]
     deltas: dict[tuple[int, date], int] = defaultdict(int)
-    for brand_id, day, amount in session.execute(stmt, rows).all():
+    for brand_id, day, amount, key in session.execute(stmt, rows).all():
         deltas[(brand_id, day)] += amount
         result.inserted += 1
+        if with_keys:
+            result.inserted_keys.add(key)
     result.duplicates = len(records) - result.inserted
     result.brand_ids = {brand_id for brand_id, _ in deltas}
     add_to_day_totals(session, deltas)
