@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -57,9 +58,10 @@ DEMO_USERS = (
     ("viewer@pacer.local", "viewer", "pacer-viewer"),
 )
 
-# Share of the daily budget each brand spends per past day, and so far today (Acme hits its cap).
-_PACE = {"Acme Outdoor": (0.8, 1.0), "Brightside Books": (0.9, 0.4), "Chai Point": (0.7, 0.5),
-         "Himalaya Treks": (0.75, 0.3), "Lord Howe Lodge": (0.6, 0.2), "Tokyo Tea House": (0.95, 0.6)}
+# Share of the daily budget each brand spends per past day, and so far today (Acme hits its cap);
+# Decimal strings, as money is never float.
+_PACE = {"Acme Outdoor": ("0.8", "1.0"), "Brightside Books": ("0.9", "0.4"), "Chai Point": ("0.7", "0.5"),
+         "Himalaya Treks": ("0.75", "0.3"), "Lord Howe Lodge": ("0.6", "0.2"), "Tokyo Tea House": ("0.95", "0.6")}
 
 
 def demo_loaded(session: Session) -> bool:
@@ -91,7 +93,7 @@ def _demo_spend(session: Session, brand: Brand, now: datetime) -> None:
     for offset in range(today.day - 1, -1, -1):
         day = today - timedelta(days=offset)
         share = today_share if offset == 0 else past_share
-        total = int(brand.daily_budget_minor * share)
+        total = int(brand.daily_budget_minor * Decimal(share))
         # Today's spend lands just after local midnight, past days' in the afternoon.
         hour = 0 if offset == 0 else 15
         for i, campaign in enumerate(campaigns):

@@ -1,0 +1,407 @@
+"""`flask fixtures load` and `flask seed-demo`: create or update by name, validate everything first."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.control import Window
+from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, ScheduleWindow, SpendRecord, User
+from app.services.spend import new_spend, write_spend
+
+# The example document of the issue, verbatim.
+EXAMPLE = (
+    '{"brands":[{"name":"Acme","timezone":"America/New_York","currency":"USD",'
+    '"daily_budget":"100.00","monthly_budget":"2000.00","campaigns":[{"name":"Search",'
+    '"enabled":true,"start_date":null,"end_date":"2026-12-31","schedule":[{"days":["mon","tue"],'
+    '"start":"09:00","end":"17:30"}]}]}]}'
+)
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def counts(session) -> dict[str, int]:
+    models = (Brand, Campaign, ScheduleWindow, SpendRecord, BrandDaySpend, CampaignEvent, User)
+    return {model.__name__: count(session, model) for model in models}
+
+
+@pytest.fixture
+def load(runner, tmp_path):
+    """Run `fixtures load` on a document (a dict, or raw text / bytes written as is)."""
+    calls = {"n": 0}
+
+    def run(document, *, expect_ok: bool = True):
+        calls["n"] += 1
+        path = tmp_path / f"fixtures-{calls['n']}.json"
+        if isinstance(document, bytes):
+            path.write_bytes(document)
+        else:
+            path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
+        result = runner.invoke(args=["fixtures", "load", str(path)])
+        if expect_ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def brand_doc(**overrides) -> dict:
+    brand = {"name": "Acme", "timezone": "America/New_York", "currency": "USD",
+             "daily_budget": "100.00", "monthly_budget": "2000.00",
+             "campaigns": [{"name": "Search", "schedule": [{"days": ["mon"], "start": "09:00", "end": "17:00"}]}]}
+    brand.update(overrides)
+    return {"brands": [brand]}
+
+
+def get_brand(session, name: str = "Acme") -> Brand:
+    session.expire_all()
+    return session.scalar(select(Brand).where(Brand.name == name))
+
+
+def get_campaign(session, brand: str = "Acme", name: str = "Search") -> Campaign:
+    return next(c for c in get_brand(session, brand).campaigns if c.name == name)
+
+
+# --- loading and updating -------------------------------------------------------------------
+
+
+def test_example_document_from_the_issue_loads(load, session):
+    result = load(EXAMPLE)
+    assert "brands: 1 created, 0 updated; campaigns: 1 created, 0 updated" in result.output
+
+    brand = get_brand(session)
+    assert (brand.timezone, brand.currency) == ("America/New_York", "USD")
+    assert (brand.daily_budget_minor, brand.monthly_budget_minor) == (10000, 200000)
+    campaign = get_campaign(session)
+    assert campaign.enabled is True
+    assert (campaign.start_date, campaign.end_date) == (None, date(2026, 12, 31))
+    assert campaign.schedule() == (Window(0, 540, 1050), Window(1, 540, 1050))
+    # Loading reconciles the new campaign: it has a state and one event recording it.
+    assert campaign.status_changed_at is not None
+    assert count(session, CampaignEvent) == 1
+
+
+def test_loading_the_same_document_twice_changes_nothing(load, session):
+    load(EXAMPLE)
+    before = counts(session)
+    result = load(EXAMPLE)
+    assert "brands: 0 created, 0 updated; campaigns: 0 created, 0 updated" in result.output
+    assert counts(session) == before
+
+
+def test_update_by_name_changes_budgets_and_replaces_the_schedule(load, session):
+    load(EXAMPLE)
+    first_id = get_campaign(session).id
+    updated = json.loads(EXAMPLE)
+    brand = updated["brands"][0]
+    brand["daily_budget"] = "150.50"
+    brand["monthly_budget"] = "3000"
+    brand["campaigns"][0]["schedule"] = [
+        {"days": ["wed"], "start": "22:45", "end": "24:00"},
+        {"days": ["sun", "sat"], "start": "00:00", "end": "00:15"},
+    ]
+    brand["campaigns"][0]["start_date"] = "2026-11-01"
+    brand["campaigns"].append({"name": "Display", "enabled": False})
+    result = load(updated)
+    assert "brands: 0 created, 1 updated; campaigns: 1 created, 1 updated" in result.output
+
+    acme = get_brand(session)
+    assert (acme.daily_budget_minor, acme.monthly_budget_minor) == (15050, 300000)
+    assert count(session, Brand) == 1
+    search = get_campaign(session)
+    assert search.id == first_id  # updated in place, not re-created
+    assert search.start_date == date(2026, 11, 1)
+    assert search.schedule() == (Window(2, 22 * 60 + 45, 1440), Window(5, 0, 15), Window(6, 0, 15))
+    assert count(session, ScheduleWindow) == 3  # the old mon/tue windows are gone
+    display = get_campaign(session, name="Display")
+    assert display.enabled is False and display.schedule() == ()
+    assert display.status == "paused" and display.reasons[0] == "disabled"
+
+
+@pytest.mark.parametrize("schedule", [[], None, "missing"], ids=["empty", "null", "missing"])
+def test_empty_or_missing_schedule_means_any_hour(load, session, schedule):
+    load(EXAMPLE)
+    assert get_campaign(session).schedule() != ()
+    updated = json.loads(EXAMPLE)
+    if schedule == "missing":
+        del updated["brands"][0]["campaigns"][0]["schedule"]
+    else:
+        updated["brands"][0]["campaigns"][0]["schedule"] = schedule
+    result = load(updated)
+    assert "campaigns: 0 created, 1 updated" in result.output
+    assert get_campaign(session).schedule() == ()
+    assert count(session, ScheduleWindow) == 0
+
+
+def test_overlapping_and_touching_rows_are_merged(load, session):
+    load(brand_doc(campaigns=[{"name": "Search", "schedule": [
+        {"days": ["mon"], "start": "09:00", "end": "12:00"},
+        {"days": ["monday", 0], "start": "11:00", "end": "13:15"},
+        {"days": ["MON"], "start": "13:15", "end": "14:00"},
+    ]}]))
+    assert get_campaign(session).schedule() == (Window(0, 540, 840),)
+
+
+def test_json_numbers_are_read_exactly_as_decimals(load, session):
+    # 100.10 as a float is 100.09999999999999...; read as a Decimal it is exactly 10010 cents.
+    load('{"brands": [{"name": "Acme", "currency": "USD", "daily_budget": 100.10, "monthly_budget": 2000.3}]}')
+    brand = get_brand(session)
+    assert (brand.daily_budget_minor, brand.monthly_budget_minor) == (10010, 200030)
+    assert brand.timezone == "UTC"  # the default zone
+
+    load('{"brands": [{"name": "Yen", "currency": "JPY", "daily_budget": 1200, "monthly_budget": 30000.0},'
+         ' {"name": "Dinar", "currency": "kwd", "daily_budget": 1.005, "monthly_budget": "20.250"}]}')
+    yen, dinar = get_brand(session, "Yen"), get_brand(session, "Dinar")
+    assert (yen.daily_budget_minor, yen.monthly_budget_minor) == (1200, 30000)
+    assert dinar.currency == "KWD"
+    assert (dinar.daily_budget_minor, dinar.monthly_budget_minor) == (1005, 20250)
+
+
+def test_changing_the_time_zone_rebuilds_the_day_totals(load, session):
+    load(brand_doc(timezone="UTC"))
+    campaign = get_campaign(session)
+    # 2026-11-25 03:00 UTC is still 2026-11-24 in New York (22:00 EST).
+    write_spend(session, [new_spend(campaign, 2500, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), source="manual"),
+                          new_spend(campaign, 1000, datetime(2026, 11, 25, 12, 0, tzinfo=UTC), source="manual")])
+    session.commit()
+    day_totals = lambda: dict(session.execute(select(BrandDaySpend.local_date, BrandDaySpend.amount_minor)).all())  # noqa: E731
+    assert day_totals() == {date(2026, 11, 25): 3500}
+
+    result = load(brand_doc(timezone="America/New_York"))
+    assert "brands: 0 created, 1 updated" in result.output
+    assert day_totals() == {date(2026, 11, 24): 2500, date(2026, 11, 25): 1000}
+    local_dates = sorted(session.scalars(select(SpendRecord.local_date)))
+    assert local_dates == [date(2026, 11, 24), date(2026, 11, 25)]
+
+
+def test_changing_the_currency_of_a_brand_with_spend_is_refused(load, session):
+    load(brand_doc())
+    write_spend(session, [new_spend(get_campaign(session), 500, datetime(2026, 11, 25, tzinfo=UTC), source="manual")])
+    session.commit()
+    before = counts(session)
+
+    doc = brand_doc(currency="EUR", daily_budget="1.00")
+    doc["brands"].insert(0, {"name": "Other", "daily_budget": "1", "monthly_budget": "2"})
+    result = load(doc, expect_ok=False)
+    assert result.exit_code == 1
+    assert "brands[1].currency" in result.output and "USD" in result.output and "EUR" in result.output
+    assert counts(session) == before
+    brand = get_brand(session)
+    assert (brand.currency, brand.daily_budget_minor) == ("USD", 10000)
+    assert get_brand(session, "Other") is None  # the valid brand before it was not written either
+
+
+def test_changing_the_currency_of_a_brand_without_spend_is_allowed(load, session):
+    load(brand_doc())
+    load(brand_doc(currency="JPY", daily_budget="15000", monthly_budget="300000"))
+    brand = get_brand(session)
+    assert (brand.currency, brand.daily_budget_minor, brand.monthly_budget_minor) == ("JPY", 15000, 300000)
+
+
+# --- validation: every problem, with its path; nothing written ------------------------------
+
+
+def test_every_problem_is_reported_with_its_path_and_nothing_is_written(load, session):
+    load(brand_doc(name="Existing"))
+    before = counts(session)
+    doc = {"brands": [
+        {"name": "Good", "timezone": "Europe/London", "currency": "GBP", "daily_budget": "1", "monthly_budget": "2",
+         "campaigns": [{"name": "Fine"}]},
+        {"name": "Bad", "timezone": "Mars/Olympus_Mons", "currency": "XXY",
+         "daily_budget": "-1.00", "monthly_budget": "10.001",
+         "campaigns": [
+             {"name": "C1", "enabled": "yes", "start_date": "2026-12-01", "end_date": "2026-11-30",
+              "schedule": [
+                  {"days": ["mon", "funday"], "start": "09:10", "end": "24:15"},
+                  {"days": ["tue"], "start": "17:00", "end": "09:00"},
+                  {"days": ["wed"], "start": "24:00", "end": "24:00"},
+                  {"days": [], "start": "09:00", "end": "10:00"},
+                  {"days": [7], "start": "9am", "end": "10:00"},
+              ]},
+             {"name": "C1"},
+             {"name": "", "start_date": "2026-02-30"},
+         ]},
+        {"name": "Good", "daily_budget": 1.5, "monthly_budget": True},
+        {"name": "USD", "currency": "USD", "daily_budget": 0.001, "monthly_budget": "1e100"},
+    ]}
+    result = load(doc, expect_ok=False)
+    assert result.exit_code == 1
+    out = result.output
+    expected_paths = [
+        "brands[1].timezone:",
+        "brands[1].currency:",
+        "brands[1].daily_budget:",
+        "brands[1].monthly_budget:",
+        "brands[1].campaigns[0].enabled:",
+        "brands[1].campaigns[0]: start_date 2026-12-01 is after end_date 2026-11-30",
+        "brands[1].campaigns[0].schedule[0].days: 'funday'",
+        "brands[1].campaigns[0].schedule[0].start: 09:10 is not on a 15-minute step",
+        "brands[1].campaigns[0].schedule[0].end:",
+        "brands[1].campaigns[0].schedule[1]: start 17:00 must be before end 09:00",
+        "brands[1].campaigns[0].schedule[2]: start 24:00 must be before end 24:00",
+        "brands[1].campaigns[0].schedule[3].days:",
+        "brands[1].campaigns[0].schedule[4].days: 7",
+        "brands[1].campaigns[0].schedule[4].start:",
+        "brands[1].campaigns[1].name: campaign 'C1' appears twice",
+        "brands[1].campaigns[2].name: is required",
+        "brands[1].campaigns[2].start_date: '2026-02-30'",
+        "brands[2].name: brand 'Good' appears twice",
+        "brands[2].monthly_budget:",
+        "brands[3].daily_budget:",
+        "brands[3].monthly_budget:",
+    ]
+    for path in expected_paths:
+        assert path in out, f"{path!r} not reported in:\n{out}"
+    assert "brands[0]" not in out and "brands[2].daily_budget" not in out
+    assert f"{len(expected_paths)} problem(s), nothing was loaded" in out
+    assert counts(session) == before
+    assert get_brand(session, "Good") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "EST5EDT8", "brands[0].timezone: 'EST5EDT8' is not an IANA time zone"),
+        ("timezone", "../../etc/passwd", "brands[0].timezone:"),
+        ("currency", "usdollar", "brands[0].currency: 'usdollar' is not an ISO 4217 currency code"),
+        ("daily_budget", "-0.01", "brands[0].daily_budget: amount must not be negative"),
+        ("daily_budget", "12.345", "brands[0].daily_budget: 12.345 has more decimals than USD allows (2)"),
+        ("daily_budget", "abc", "brands[0].daily_budget: 'abc' is not a decimal amount"),
+        ("daily_budget", "NaN", "brands[0].daily_budget: amount must be a finite number"),
+        ("daily_budget", None, "brands[0].daily_budget: must be a decimal amount"),
+        ("monthly_budget", [1], "brands[0].monthly_budget: must be a decimal amount"),
+    ],
+)
+def test_bad_brand_fields(load, session, field, value, message):
+    result = load(brand_doc(**{field: value}), expect_ok=False)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert count(session, Brand) == 0
+
+
+def test_missing_budget_is_reported(load, session):
+    doc = brand_doc()
+    del doc["brands"][0]["monthly_budget"]
+    result = load(doc, expect_ok=False)
+    assert result.exit_code == 1 and "brands[0].monthly_budget: is required" in result.output
+
+
+def test_float_budget_with_too_many_decimals_is_refused_not_rounded(load, session):
+    result = load('{"brands": [{"name": "Acme", "daily_budget": 100.105, "monthly_budget": 1}]}', expect_ok=False)
+    assert result.exit_code == 1
+    assert "brands[0].daily_budget: 100.105 has more decimals than USD allows" in result.output
+    yen = load('{"brands": [{"name": "Yen", "currency": "JPY", "daily_budget": 1200.5, "monthly_budget": 1}]}',
+               expect_ok=False)
+    assert yen.exit_code == 1 and "brands[0].daily_budget: 1200.5 has more decimals than JPY allows (0)" in yen.output
+    assert count(session, Brand) == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"days": ["mon"], "start": "09:00", "end": "24:00"}, None),
+        ({"days": ["sun"], "start": "00:00", "end": "24:00"}, None),
+        ({"days": ["mon"], "start": "23:45", "end": "24:00"}, None),
+        ({"days": ["mon"], "start": "09:00", "end": "24:15"}, "schedule[0].end: time '24:15' is not between 00:00 and 24:00"),
+        ({"days": ["mon"], "start": "09:05", "end": "10:00"}, "schedule[0].start: 09:05 is not on a 15-minute step"),
+        ({"days": ["mon"], "start": "09:00", "end": "10:20"}, "schedule[0].end: 10:20 is not on a 15-minute step"),
+        ({"days": ["mon"], "start": "10:00", "end": "10:00"}, "schedule[0]: start 10:00 must be before end 10:00"),
+        ({"days": ["mon"], "start": "11:00", "end": "10:00"}, "schedule[0]: start 11:00 must be before end 10:00"),
+        ({"days": ["mon"], "start": "09:60", "end": "10:00"}, "schedule[0].start: time '09:60'"),
+        ({"days": ["mon"], "end": "10:00"}, "schedule[0].start: time '' is not HH:MM"),
+        ({"days": ["lundi"], "start": "09:00", "end": "10:00"}, "schedule[0].days: 'lundi' is not a day"),
+        ({"days": "mon", "start": "09:00", "end": "10:00"}, "schedule[0].days: must be a non-empty list"),
+        ({"days": [True], "start": "09:00", "end": "10:00"}, "schedule[0].days: True is not a day"),
+        ("mon 09:00-10:00", "schedule[0]: must be an object"),
+    ],
+)
+def test_schedule_rows(load, session, row, message):
+    result = load(brand_doc(campaigns=[{"name": "Search", "schedule": [row]}]), expect_ok=message is None)
+    if message is None:
+        assert len(get_campaign(session).schedule()) == 1
+        return
+    assert result.exit_code == 1
+    assert f"brands[0].campaigns[0].{message}" in result.output
+    assert count(session, Campaign) == 0
+
+
+def test_flight_dates(load, session):
+    bad = load(brand_doc(campaigns=[{"name": "S", "start_date": "2026-11-02", "end_date": "2026-11-01"}]),
+               expect_ok=False)
+    assert bad.exit_code == 1
+    assert "brands[0].campaigns[0]: start_date 2026-11-02 is after end_date 2026-11-01" in bad.output
+    load(brand_doc(campaigns=[{"name": "S", "start_date": "2026-11-01", "end_date": "2026-11-01"}]))
+    campaign = get_campaign(session, name="S")
+    assert (campaign.start_date, campaign.end_date) == (date(2026, 11, 1), date(2026, 11, 1))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{", b'{"brands": [}', b"not json", b'{"brands": []}{"brands": []}'],
+    ids=["empty", "unclosed", "bad-list", "text", "two-documents"],
+)
+def test_invalid_json_is_refused(load, session, content):
+    result = load(content, expect_ok=False)
+    assert result.exit_code == 1
+    assert "is not valid JSON" in result.output
+    assert count(session, Brand) == 0
+
+
+@pytest.mark.parametrize("document", ['[]', '{"brand": []}', '{"brands": {}}', '"Acme"'])
+def test_wrong_document_shape_is_refused(load, session, document):
+    result = load(document, expect_ok=False)
+    assert result.exit_code == 1
+    assert 'must be an object with a "brands" list' in result.output
+
+
+def test_non_utf8_file_is_refused(load, session):
+    result = load('{"brands": [{"name": "Caf\u00e9", "daily_budget": "1", "monthly_budget": "2"}]}'.encode("latin-1"),
+                  expect_ok=False)
+    assert result.exit_code == 1
+    assert "is not valid JSON" in result.output and "utf-8" in result.output.lower()
+    assert count(session, Brand) == 0
+
+
+def test_utf8_with_bom_and_non_ascii_names_load(load, session):
+    load('\ufeff{"brands": [{"name": "Caf\u00e9 M\u00fcller", "daily_budget": "1", "monthly_budget": "2",'
+         ' "campaigns": [{"name": "\u691c\u7d22"}]}]}'.encode("utf-8"))
+    assert get_campaign(session, "Caf\u00e9 M\u00fcller", "\u691c\u7d22").enabled is True
+
+
+def test_missing_file_is_a_usage_error(runner, tmp_path, session):
+    result = runner.invoke(args=["fixtures", "load", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "No such file" in result.output
+
+
+def test_help(runner):
+    result = runner.invoke(args=["fixtures", "load", "--help"])
+    assert result.exit_code == 0 and "FILE" in result.output
+
+
+# --- seed-demo -------------------------------------------------------------------------------
+
+
+def test_seed_demo_twice_changes_nothing_the_second_time(runner, session):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Demo data loaded" in first.output
+    after_first = counts(session)
+    assert after_first["Brand"] >= 5 and after_first["Campaign"] >= 10
+    assert after_first["SpendRecord"] > 0 and after_first["User"] == 3
+    zones = set(session.scalars(select(Brand.timezone)))
+    assert {"America/New_York", "Europe/London", "Asia/Kathmandu"} <= zones
+    assert after_first["CampaignEvent"] == after_first["Campaign"]  # each campaign's initial state, once
+    statuses = dict(session.execute(select(Campaign.id, Campaign.status)).all())
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "already loaded; nothing changed" in second.output
+    assert counts(session) == after_first
+    session.expire_all()
+    assert dict(session.execute(select(Campaign.id, Campaign.status)).all()) == statuses
