@@ -1,5 +1,314 @@
-"""Campaigns pages."""
+"""Campaign pages: add, show (status, facts, edit form, schedule grid, next 7 days, history,
+spend form), and the POST endpoints that edit, reschedule, archive and record spend.
 
-from flask import Blueprint
+Every change a person makes is applied at once: the service reconciles the brand with
+the person as actor, the view commits and says in words what the campaign is now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.control import in_flight
+from app.control.schedule import DAY_MINUTES
+from app.control.upcoming import RunInterval, UpcomingDay, upcoming_runs
+from app.extensions import db
+from app.models import Brand, Campaign, CampaignEvent, utcnow
+from app.money import exponent, format_amount
+from app.queue import request_enforcement
+from app.services import campaigns as service
+from app.services.spend import spend_today_and_month
+from app.web.auth import requires
+from app.web.campaign_forms import (
+    QUARTER_FIELD,
+    ArchiveForm,
+    CampaignForm,
+    ScheduleForm,
+    ScheduleValueError,
+    SpendForm,
+    describe_windows,
+    grid_rows,
+    parse_quarters,
+)
+from app.web.filters import reason_words
 
 bp = Blueprint("campaigns", __name__)
+
+HISTORY_PER_PAGE = 20
+
+
+def _actor() -> str:
+    return f"user:{current_user.email}"
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _state_words(campaign: Campaign) -> str:
+    if campaign.status == "active":
+        return "active"
+    reasons = ", ".join(reason_words(r) for r in campaign.reasons)
+    return f"paused ({reasons})" if reasons else "paused"
+
+
+def _flash_outcome(prefix: str, outcome: service.Outcome) -> None:
+    campaign = outcome.campaign
+    now_or_still = "is now" if outcome.status_changed else "is still"
+    flash(f"{prefix} {campaign.name} {now_or_still} {_state_words(campaign)}.",
+          "success" if campaign.status == "active" else "info")
+
+
+def _apply_errors(form, errors: dict[str, list[str]]) -> None:
+    for name, messages in errors.items():
+        target = getattr(form, name, None)
+        if target is None:
+            form.form_errors.extend(messages)
+        else:
+            target.errors = [*target.errors, *messages]
+
+
+@bp.route("/brands/<int:brand_id>/campaigns/new", methods=["GET", "POST"])
+@requires("manager")
+def new(brand_id: int):
+    brand = db.session.get(Brand, brand_id)
+    if brand is None:
+        abort(404)
+    if brand.archived_at is not None:
+        flash(f"{brand.name} is archived, so it cannot get new campaigns.", "error")
+        return redirect(url_for("brands.show", brand_id=brand.id))
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            outcome = service.create_campaign(
+                db.session, brand, name=form.name.data, enabled=form.enabled.data,
+                start_date=form.start_date.data, end_date=form.end_date.data, now=utcnow(), actor=_actor())
+        except service.CampaignLocked as exc:
+            db.session.rollback()
+            flash(f"Not added: {exc}.", "error")
+            return redirect(url_for("brands.show", brand_id=brand_id))
+        except service.CampaignError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Added {outcome.campaign.name}: it is {_state_words(outcome.campaign)}. "
+                  "It has no schedule yet, so it may run at any hour.",
+                  "success" if outcome.campaign.status == "active" else "info")
+            return redirect(url_for("campaigns.show", campaign_id=outcome.campaign.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("campaigns/new.html", brand=brand, form=form), status
+
+
+def _render_show(campaign: Campaign, *, edit_form: CampaignForm | None = None, spend_form: SpendForm | None = None,
+                 schedule_error: str | None = None, status: int = 200):
+    brand = campaign.brand
+    now = utcnow()
+    tz = ZoneInfo(brand.timezone)
+    if edit_form is None:
+        edit_form = CampaignForm(formdata=None, obj=campaign)
+    if spend_form is None:
+        spend_form = SpendForm(formdata=None)
+    events = db.paginate(
+        select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
+        .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc()),
+        page=request.args.get("page", 1, type=int), per_page=HISTORY_PER_PAGE, error_out=False,
+    )
+    latest = db.session.scalar(
+        select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
+        .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc()).limit(1)
+    )
+    spend_today, spend_month = spend_today_and_month(db.session, brand, now)
+    windows = campaign.schedule()
+    upcoming = upcoming_runs(windows, campaign.start_date, campaign.end_date,
+                             campaign.enabled and campaign.archived_at is None, tz, now)
+    editable = current_user.can("manager") and campaign.archived_at is None and brand.archived_at is None
+    local_now = now.astimezone(tz)
+    return render_template(
+        "campaigns/show.html",
+        campaign=campaign, brand=brand, edit_form=edit_form, spend_form=spend_form,
+        schedule_form=ScheduleForm(formdata=None), archive_form=ArchiveForm(formdata=None),
+        schedule_error=schedule_error, events=events, latest=latest,
+        spend_today=spend_today, spend_month=spend_month,
+        grid=grid_rows(windows), window_lines=describe_windows(windows), has_windows=bool(windows),
+        strip=_strip_rows(upcoming, campaign, local_now), editable=editable, local_now=local_now, quarter_field=QUARTER_FIELD,
+        amount_placeholder=format_amount(1250 * 10 ** exponent(brand.currency) // 100, brand.currency),
+        time_placeholder=local_now.strftime("%Y-%m-%dT%H:%M"),
+    ), status
+
+
+def _duration_text(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def _interval_text(interval: RunInterval) -> str:
+    start = interval.start.strftime("%H:%M")
+    end = "24:00" if interval.end_minute == DAY_MINUTES else interval.end.strftime("%H:%M")
+    if interval.start.utcoffset() != interval.end.utcoffset():  # crosses a DST change: name both offsets
+        start += interval.start.strftime(" %Z")
+        end += interval.end.strftime(" %Z")
+    return f"{start}–{end}"
+
+
+def _strip_rows(upcoming: list[UpcomingDay], campaign: Campaign, local_now: datetime) -> list[dict]:
+    """The "next 7 days" rows: bars placed by wall-clock minute, with the same intervals in words."""
+    rows = []
+    for offset, day in enumerate(upcoming):
+        if day.intervals:
+            empty = None
+        elif campaign.archived_at is not None:
+            empty = "Archived"
+        elif not campaign.enabled:
+            empty = "Switched off"
+        elif not in_flight(campaign.start_date, campaign.end_date, day.day):
+            empty = "Outside its flight dates"
+        elif offset == 0:
+            empty = "No more scheduled hours today"
+        else:
+            empty = "No scheduled hours"
+        rows.append({
+            "label": ("Today · " if offset == 0 else ("Tomorrow · " if offset == 1 else "")) + day.day.strftime("%a %d %b"),
+            "bars": [
+                {"left": round(i.start_minute * 100 / DAY_MINUTES, 3),
+                 "width": round(max(i.end_minute - i.start_minute, 1) * 100 / DAY_MINUTES, 3),
+                 "text": _interval_text(i)}
+                for i in day.intervals
+            ],
+            "total": _duration_text(day.total) if day.intervals else None,
+            "empty": empty,
+            "now": round((local_now.hour * 60 + local_now.minute) * 100 / DAY_MINUTES, 3) if offset == 0 else None,
+        })
+    return rows
+
+
+def _locked(campaign_id: int, exc: Exception):
+    db.session.rollback()
+    flash(f"Not changed: {exc}.", "error")
+    return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+
+
+def _refuse_if_locked(campaign: Campaign):
+    if campaign.archived_at is not None or campaign.brand.archived_at is not None:
+        what = "campaign" if campaign.archived_at is not None else "brand"
+        flash(f"This {what} is archived, so {campaign.name} cannot be changed.", "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return None
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@requires("viewer")
+def show(campaign_id: int):
+    return _render_show(_campaign_or_404(campaign_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/edit")
+@requires("manager")
+def edit(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    if (refused := _refuse_if_locked(campaign)) is not None:
+        return refused
+    form = CampaignForm()
+    if form.validate_on_submit():
+        try:
+            outcome = service.update_campaign(
+                db.session, campaign, name=form.name.data, enabled=form.enabled.data,
+                start_date=form.start_date.data, end_date=form.end_date.data, now=utcnow(), actor=_actor())
+        except service.CampaignLocked as exc:
+            return _locked(campaign_id, exc)
+        except service.CampaignError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            _flash_outcome("Saved." if outcome.changed else "Nothing to change.", outcome)
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return _render_show(campaign, edit_form=form, status=400)
+
+
+@bp.post("/campaigns/<int:campaign_id>/schedule")
+@requires("manager")
+def schedule(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    if (refused := _refuse_if_locked(campaign)) is not None:
+        return refused
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        return _render_show(campaign, schedule_error="The form could not be read; reload the page and try again.",
+                            status=400)
+    try:
+        windows = parse_quarters(request.form.getlist(QUARTER_FIELD))
+    except ScheduleValueError as exc:
+        return _render_show(campaign, schedule_error=f"The schedule was not saved: {exc}", status=400)
+    try:
+        outcome = service.set_schedule(db.session, campaign, windows, now=utcnow(), actor=_actor())
+    except service.CampaignLocked as exc:
+        return _locked(campaign_id, exc)
+    db.session.commit()
+    if not outcome.changed:
+        prefix = "The schedule is unchanged."
+    elif windows:
+        prefix = f"Schedule saved ({'; '.join(describe_windows(campaign.schedule()))})."
+    else:
+        prefix = "Schedule cleared: the campaign may run at any hour."
+    _flash_outcome(prefix, outcome)
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#schedule")
+
+
+@bp.post("/campaigns/<int:campaign_id>/archive")
+@requires("manager")
+def archive(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    if not ArchiveForm().validate_on_submit():
+        abort(400)
+    if campaign.archived_at is not None:
+        flash(f"{campaign.name} was already archived.", "info")
+        return redirect(url_for("brands.show", brand_id=campaign.brand_id))
+    service.archive_campaign(db.session, campaign, now=utcnow(), actor=_actor())
+    db.session.commit()
+    flash(f"Archived {campaign.name}: it is stopped and hidden from the brand's list; its history is kept.", "success")
+    return redirect(url_for("brands.show", brand_id=campaign.brand_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/spend")
+@requires("manager")
+def record_spend(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    if (refused := _refuse_if_locked(campaign)) is not None:
+        return refused
+    form = SpendForm()
+    if form.validate_on_submit():
+        try:
+            outcome = service.record_manual_spend(
+                db.session, campaign, amount=form.amount.data, spent_at=form.spent_at.data or "",
+                external_id=form.external_id.data or "", now=utcnow(), actor=_actor())
+        except service.CampaignLocked as exc:
+            return _locked(campaign_id, exc)
+        except service.CampaignError as exc:
+            db.session.rollback()
+            _apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            brand = campaign.brand
+            if not outcome.inserted:
+                flash(f"A spend with external id {form.external_id.data!r} is already recorded for {brand.name}; "
+                      "nothing was added.", "info")
+                return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
+            when = outcome.spent_at.astimezone(ZoneInfo(brand.timezone)).strftime("%Y-%m-%d %H:%M")
+            flash(f"Recorded {format_amount(outcome.amount_minor, brand.currency)} {brand.currency} for "
+                  f"{campaign.name} at {when} ({brand.timezone}).", "success")
+            enforcement = request_enforcement(outcome.brand_ids)
+            flash(enforcement.message(), "warning" if enforcement.is_deferred else "info")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
+    return _render_show(campaign, spend_form=form, status=400)

@@ -1,0 +1,195 @@
+"""A person's changes to one campaign: create, edit, schedule, archive, record a spend.
+
+Each function validates, writes, and (for changes to the campaign itself)
+reconciles the brand at ``now`` with the person as actor, so the change takes
+effect at once and is logged as a manual event. None of them commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.control import Window
+from app.database import lock_brand
+from app.ingest.timestamps import TimestampError, parse_instant
+from app.models import Brand, Campaign
+from app.money import MoneyError, parse_amount
+from app.services.catalog import set_windows
+from app.services.reconcile import Change, reconcile_brand
+from app.services.spend import new_spend, write_spend
+
+NAME_MAX = 200
+EXTERNAL_ID_MAX = 200
+
+
+class CampaignError(ValueError):
+    """Invalid input; ``errors`` maps a field name (or "" for the whole form) to its sentences."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(message for messages in errors.values() for message in messages))
+        self.errors = errors
+
+
+class CampaignLocked(ValueError):
+    """The campaign (or its brand) is archived, so it can no longer be changed."""
+
+
+@dataclass
+class Outcome:
+    """The campaign after a change and what reconciling its brand did to it."""
+
+    campaign: Campaign
+    changes: list[Change] = field(default_factory=list)
+    changed: bool = True
+
+    @property
+    def status_changed(self) -> bool:
+        return any(change.campaign_id == self.campaign.id for change in self.changes)
+
+
+@dataclass
+class SpendOutcome:
+    inserted: bool
+    amount_minor: int
+    spent_at: datetime
+    brand_ids: set[int]
+
+
+def _check_open(campaign: Campaign) -> None:
+    if campaign.archived_at is not None:
+        raise CampaignLocked(f"campaign {campaign.name!r} is archived, so it cannot be changed")
+    if campaign.brand.archived_at is not None:
+        raise CampaignLocked(f"brand {campaign.brand.name!r} is archived, so its campaigns cannot be changed")
+
+
+def _validate(session: Session, brand: Brand, name: str, start_date: date | None, end_date: date | None,
+              *, campaign_id: int | None) -> str:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors.setdefault("name", []).append("A name is required.")
+    elif len(name) > NAME_MAX:
+        errors.setdefault("name", []).append(f"At most {NAME_MAX} characters.")
+    else:
+        clash = session.scalar(
+            select(Campaign).where(Campaign.brand_id == brand.id, Campaign.name == name, Campaign.id != campaign_id)
+        )
+        if clash is not None:
+            archived = " (archived)" if clash.archived_at is not None else ""
+            errors.setdefault("name", []).append(f"{brand.name} already has a campaign{archived} named {name!r}.")
+    if start_date is not None and end_date is not None and start_date > end_date:
+        errors.setdefault("end_date", []).append(
+            f"The flight must end on or after its start ({start_date.isoformat()})."
+        )
+    if errors:
+        raise CampaignError(errors)
+    return name
+
+
+def _reconcile(session: Session, campaign: Campaign, now: datetime, actor: str) -> list[Change]:
+    session.flush()
+    return reconcile_brand(session, campaign.brand_id, now, actor=actor, automatic=False)
+
+
+def create_campaign(session: Session, brand: Brand, *, name: str, enabled: bool, start_date: date | None,
+                    end_date: date | None, now: datetime, actor: str) -> Outcome:
+    """Add a campaign to ``brand`` (no schedule: it runs at any hour) and reconcile the brand.
+
+    Raises CampaignError for a missing, too long or taken name or a flight that ends
+    before it starts; CampaignLocked for an archived brand.
+    """
+    # The brand's lock first: two people adding the same name queue here, and the second is told it is taken.
+    brand = lock_brand(session, brand.id) or brand
+    if brand.archived_at is not None:
+        raise CampaignLocked(f"brand {brand.name!r} is archived, so it cannot get new campaigns")
+    name = _validate(session, brand, name, start_date, end_date, campaign_id=None)
+    campaign = Campaign(brand=brand, name=name, enabled=enabled, start_date=start_date, end_date=end_date)
+    session.add(campaign)
+    return Outcome(campaign, _reconcile(session, campaign, now, actor))
+
+
+def update_campaign(session: Session, campaign: Campaign, *, name: str, enabled: bool, start_date: date | None,
+                    end_date: date | None, now: datetime, actor: str) -> Outcome:
+    """Change a campaign's name, switch and flight dates, then reconcile its brand."""
+    lock_brand(session, campaign.brand_id)
+    _check_open(campaign)
+    name = _validate(session, campaign.brand, name, start_date, end_date, campaign_id=campaign.id)
+    changed = (campaign.name, campaign.enabled, campaign.start_date, campaign.end_date) != (
+        name, enabled, start_date, end_date)
+    campaign.name = name
+    campaign.enabled = enabled
+    campaign.start_date = start_date
+    campaign.end_date = end_date
+    return Outcome(campaign, _reconcile(session, campaign, now, actor), changed)
+
+
+def set_schedule(session: Session, campaign: Campaign, windows: list[Window], *, now: datetime,
+                 actor: str) -> Outcome:
+    """Replace the campaign's dayparting with ``windows`` (merged), then reconcile its brand.
+
+    An empty list means the campaign runs at any hour.
+    """
+    lock_brand(session, campaign.brand_id)  # two saves of one grid queue instead of interleaving
+    _check_open(campaign)
+    changed = set_windows(session, campaign, windows)
+    return Outcome(campaign, _reconcile(session, campaign, now, actor), changed)
+
+
+def archive_campaign(session: Session, campaign: Campaign, *, now: datetime, actor: str) -> Outcome:
+    """Archive the campaign at ``now``: it reads as switched off from then on; its history stays."""
+    lock_brand(session, campaign.brand_id)
+    if campaign.archived_at is not None:
+        return Outcome(campaign, [], changed=False)
+    campaign.archived_at = now
+    return Outcome(campaign, _reconcile(session, campaign, now, actor))
+
+
+def record_manual_spend(session: Session, campaign: Campaign, *, amount: str, spent_at: str = "",
+                        external_id: str = "", now: datetime, actor: str) -> SpendOutcome:
+    """Record one manual spend for the campaign; does not commit or enforce.
+
+    ``amount`` is a plain decimal in the brand's currency; ``spent_at`` is ISO 8601,
+    brand-local when it has no offset, and defaults to ``now``; a time DST skips or a
+    time after ``now`` is refused. Re-recording an ``external_id`` adds nothing
+    (``inserted`` is False). SpendRecord has no actor column, so ``actor`` is not stored.
+    """
+    del actor  # kept for the uniform signature of the person-facing services
+    _check_open(campaign)
+    brand = campaign.brand
+    errors: dict[str, list[str]] = {}
+    amount_minor = 0
+    try:
+        amount_minor = parse_amount(amount or "", brand.currency)
+    except MoneyError as exc:
+        errors["amount"] = [_sentence(str(exc))]
+    else:
+        if amount_minor == 0:
+            errors["amount"] = ["Enter an amount above zero."]
+    instant = now
+    if (spent_at or "").strip():
+        try:
+            instant = parse_instant(spent_at, ZoneInfo(brand.timezone))
+        except TimestampError as exc:
+            errors["spent_at"] = [_sentence(str(exc))]
+        else:
+            if instant > now:
+                errors["spent_at"] = ["That time is in the future; record spend once it has happened."]
+    external = (external_id or "").strip() or None
+    if external is not None and len(external) > EXTERNAL_ID_MAX:
+        errors["external_id"] = [f"At most {EXTERNAL_ID_MAX} characters."]
+    if errors:
+        raise CampaignError(errors)
+    result = write_spend(session, [new_spend(campaign, amount_minor, instant, source="manual",
+                                             external_id=external)])
+    return SpendOutcome(bool(result.inserted), amount_minor, instant, result.brand_ids)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
