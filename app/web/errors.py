@@ -23,8 +23,14 @@ def register_error_handlers(app: Flask) -> None:
             return jsonify({"error": message}), code
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
+    def handle(exc, code: int):
+        # abort(400, "a sentence") shows the sentence; werkzeug's stock descriptions are replaced by ours.
+        description = getattr(exc, "description", None)
+        custom = description if description and description != type(exc).description else None
+        return render(code, custom)
+
     for code in (400, 403, 404, 405, 413, 500):
-        app.register_error_handler(code, lambda exc, code=code: render(code))
+        app.register_error_handler(code, lambda exc, code=code: handle(exc, code))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
