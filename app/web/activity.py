@@ -1,12 +1,199 @@
-"""Activity pages."""
+"""Activity log: every campaign event, filtered and paginated, and the same list as a streamed CSV."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from app.extensions import db
+from app.models import Campaign, utcnow
+from app.services.activity import (
+    EXPORT_HEADER,
+    KINDS,
+    REASONS,
+    ActivityFilter,
+    brand_choices,
+    campaign_choices,
+    events_query,
+    export_rows,
+)
+from app.web.csv_export import csv_response
+from app.web.filters import REASON_WORDS
 
 bp = Blueprint("activity", __name__)
+
+PER_PAGE = 50
+MAX_PAGE = 100_000  # far past any real log; keeps the OFFSET inside a 64-bit integer
+
+
+MAX_ID = 2**63 - 1  # larger numbers cannot be ids, and SQLite refuses to bind them
+
+
+def _optional_int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError("not an id")
+    return number
+
+
+class DayField(DateField):
+    """A YYYY-MM-DD date with a message a person can act on."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Use a date like 2026-11-25 (year-month-day).") from None
+
+
+class ActivityFilterForm(FlaskForm):
+    """The filters, read from the query string (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    brand = SelectField("Brand", coerce=_optional_int, validate_choice=False)
+    campaign = SelectField("Campaign", coerce=_optional_int, validate_choice=False)
+    reason = SelectField(
+        "Reason", choices=[SelectChoice("", "Any reason")] + [SelectChoice(r, REASON_WORDS.get(r, r)) for r in REASONS], validate_choice=False
+    )
+    actor = StringField("Actor contains", validators=[Optional(), Length(max=120)])
+    kind = SelectField(
+        "Changed by",
+        choices=[SelectChoice("", "Either"), SelectChoice("automatic", "Automatic only"),
+                 SelectChoice("manual", "Manual only")],
+        validate_choice=False,
+    )
+    date_from = DayField("From (UTC)", validators=[Optional()])
+    date_to = DayField("To (UTC)", validators=[Optional()])
+
+    def validate_brand(self, field):
+        if field.data is not None and field.data not in self._brand_ids:
+            raise ValidationError("There is no such brand.")
+
+    def validate_reason(self, field):
+        if field.data and field.data not in REASONS:
+            raise ValidationError("Choose one of the listed reasons.")
+
+    def validate_kind(self, field):
+        if field.data and field.data not in KINDS:
+            raise ValidationError("Choose automatic, manual, or both.")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and self.date_from.data > field.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def to_filter(self) -> ActivityFilter:
+        return ActivityFilter(
+            brand_id=self.brand.data,
+            campaign_id=self.campaign.data,
+            reason=self.reason.data or None,
+            actor=(self.actor.data or "").strip() or None,
+            kind=self.kind.data or None,
+            date_from=self.date_from.data,
+            date_to=self.date_to.data,
+        )
+
+
+def _filter_form() -> ActivityFilterForm:
+    """The filter form bound to the query string, with its choices loaded and validated.
+
+    A campaign that is not the chosen brand's (the brand was changed) is dropped; a campaign
+    given without a brand brings its brand with it.
+    """
+    form = ActivityFilterForm(formdata=request.args)
+    brands = brand_choices(db.session)
+    form._brand_ids = {brand_id for brand_id, _, _ in brands}
+    form.brand.choices = [SelectChoice("", "All brands")] + [
+        SelectChoice(brand_id, f"{name} (archived)" if archived else name) for brand_id, name, archived in brands
+    ]
+    if form.campaign.data is not None and form.brand.data is None:
+        campaign = db.session.get(Campaign, form.campaign.data)
+        form.brand.data = campaign.brand_id if campaign is not None else None
+        if campaign is None:
+            form.campaign.data = None
+    campaigns = campaign_choices(db.session, form.brand.data) if form.brand.data in form._brand_ids else []
+    if form.campaign.data not in {campaign_id for campaign_id, _, _ in campaigns}:
+        form.campaign.data = None
+    form.campaign.choices = [SelectChoice("", "All campaigns" if form.brand.data else "Choose a brand first")] + [
+        SelectChoice(campaign_id, f"{name} (archived)" if archived else name) for campaign_id, name, archived in campaigns
+    ]
+    form.validate()
+    return form
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    return max(1, min(page, MAX_PAGE))
+
+
+def _filter_args(form: ActivityFilterForm) -> dict[str, str]:
+    """The filters in force as query arguments (empty ones left out), for the export link."""
+    args = {
+        "brand": form.brand.data,
+        "campaign": form.campaign.data,
+        "reason": form.reason.data,
+        "actor": (form.actor.data or "").strip(),
+        "kind": form.kind.data,
+        "date_from": form.date_from.data.isoformat() if form.date_from.data else None,
+        "date_to": form.date_to.data.isoformat() if form.date_to.data else None,
+    }
+    return {name: str(value) for name, value in args.items() if value not in (None, "")}
+
+
+def facts_summary(event) -> list[str]:
+    """A few short phrases from the facts that decided an event: spend against budget, local time, window."""
+    facts = event.facts
+    parts = []
+    currency = facts.get("currency", "")
+    if "spend_today" in facts:
+        parts.append(f"Today {facts['spend_today']} / {facts.get('daily_budget', '?')} {currency}".strip())
+    involved = set(event.reasons) | set(event.old_reasons.split(",") if event.old_reasons else [])
+    if "monthly_budget" in involved and "spend_month" in facts:
+        parts.append(f"Month {facts['spend_month']} / {facts.get('monthly_budget', '?')} {currency}".strip())
+    if facts.get("local_time"):
+        try:
+            parts.append("Local " + datetime.fromisoformat(facts["local_time"]).strftime("%a %H:%M"))
+        except ValueError:
+            parts.append(f"Local {facts['local_time']}")
+    if facts.get("window"):
+        parts.append(f"Window {facts['window']}")
+    elif facts.get("windows"):
+        parts.append(f"Outside its {facts['windows']} window{'s' if facts['windows'] != 1 else ''}")
+    elif "windows" in facts:
+        parts.append("Runs at any hour")
+    flight = facts.get("flight") or [None, None]
+    if "flight" in involved and any(flight):
+        parts.append(f"Flight {flight[0] or '…'} to {flight[1] or '…'}")
+    return parts
 
 
 @bp.get("/activity")
 def index():
-    from flask import render_template_string
+    form = _filter_form()
+    if form.errors:
+        return render_template("activity/index.html", form=form, page=None, export_args={},
+                               facts_summary=facts_summary), 400
+    page = db.paginate(events_query(form.to_filter()), page=_page(), per_page=PER_PAGE, error_out=False)
+    return render_template("activity/index.html", form=form, page=page, export_args=_filter_args(form),
+                           facts_summary=facts_summary)
 
-    return render_template_string('{% extends "base.html" %}{% block content %}<h1>Activity</h1>{% endblock %}')
+
+@bp.get("/activity.csv")
+def export():
+    form = _filter_form()
+    if form.errors:
+        # The page shows the same filters with their errors inline.
+        args = {name: value for name, value in request.args.items() if not name.startswith("_")}
+        return redirect(url_for("activity.index", **args))
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    rows = export_rows(db.session, form.to_filter())
+    return csv_response(f"pacer-activity-{stamp}.csv", EXPORT_HEADER, rows)
