@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from app.config import load_config
 from app.extensions import csrf, db, login_manager, migrate
@@ -43,9 +44,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
 
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> URL parts beyond a 64-bit id are a 404, not a database overflow."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
     from app.web import register_blueprints as register
 
+    app.url_map.converters["int"] = BoundedIntConverter
     register(app)
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from app import create_app
@@ -16,6 +17,8 @@ from app.control import Window
 from app.extensions import db
 from app.models import Brand, Campaign, ScheduleWindow
 from app.money import to_minor
+
+pytest_plugins = ["tests.redis_fixtures"]
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -60,6 +63,9 @@ def app(_migrated, database_url, instance_path):
             "SERVER_NAME": "pacer.test",
         }
     )
+    # The test keeps one app context open and requests reuse it: drop Flask-Login's cached user
+    # per request, as a fresh request context would, so two clients never act as one user.
+    app.url_value_preprocessor(lambda endpoint, values: g.pop("_login_user", None))
     with app.app_context():
         yield app
         db.session.remove()

@@ -10,7 +10,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flask import g
 from werkzeug.security import generate_password_hash
 
 from app.control import Window
@@ -18,13 +17,6 @@ from app.models import CampaignEvent, User
 from app.services.activity import ActivityFilter, export_rows
 from app.services.reconcile import reconcile_brand
 from app.web.csv_export import csv_lines, neutralise_formula
-
-
-@pytest.fixture(autouse=True)
-def _signed_in_user_per_request(app):
-    """The app fixture keeps one app context open for the whole test and requests reuse it, so
-    Flask-Login's cache of the signed-in user on ``g`` would leak from one client to the next."""
-    app.url_value_preprocessor(lambda endpoint, values: g.pop("_login_user", None))
 
 
 def add_user(session, email: str, role: str) -> User:

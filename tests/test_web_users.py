@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -25,13 +24,6 @@ from app.services.users import (
 )
 
 PASSWORD = "correct horse"
-
-
-@pytest.fixture(autouse=True)
-def _signed_in_user_per_request(app):
-    """The app fixture keeps one app context open for the whole test and requests reuse it, so
-    Flask-Login's cache of the signed-in user on ``g`` would leak from one client to the next."""
-    app.url_value_preprocessor(lambda endpoint, values: g.pop("_login_user", None))
 
 
 def add_user(session, email: str, role: str, *, active: bool = True, password: str = PASSWORD) -> User:

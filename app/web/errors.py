@@ -11,6 +11,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing at this address."),
     405: ("Not allowed", "This address does not accept that kind of request."),
     413: ("File too large", "The upload is larger than the limit of {limit} MB. Split the file and upload the parts."),
+    503: ("Unavailable", "A service Pacer needs is not answering. Try again shortly."),
     500: ("Something went wrong", "Pacer hit an error. It has been logged; try again, and tell an admin if it persists."),
 }
 
@@ -29,7 +30,7 @@ def register_error_handlers(app: Flask) -> None:
         custom = description if description and description != type(exc).description else None
         return render(code, custom)
 
-    for code in (400, 403, 404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 413, 500, 503):
         app.register_error_handler(code, lambda exc, code=code: handle(exc, code))
 
     @app.errorhandler(CSRFError)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import redis
 import rq_dashboard
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 from app.extensions import csrf
-from app.queue import get_redis, redis_url
+from app.queue import RedisUnavailable, get_redis, redis_url
 
 
 def mount_rq_dashboard(app: Flask) -> None:
@@ -25,8 +26,11 @@ def _admin_only():
     if request.method == "POST" and request.origin and request.origin != request.host_url.rstrip("/"):
         abort(403)
     url = redis_url()
-    if not url:
-        abort(503)
+    try:
+        connection = get_redis()
+        connection.ping()
+    except (RedisUnavailable, redis.RedisError) as exc:
+        abort(503, f"The job dashboard needs Redis, which is not answering ({exc}).")
     current_app.config["RQ_DASHBOARD_REDIS_URL"] = (url,)
-    current_app.redis_conn = get_redis()
+    current_app.redis_conn = connection
     return None
