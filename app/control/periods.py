@@ -7,7 +7,7 @@ DST day lasts 23 or 25 hours. All instants passed in must be timezone-aware.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -19,7 +19,10 @@ def _require_aware(now: datetime) -> None:
 def local_time(now: datetime, tz: ZoneInfo) -> datetime:
     """The wall-clock time in ``tz`` at the absolute instant ``now``."""
     _require_aware(now)
-    return now.astimezone(tz)
+    # Go through UTC: when ``now`` already carries ``tz``, astimezone(tz) returns it
+    # unchanged, so a wall time DST skips (e.g. 02:30 on a spring-forward day) would
+    # survive instead of becoming the real wall clock at that instant.
+    return now.astimezone(timezone.utc).astimezone(tz)
 
 
 def local_day(now: datetime, tz: ZoneInfo) -> date:
