@@ -96,7 +96,14 @@ def evaluate_brand(
     """The rule's decision for each of the brand's campaigns at ``now``; reads only."""
     tz = ZoneInfo(brand.timezone)
     budget = brand_budget_facts(session, brand, now)
-    return [(c, decide(c.facts(), budget, now, tz), budget) for c in brand.campaigns]
+    campaigns = session.scalars(
+        select(Campaign)
+        .where(Campaign.brand_id == brand.id)
+        .order_by(Campaign.name)
+        .options(selectinload(Campaign.windows))
+        .execution_options(populate_existing=True)
+    ).all()
+    return [(c, decide(c.facts(), budget, now, tz), budget) for c in campaigns]
 
 
 def reconcile_brand(
@@ -116,7 +123,6 @@ def reconcile_brand(
     brand = lock_brand(session, brand_id)
     if brand is None:
         return []
-    session.refresh(brand, attribute_names=["campaigns"])
     changes = []
     for campaign, decision, budget in evaluate_brand(session, brand, now):
         new_reasons = tuple(str(r) for r in decision.reasons)
