@@ -1,5 +1,135 @@
-"""Brands pages."""
+"""Brand pages: add, edit and archive a brand (managers), and its page (budgets, pacing chart,
+campaigns with their status and reasons, spend records)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Brand, utcnow
+from app.money import format_amount
+from app.services import overview as service
+from app.services.brands import BrandError, archive_brand, create_brand, update_brand
+from app.web.auth import requires
+from app.web.brand_forms import ArchiveForm, BrandForm
 
 bp = Blueprint("brands", __name__)
+
+RECORDS_PER_PAGE = 25
+
+
+def _actor() -> str:
+    return f"user:{current_user.email}"
+
+
+def _brand_or_404(brand_id: int) -> Brand:
+    return db.get_or_404(Brand, brand_id)
+
+
+@bp.route("/brands/new", methods=["GET", "POST"])
+@requires("manager")
+def new():
+    form = BrandForm()
+    if form.validate_on_submit():
+        try:
+            brand = create_brand(db.session, utcnow(), actor=_actor(), **form.values())
+        except BrandError as exc:
+            db.session.rollback()
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            flash(f"Added brand “{brand.name}”. Add its campaigns next.", "success")
+            return redirect(url_for("brands.show", brand_id=brand.id))
+    return render_template("brands/form.html", form=form, brand=None), 400 if form.errors else 200
+
+
+@bp.route("/brands/<int:brand_id>/edit", methods=["GET", "POST"])
+@requires("manager")
+def edit(brand_id: int):
+    brand = _brand_or_404(brand_id)
+    if brand.archived_at is not None:
+        flash(f"“{brand.name}” is archived and cannot be edited.", "warning")
+        return redirect(url_for("brands.show", brand_id=brand.id))
+    form = BrandForm()
+    if request.method == "GET":
+        form.name.data = brand.name
+        form.timezone.data = brand.timezone
+        form.currency.data = brand.currency
+        form.daily_budget.data = format_amount(brand.daily_budget_minor, brand.currency)
+        form.monthly_budget.data = format_amount(brand.monthly_budget_minor, brand.currency)
+    elif form.validate_on_submit():
+        try:
+            result = update_brand(db.session, brand.id, utcnow(), actor=_actor(), **form.values())
+        except BrandError as exc:
+            db.session.rollback()
+            form.add_errors(exc.errors)
+        else:
+            db.session.commit()
+            if result.changed:
+                flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. {_changes_in_words(result.changes)}",
+                      "success")
+            else:
+                flash("Nothing changed.", "info")
+            return redirect(url_for("brands.show", brand_id=brand.id))
+    return render_template("brands/form.html", form=form, brand=brand), 400 if form.errors else 200
+
+
+def _changes_in_words(changes) -> str:
+    if not changes:
+        return "No campaign changed status."
+    paused = sum(1 for c in changes if c.new_status == "paused")
+    active = len(changes) - paused
+    parts = []
+    if active:
+        parts.append(f"{active} campaign{'s' if active != 1 else ''} now active")
+    if paused:
+        parts.append(f"{paused} campaign{'s' if paused != 1 else ''} now paused")
+    return " and ".join(parts).capitalize() + "."
+
+
+@bp.post("/brands/<int:brand_id>/archive")
+@requires("manager")
+def archive(brand_id: int):
+    brand = _brand_or_404(brand_id)
+    form = ArchiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if brand.archived_at is not None:
+        flash(f"“{brand.name}” was already archived.", "info")
+        return redirect(url_for("dashboard.overview"))
+    count = sum(1 for c in brand.campaigns if c.archived_at is None)
+    archive_brand(db.session, brand.id, utcnow(), actor=_actor())
+    db.session.commit()
+    flash(
+        f"Archived “{brand.name}” and its {count} campaign{'s' if count != 1 else ''}: they are paused and "
+        "hidden from the lists; their history and spend are kept.",
+        "success",
+    )
+    return redirect(url_for("dashboard.overview"))
+
+
+@bp.get("/brands/<int:brand_id>")
+@requires("viewer")
+def show(brand_id: int):
+    brand = _brand_or_404(brand_id)
+    now = utcnow()
+    row = service.brand_rows(db.session, [brand], now)[0]
+    days = service.month_chart(db.session, brand, now)
+    records = db.paginate(
+        service.spend_records_select(brand.id),
+        page=request.args.get("page", 1, type=int),
+        per_page=RECORDS_PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "brands/show.html",
+        brand=brand,
+        row=row,
+        days=days,
+        chart=service.chart_data(brand, days, row),
+        campaigns=service.live_campaigns(db.session, brand.id),
+        archived_campaigns=service.archived_campaign_count(db.session, brand.id),
+        records=records,
+        archive_form=ArchiveForm(),
+    )

@@ -1,10 +1,40 @@
-"""The overview: every brand at a glance."""
+"""The overview: every brand at a glance, sorted, searched and paginated in SQL."""
 
-from flask import Blueprint, render_template
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from app.extensions import db
+from app.models import utcnow
+from app.services import overview as service
 
 bp = Blueprint("dashboard", __name__)
+
+PER_PAGE = 50
 
 
 @bp.get("/")
 def overview():
-    return render_template("dashboard/overview.html")
+    now = utcnow()
+    q = request.args.get("q", "", type=str).strip()[:200]
+    sort = request.args.get("sort", "name", type=str)
+    if sort not in service.SORTS:
+        sort = "name"
+    order = request.args.get("order", service.SORTS[sort], type=str)
+    if order not in ("asc", "desc"):
+        order = service.SORTS[sort]
+    archived = request.args.get("archived") == "1"
+    stmt = service.brands_select(db.session, now, q=q, sort=sort, descending=order == "desc", archived=archived)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "dashboard/overview.html",
+        page=page,
+        rows=service.brand_rows(db.session, list(page.items), now),
+        actions=service.latest_automatic_actions(db.session),
+        q=q,
+        sort=sort,
+        order=order,
+        archived=archived,
+        sorts=service.SORTS,
+        now=now,
+    )

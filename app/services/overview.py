@@ -1,0 +1,277 @@
+"""Reading the overview and brand pages: spend against budgets, pacing and campaign counts.
+
+Searching, sorting and paginating happen in SQL, and a page's figures come from a fixed
+number of grouped queries, so no step loops over all brands in Python. Each brand's
+local "today" and month depend on its time zone: they are computed in Python once per
+zone in use and handed to the database as a CASE over ``brand.timezone``. Amounts are
+integer minor units; ``now`` is an aware instant.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Float, Select, case, cast, func, literal, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.control import BudgetFacts, local_day, month_bounds
+from app.control.pacing import Pacing, even_pacing_by_day, pace, projection_factor
+from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, SpendRecord
+from app.money import format_amount
+
+# Sort keys of the overview and the direction each starts in.
+SORTS = {"name": "asc", "daily": "desc", "monthly": "desc", "pacing": "desc", "paused": "desc"}
+
+
+@dataclass(frozen=True)
+class BrandRow:
+    """One brand on the overview (or the head of its own page)."""
+
+    brand: Brand
+    local_now: datetime
+    spend_today: int
+    spend_month: int
+    active: int
+    paused: int
+    pacing: Pacing
+
+    @property
+    def projected_percent(self) -> float:
+        budget = self.brand.monthly_budget_minor
+        return 100.0 if budget == 0 else self.pacing.projected * 100 / budget
+
+
+def _local_todays(zones, now: datetime) -> dict[str, date]:
+    return {zone: local_day(now, ZoneInfo(zone)) for zone in zones}
+
+
+def _per_zone(values: dict[str, object], type_=None):
+    """A CASE over ``brand.timezone`` giving each zone its value (zones sharing a value share a WHEN)."""
+    grouped: dict[object, list[str]] = defaultdict(list)
+    for zone, value in values.items():
+        grouped[value].append(zone)
+    if not grouped:
+        return literal(None, type_)
+    if len(grouped) == 1:  # e.g. mid-month every zone shares the month's bounds: a constant is cheaper
+        return literal(next(iter(grouped)), type_)
+    # The last value is the ELSE, so a zone added since the zones were read still gets a value.
+    *firsts, (last, _) = grouped.items()
+    whens = [(Brand.timezone.in_(sorted(zones)), literal(value, type_)) for value, zones in firsts]
+    return case(*whens, else_=literal(last, type_))
+
+
+class _Periods:
+    """SQL expressions for each brand's local today and month bounds, from the zones in use."""
+
+    def __init__(self, zones, now: datetime) -> None:
+        todays = _local_todays(zones, now)
+        self.today = _per_zone(todays, Date())
+        self.first = _per_zone({z: month_bounds(d)[0] for z, d in todays.items()}, Date())
+        self.last = _per_zone({z: month_bounds(d)[1] for z, d in todays.items()}, Date())
+
+
+def _projection_factors(zones, now: datetime):
+    """Per zone, what month-to-date spend is multiplied by to project the month's end (a float: it only sorts)."""
+    return _per_zone({z: float(projection_factor(now.astimezone(ZoneInfo(z)))) for z in zones}, Float())
+
+
+def _zones_in_use(session: Session) -> list[str]:
+    return list(session.scalars(select(Brand.timezone).distinct()))
+
+
+def _ratio(amount, budget):
+    # A zero budget is always reached: it reads as 100 %, like the budget bars.
+    return case((budget == 0, literal(1.0)), else_=cast(amount, Float) / budget)
+
+
+def brands_select(
+    session: Session,
+    now: datetime,
+    *,
+    q: str = "",
+    sort: str = "name",
+    descending: bool | None = None,
+    archived: bool = False,
+) -> Select:
+    """The overview's brands, filtered and sorted in SQL, ready for ``db.paginate``.
+
+    ``q`` matches anywhere in the name, case-insensitively; ``sort`` is a key of SORTS
+    (daily and monthly sort by the share of the budget used, pacing by the projected
+    month-end against the monthly budget, paused by the number of paused campaigns).
+    ``archived`` lists the archived brands instead of the live ones. Ties go by name.
+    """
+    if sort not in SORTS:
+        sort = "name"
+    if descending is None:
+        descending = SORTS[sort] == "desc"
+    stmt = select(Brand).where(Brand.archived_at.is_not(None) if archived else Brand.archived_at.is_(None))
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(Brand.name.icontains(q, autoescape=True))
+    if sort == "name":
+        key = func.lower(Brand.name)
+    elif sort == "paused":
+        key = (
+            select(func.count())
+            .where(Campaign.brand_id == Brand.id, Campaign.archived_at.is_(None), Campaign.status == "paused")
+            .scalar_subquery()
+        )
+    else:
+        zones = _zones_in_use(session)
+        periods = _Periods(zones, now)
+        day_total = select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).where(
+            BrandDaySpend.brand_id == Brand.id
+        )
+        if sort == "daily":
+            spend = day_total.where(BrandDaySpend.local_date == periods.today).scalar_subquery()
+            key = _ratio(spend, Brand.daily_budget_minor)
+        else:
+            spend = day_total.where(
+                BrandDaySpend.local_date >= periods.first, BrandDaySpend.local_date <= periods.last
+            ).scalar_subquery()
+            if sort == "pacing":
+                spend = spend * _projection_factors(zones, now)
+            key = _ratio(spend, Brand.monthly_budget_minor)
+    return stmt.order_by(key.desc() if descending else key.asc(), Brand.name, Brand.id)
+
+
+def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[BrandRow]:
+    """Spend today and this month (each brand's own local day and month), campaign counts and pacing.
+
+    Two grouped queries whatever the number of brands: one over the day totals, one over campaigns.
+    """
+    if not brands:
+        return []
+    ids = [b.id for b in brands]
+    periods = _Periods({b.timezone for b in brands}, now)
+    totals = {
+        brand_id: (int(today), int(month))
+        for brand_id, today, month in session.execute(
+            select(
+                BrandDaySpend.brand_id,
+                func.sum(case((BrandDaySpend.local_date == periods.today, BrandDaySpend.amount_minor), else_=0)),
+                func.sum(BrandDaySpend.amount_minor),
+            )
+            .join(Brand, Brand.id == BrandDaySpend.brand_id)
+            .where(
+                BrandDaySpend.brand_id.in_(ids),
+                BrandDaySpend.local_date >= periods.first,
+                BrandDaySpend.local_date <= periods.last,
+            )
+            .group_by(BrandDaySpend.brand_id)
+        )
+    }
+    counts = {
+        brand_id: (int(active or 0), int(paused or 0))
+        for brand_id, active, paused in session.execute(
+            select(
+                Campaign.brand_id,
+                func.sum(case((Campaign.status == "active", 1), else_=0)),
+                func.sum(case((Campaign.status == "paused", 1), else_=0)),
+            )
+            .where(Campaign.brand_id.in_(ids), Campaign.archived_at.is_(None))
+            .group_by(Campaign.brand_id)
+        )
+    }
+    rows = []
+    for brand in brands:
+        today, month = totals.get(brand.id, (0, 0))
+        active, paused = counts.get(brand.id, (0, 0))
+        local_now = now.astimezone(ZoneInfo(brand.timezone))
+        budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, today, month)
+        rows.append(BrandRow(brand, local_now, today, month, active, paused, pace(budget, local_now)))
+    return rows
+
+
+def latest_automatic_actions(session: Session, limit: int = 10) -> list[CampaignEvent]:
+    """The newest status changes made by jobs (not people), with their campaign and brand loaded."""
+    return list(
+        session.scalars(
+            select(CampaignEvent)
+            .where(CampaignEvent.automatic.is_(True))
+            .options(joinedload(CampaignEvent.campaign), joinedload(CampaignEvent.brand))
+            .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ChartDay:
+    day: date
+    spend: int
+    cumulative: int | None  # None for days after today
+    even_pacing: int
+
+
+def month_chart(session: Session, brand: Brand, now: datetime) -> list[ChartDay]:
+    """Each day of the brand's current local month: its spend, the running total up to today,
+    and the even-pacing line at the day's end (each day weighted by its real length)."""
+    local_now = now.astimezone(ZoneInfo(brand.timezone))
+    today = local_now.date()
+    first, last = month_bounds(today)
+    spend = dict(
+        session.execute(
+            select(BrandDaySpend.local_date, BrandDaySpend.amount_minor).where(
+                BrandDaySpend.brand_id == brand.id,
+                BrandDaySpend.local_date >= first,
+                BrandDaySpend.local_date <= last,
+            )
+        ).all()
+    )
+    days = []
+    running = 0
+    for day, expected in even_pacing_by_day(brand.monthly_budget_minor, local_now):
+        amount = int(spend.get(day, 0))
+        running += amount
+        days.append(ChartDay(day, amount, running if day <= today else None, expected))
+    return days
+
+
+def chart_data(brand: Brand, days: list[ChartDay], row: BrandRow) -> dict:
+    """The chart's JSON: amounts as decimal strings in major units (the page turns them into numbers)."""
+    money = lambda minor: None if minor is None else format_amount(minor, brand.currency)  # noqa: E731
+    return {
+        "currency": brand.currency,
+        "days": [d.day.isoformat() for d in days],
+        "labels": [str(d.day.day) for d in days],
+        "daily_spend": [money(d.spend) for d in days],
+        "cumulative": [money(d.cumulative) for d in days],
+        "even_pacing": [money(d.even_pacing) for d in days],
+        "daily_budget": money(brand.daily_budget_minor),
+        "monthly_budget": money(brand.monthly_budget_minor),
+        "today": row.local_now.date().isoformat(),
+    }
+
+
+def spend_records_select(brand_id: int) -> Select:
+    """The brand's spend records, newest first, with their campaigns loaded; for ``db.paginate``."""
+    return (
+        select(SpendRecord)
+        .where(SpendRecord.brand_id == brand_id)
+        .options(joinedload(SpendRecord.campaign))
+        .order_by(SpendRecord.spent_at.desc(), SpendRecord.id.desc())
+    )
+
+
+def live_campaigns(session: Session, brand_id: int) -> list[Campaign]:
+    """The brand's campaigns that are not archived, by name."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.brand_id == brand_id, Campaign.archived_at.is_(None))
+            .order_by(Campaign.name)
+        )
+    )
+
+
+def archived_campaign_count(session: Session, brand_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(Campaign.brand_id == brand_id, Campaign.archived_at.is_not(None))
+        )
+        or 0
+    )
