@@ -18,14 +18,15 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.ingest.csv_spend import SpendFileError
-from app.ingest.importer import import_file
+from app.ingest.importer import ImportOutcome, ImportProgress, create_import, run_import
 from app.ingest.timestamps import TimestampError, parse_instant
-from app.models import ROLES, Brand, Campaign, utcnow
+from app.models import ROLES, Brand, Campaign, SpendImport, utcnow
 from app.money import MoneyError, parse_amount
-from app.queue import request_enforcement
+from app.queue import RedisUnavailable, get_redis, request_enforcement
 from app.services import reconcile as rec
 from app.services.catalog import CatalogError, load_fixtures
 from app.services.demo import DEMO_USERS, seed_demo
+from app.services.imports import RetryRefused, earlier_import, prepare_retry, refresh_import_status
 from app.services.simulate import SimulationError, parse_step, simulate
 from app.services.spend import new_spend, write_spend
 from app.services.status import campaign_states
@@ -155,20 +156,80 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad-rows", is_flag=True, help="Import the good rows and report the bad ones (default: all or nothing).")
 def spend_import(file: Path, skip_bad_rows: bool) -> None:
-    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency])."""
-    spend_import_row, outcome = import_file(db.session, file, actor="cli", skip_bad_rows=skip_bad_rows)
+    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency]).
+
+    The same path as an upload, run in this process with a progress bar on stderr; a
+    failed import can be run again with `spend retry ID`.
+    """
+    spend_import_row = create_import(db.session, file.resolve(), filename=file.name, actor="cli",
+                                     skip_bad_rows=skip_bad_rows)
+    db.session.commit()
+    _run_and_report(spend_import_row)
+
+
+@spend_cli.command("retry")
+@click.argument("import_id", type=int)
+def spend_retry(import_id: int) -> None:
+    """Run import IMPORT_ID again from its stored file, here; it adds exactly the rows that are missing.
+
+    For an import that failed (its worker stopped, an error) or never started; refused
+    while it still runs or once it has finished.
+    """
+    spend_import_row = db.session.get(SpendImport, import_id)
+    if spend_import_row is None:
+        fail(f"no spend import #{import_id}")
+    refresh_import_status(db.session, spend_import_row, _redis_or_none(), utcnow())
+    db.session.commit()
+    try:
+        prepare_retry(db.session, spend_import_row)
+    except RetryRefused as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(f"Retrying import #{import_id} ({spend_import_row.filename}).")
+    _run_and_report(spend_import_row)
+
+
+def _redis_or_none():
+    try:
+        return get_redis()
+    except RedisUnavailable:
+        return None
+
+
+def _run_and_report(spend_import_row: SpendImport) -> None:
+    """Run a queued import here with a progress bar on stderr, print its outcome, enforce; exit 1 unless done."""
+    import_id = spend_import_row.id
+    outcome = _run_with_progress(import_id, spend_import_row.filename, spend_import_row.size_bytes)
     for error in outcome.errors:
         click.echo(f"line {error.line}: {error.message}", err=True)
     click.echo(
-        f"Import #{spend_import_row.id} {outcome.status}: {outcome.rows_read} rows read, {outcome.imported} imported, "
+        f"Import #{import_id} {outcome.status}: {outcome.rows_read} rows read, {outcome.imported} imported, "
         f"{outcome.duplicates} duplicates, {outcome.rejected} rejected."
     )
     if outcome.message:
         click.echo(outcome.message)
+    earlier = earlier_import(db.session, db.session.get(SpendImport, import_id))
+    if earlier is not None:
+        click.echo(f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}.")
     if outcome.brand_ids:
         enforce_after_spend(outcome.brand_ids, actor="spend-import")
     if outcome.status != "done":
         sys.exit(1)
+
+
+def _run_with_progress(import_id: int, filename: str, size: int) -> ImportOutcome:
+    with click.progressbar(length=max(size, 1), label=f"Importing {filename}", file=sys.stderr,
+                           item_show_func=lambda rows: f"{rows:,} rows" if rows else None) as bar:
+
+        def report(progress: ImportProgress) -> None:
+            bar.update(max(progress.bytes_read - bar.pos, 0), progress.rows_read)
+
+        try:
+            return run_import(db.session, import_id, progress=report)
+        except Exception as exc:  # run_import rolled back and marked the import failed
+            fail(f"import #{import_id} failed ({type(exc).__name__}: {exc}); nothing was imported. "
+                 f"Run `flask --app app spend retry {import_id}` to try again.")
 
 
 jobs_cli = AppGroup("jobs", help="Run Pacer's jobs in this process.")

@@ -26,7 +26,9 @@ def check_health(session: Session) -> tuple[bool, dict]:
         connection = get_redis()
         connection.ping()
         report["redis"] = "ok"
-        report["workers"] = Worker.count(connection=connection)
+        # Worker.all, not Worker.count: it skips (and unregisters) workers whose key expired,
+        # so a killed worker stops counting once its worker_ttl runs out.
+        report["workers"] = len(Worker.all(connection=connection))
         age = scheduler_heartbeat_age(connection)
         if age is None:
             report["scheduler"] = "never seen"

@@ -12,11 +12,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from flask import Flask, has_app_context
+from rq import get_current_job
 
 from app.extensions import db
+from app.ingest.importer import ImportNotQueued, run_import
 from app.models import utcnow
-from app.queue import QUEUE_SWEEPS, clear_pending
+from app.queue import QUEUE_SWEEPS, clear_pending, request_enforcement
 from app.services import reconcile as rec
+from app.services.imports import JobProgress
 
 _app: Flask | None = None
 
@@ -83,6 +86,22 @@ def reconcile_brand(brand_id: int) -> dict:
     return _summary(rec.reconcile_brands(db.session, utcnow(), actor="reconcile_brand", brand_ids=[brand_id]))
 
 
+@job
+def import_spend(import_id: int) -> dict:
+    """Run spend import ``import_id`` from its stored file, progress in this job's meta; then enforce
+    the budgets of the brands it added spend to. A second run of the same import does nothing."""
+    try:
+        outcome = run_import(db.session, import_id, progress=JobProgress(get_current_job()))
+    except ImportNotQueued as exc:
+        return {"import_id": import_id, "skipped": str(exc)}
+    enforcement = request_enforcement(outcome.brand_ids) if outcome.brand_ids else None
+    return {
+        "import_id": import_id, "status": outcome.status, "rows_read": outcome.rows_read,
+        "imported": outcome.imported, "duplicates": outcome.duplicates, "rejected": outcome.rejected,
+        "enforcement": enforcement.message() if enforcement else None,
+    }
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     """A job rq-scheduler runs on a UTC cron string, registered under a stable id."""
@@ -91,7 +110,9 @@ class PeriodicJob:
     func: str
     cron: str
     timeout: int
-    result_ttl: int = 600  # longer than the interval, or the scheduler loses the job (rq-scheduler #42)
+    # -1 keeps the job's hash: rq expires a finished job after result_ttl, and if no worker ran
+    # the next copy by then (workers down, a long import) rq-scheduler drops it for good (#42).
+    result_ttl: int = -1
     failure_ttl: int = 7 * 24 * 3600
     queue_name: str = QUEUE_SWEEPS
 
@@ -100,11 +121,12 @@ class PeriodicJob:
         return f"{self.func}|{self.cron}|{self.timeout}|{self.result_ttl}|{self.failure_ttl}|{self.queue_name}"
 
 
-# Resets first, so the resumes at a brand's midnight are attributed to them. Every job
-# applies the whole rule, so none can activate a campaign that another rule pauses.
+# Resets first, so the resumes at a brand's midnight are attributed to them. rq-scheduler
+# enqueues jobs due at the same instant in job-id order, hence the numbers in the ids. Every
+# job applies the whole rule, so none can activate a campaign that another rule pauses.
 PERIODIC_JOBS = (
-    PeriodicJob("pacer-periodic-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50),
-    PeriodicJob("pacer-periodic-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50),
-    PeriodicJob("pacer-periodic-enforce-budgets", "app.jobs.enforce_budgets", "* * * * *", timeout=50),
-    PeriodicJob("pacer-periodic-apply-dayparting", "app.jobs.apply_dayparting", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-1-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-3-enforce-budgets", "app.jobs.enforce_budgets", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-4-apply-dayparting", "app.jobs.apply_dayparting", "* * * * *", timeout=50),
 )

@@ -231,6 +231,11 @@ class SpendImport(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The RQ job of the latest attempt (none for CLI runs, or while Redis was unreachable).
+    job_id: Mapped[str | None] = mapped_column(String(64))
+    # "host pid-namespace pid" of the process running the latest attempt: a dead one means a crashed run.
+    runner: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User | None] = relationship()
     errors: Mapped[list[SpendImportError]] = relationship(

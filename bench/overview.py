@@ -1,6 +1,6 @@
 """Time the overview at 10,000 brands on a temporary SQLite (or PACER_BENCH_DATABASE_URL) database.
 
-Usage: .venv/bin/python /tmp/pacer_overview_bench.py [BRANDS]
+Usage: .venv/bin/python bench/overview.py [BRANDS]
 """
 
 from __future__ import annotations

@@ -201,9 +201,10 @@ def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory) -> Iterator[S
 
 
 def _raw(fields: list[str]) -> str:
+    # The CRLF terminator makes the writer quote fields holding a CR or LF, so the raw row reads back as the same fields.
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(fields)
-    return out.getvalue()
+    csv.writer(out, lineterminator="\r\n").writerow(fields)
+    return out.getvalue()[:-2]
 
 
 def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory: CampaignDirectory) -> SpendRow | RowError:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
@@ -55,11 +57,14 @@ def file_sha256(path: Path) -> str:
 
 
 def create_import(session: Session, path: Path, *, filename: str, actor: str, skip_bad_rows: bool,
-                  user_id: int | None = None) -> SpendImport:
-    """Register a file for import (status ``queued``); does not commit."""
+                  user_id: int | None = None, sha256: str | None = None) -> SpendImport:
+    """Register a file for import (status ``queued``); does not commit.
+
+    ``sha256`` is the file's digest when the caller already computed it while storing the file.
+    """
     spend_import = SpendImport(
         filename=filename[:255],
-        sha256=file_sha256(path),
+        sha256=sha256 or file_sha256(path),
         stored_path=str(path),
         size_bytes=path.stat().st_size,
         actor=actor,
@@ -104,6 +109,41 @@ def _to_new_spend(row: SpendRow, occurrences: dict[str, int], import_id: int) ->
     )
 
 
+class ImportNotQueued(RuntimeError):
+    """The import is not waiting to run (another run has it, or it has finished): nothing to do."""
+
+
+def this_process() -> str:
+    """Who runs an import: "host pid-namespace pid", so a reader on the same host can tell a dead run."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()[:80]} {namespace} {os.getpid()}"
+
+
+def claim_import(session: Session, import_id: int, *, now: datetime) -> None:
+    """Move a ``queued`` import to ``running`` for this process and commit.
+
+    Atomic: of two runs started for the same import (RQ is at-least-once, or a retry
+    raced a late job), exactly one claims it; the other gets ImportNotQueued.
+    """
+    claimed = session.execute(
+        update(SpendImport)
+        .where(SpendImport.id == import_id, SpendImport.status == "queued")
+        .values(status="running", started_at=now, finished_at=None, message=None, runner=this_process(),
+                attempts=SpendImport.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if claimed:
+        return
+    spend_import = session.get(SpendImport, import_id)
+    if spend_import is None:
+        raise LookupError(f"no spend import {import_id}")
+    raise ImportNotQueued(f"Import #{import_id} is {spend_import.status}, not queued: nothing to do.")
+
+
 def run_import(
     session: Session,
     import_id: int,
@@ -114,24 +154,27 @@ def run_import(
     """Run a registered import to completion and commit its outcome.
 
     Status afterwards: ``done`` (rows written, bad ones skipped if allowed),
-    ``rejected`` (bad rows in all-or-nothing mode, or a bad file: nothing written).
+    ``rejected`` (bad rows in all-or-nothing mode, or a bad file: nothing written),
+    ``failed`` (an unexpected error, re-raised after rolling back: nothing written).
     """
+    claim_import(session, import_id, now=now or utcnow())
     spend_import = session.get(SpendImport, import_id)
-    if spend_import is None:
-        raise LookupError(f"no spend import {import_id}")
-    spend_import.status = "running"
-    spend_import.started_at = now or utcnow()
-    session.commit()
 
     outcome = ImportOutcome(status="done")
     path = Path(spend_import.stored_path or "")
     try:
-        total = path.stat().st_size
+        handle = open(path, "rb")
+    except OSError as exc:
+        outcome.status = "rejected"
+        outcome.message = f"The file cannot be read: {exc.strerror}."
+        return _finish(session, import_id, outcome)
+    try:
+        total = os.fstat(handle.fileno()).st_size
         directory = CampaignDirectory(session)
         occurrences: dict[str, int] = {}
         written = WriteResult()
         batch: list[NewSpend] = []
-        with open(path, "rb") as handle:
+        with handle:
             for item in read_spend_csv(handle, directory):
                 outcome.rows_read += 1
                 if isinstance(item, RowError):
@@ -148,15 +191,15 @@ def run_import(
             written.add(write_spend(session, batch))
             if progress:
                 progress(ImportProgress(outcome.rows_read, total, total))
-    except (SpendFileError, OSError) as exc:
+    except SpendFileError as exc:
         session.rollback()
         outcome.status = "rejected"
-        outcome.message = str(exc) if isinstance(exc, SpendFileError) else f"The file cannot be read: {exc.strerror}."
+        outcome.message = str(exc)
         outcome.errors = []
         return _finish(session, import_id, outcome)
-    except Exception as exc:
-        # A crash (database, progress reporting, a bug): drop the written rows before anything
-        # else can commit them, mark the import failed, and let the caller see the error.
+    except BaseException as exc:
+        # A crash (database, I/O, progress reporting, a bug, a job timeout, Ctrl-C): drop the written
+        # rows before anything else can commit them, mark the import failed, and let the caller see it.
         session.rollback()
         _mark_failed(session, import_id, exc)
         raise
