@@ -125,3 +125,19 @@ def test_day_and_month_totals_follow_the_brand_zone(session, make):
     assert spend_for_local_day(session, brand.id, dec1) == 300
     assert spend_for_local_month(session, brand.id, nov30) == 700
     assert spend_for_local_month(session, brand.id, dec1) == 300
+
+
+def test_a_reset_run_into_the_future_does_not_silence_todays_reset(session, make):
+    brand = make.brand(daily="10")
+    campaign = make.campaign(brand)
+    session.commit()
+    today = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    rec.reset_daily(session, today + timedelta(days=3))  # an operator trying `jobs run reset-daily --at` later
+    assert brand.daily_reset_on.isoformat() == "2026-11-28"
+    spend(session, campaign, 1000, today)
+    rec.reconcile_brands(session, today, actor="test")
+    assert campaign.reasons == ["daily_budget"]
+    tomorrow = today + timedelta(days=1)
+    changes = rec.reset_daily(session, tomorrow)
+    assert [(c.new_status, c.actor) for c in changes] == [("active", "reset_daily")]
+    assert brand.daily_reset_on.isoformat() == "2026-11-26"

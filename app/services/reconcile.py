@@ -201,16 +201,18 @@ def _reset_brands(
 
     The period start is stored on the brand under its lock, so a rerun, an overlap or a
     second scheduler finds nothing to do; a missed midnight is caught up on the next run.
+    Any other stored period counts as turned, so a `jobs run --at` into the future does not
+    silence the real resets until that date.
     """
     changes: list[Change] = []
     for brand in session.scalars(select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.id)).all():
         current = period_start(local_day(now, ZoneInfo(brand.timezone)))
         stored: date | None = getattr(brand, attribute)
-        if stored is not None and stored >= current:
+        if stored == current:
             continue
         locked = lock_brand(session, brand.id)
         stored = getattr(locked, attribute)
-        if stored is None or stored < current:
+        if stored != current:
             changes += reconcile_brand(session, brand.id, now, actor=actor, dry_run=dry_run)
             setattr(locked, attribute, current)
         session.rollback() if dry_run else session.commit()

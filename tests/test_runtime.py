@@ -1,0 +1,401 @@
+"""The runtime with real parts: a Redis server, worker and scheduler processes, rq-scheduler.
+
+Workers run as subprocesses on the test database, so everything they should see is
+committed first; their effects are read back after expiring this session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from rq import Queue, Worker
+from rq.job import Job, JobStatus
+from rq_scheduler import Scheduler
+from sqlalchemy import func, select
+
+from app.jobs import PERIODIC_JOBS
+from app.models import CampaignEvent, SpendRecord, utcnow
+from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_SWEEPS, enqueue, request_enforcement
+from app.scheduling import (
+    HEARTBEAT_KEY,
+    HEARTBEAT_STALE_AFTER,
+    JOB_ID_PREFIX,
+    HeartbeatScheduler,
+    register_periodic_jobs,
+)
+from app.services import reconcile as rec
+from app.services.spend import new_spend, write_spend
+from tests.redis_fixtures import ROOT, wait_for
+
+pytestmark = pytest.mark.redis
+
+RQ = str(ROOT / ".venv" / "bin" / "rq")
+
+
+def midday_zone(now: datetime) -> str:
+    """A fixed-offset zone where ``now`` is about noon, so jobs on the real clock never straddle a midnight."""
+    hours_ahead = 12 - now.hour  # in -11..12; Etc/GMT names carry the opposite sign
+    return f"Etc/GMT{-hours_ahead:+d}"
+
+
+def spend(session, campaign, minor: int, at: datetime):
+    result = write_spend(session, [new_spend(campaign, minor, at, source="manual")])
+    session.commit()
+    return result
+
+
+def events(session, actor: str | None = None) -> list[CampaignEvent]:
+    stmt = select(CampaignEvent).order_by(CampaignEvent.id)
+    if actor is not None:
+        stmt = stmt.where(CampaignEvent.actor == actor)
+    return list(session.scalars(stmt))
+
+
+def assert_ran(completed) -> None:
+    assert completed.returncode == 0, f"exit {completed.returncode}\n{completed.stdout}\n{completed.stderr}"
+
+
+@pytest.fixture
+def budget_brand(session, make):
+    """A brand on the real clock's day with two active campaigns and a 100.00 daily budget."""
+    brand = make.brand("Acme", daily="100", monthly="5000", timezone=midday_zone(utcnow()))
+    search = make.campaign(brand, "Search")
+    make.campaign(brand, "Display")
+    session.commit()
+    rec.reconcile_brands(session, utcnow(), actor="test")
+    assert [c.status for c in brand.campaigns] == ["active", "active"]
+    return brand, search
+
+
+def assert_paused_by(session, brand, actor: str) -> None:
+    session.expire_all()
+    assert sorted((c.name, c.status, c.reasons) for c in brand.campaigns) == [
+        ("Display", "paused", ["daily_budget"]),
+        ("Search", "paused", ["daily_budget"]),
+    ]
+    assert [(e.old_status, e.new_status, e.new_reasons) for e in events(session, actor)] == [
+        ("active", "paused", "daily_budget"),
+        ("active", "paused", "daily_budget"),
+    ]
+
+
+# --- Event-driven enforcement through a real worker -----------------------------------------
+
+
+def test_worker_reconciles_the_brand_after_a_spend(session, budget_brand, redis_connection, run_process):
+    brand, search = budget_brand
+    written = spend(session, search, 10000, utcnow())  # reaches the 100.00 daily budget
+
+    request = request_enforcement(written.brand_ids)
+    assert (request.queued, request.already_pending, request.deferred) == ([brand.id], [], [])
+    again = request_enforcement([brand.id])
+    assert (again.queued, again.already_pending) == ([], [brand.id])
+    [job_id] = Queue(QUEUE_ENFORCE, connection=redis_connection).job_ids
+    job = Job.fetch(job_id, connection=redis_connection)
+    assert (job.func_name, job.args, job.timeout) == ("app.jobs.reconcile_brand", (brand.id,), 60)
+
+    assert_ran(run_process([sys.executable, "worker.py", "--burst"]))
+
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
+    assert job.return_value()["changes"] == 2
+    assert_paused_by(session, brand, "reconcile_brand")
+    # The job cleared the pending mark when it started: new spend queues a new run.
+    assert not redis_connection.exists(PENDING_KEY.format(brand_id=brand.id))
+    assert request_enforcement([brand.id]).queued == [brand.id]
+
+
+def test_plain_rq_worker_runs_the_job_too(session, budget_brand, redis_url, redis_connection, run_process):
+    # A plain `rq worker` never calls use_app(): the job builds its app from the environment.
+    brand, search = budget_brand
+    spend(session, search, 12000, utcnow())
+    assert request_enforcement([brand.id]).queued == [brand.id]
+    [job_id] = Queue(QUEUE_ENFORCE, connection=redis_connection).job_ids
+
+    assert_ran(run_process([RQ, "worker", "--burst", "--url", redis_url, QUEUE_ENFORCE]))
+
+    assert Job.fetch(job_id, connection=redis_connection).get_status() == JobStatus.FINISHED
+    assert_paused_by(session, brand, "reconcile_brand")
+
+
+# --- Scheduler registration on rq-scheduler --------------------------------------------------
+
+
+# rq-scheduler calls crontab with a naive local "now", which warns; scheduler.py runs with TZ=UTC.
+crontab_naive_now = pytest.mark.filterwarnings(r"ignore:Version 0\.22\.0\+ of crontab:FutureWarning")
+
+
+def registered(scheduler: Scheduler) -> list[str]:
+    return sorted(job.id for job in scheduler.get_jobs())
+
+
+def declared_ids(jobs=PERIODIC_JOBS) -> list[str]:
+    return sorted(spec.id for spec in jobs)
+
+
+@crontab_naive_now
+def test_registering_twice_leaves_each_job_once(redis_connection):
+    first = register_periodic_jobs(Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection))
+    assert sorted(first.added) == declared_ids() and not (first.kept or first.replaced or first.cancelled)
+
+    # A restarted scheduler process: a new Scheduler on the same Redis.
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    second = register_periodic_jobs(scheduler)
+    assert sorted(second.kept) == declared_ids() and not (second.added or second.replaced or second.cancelled)
+    assert registered(scheduler) == declared_ids()
+    assert scheduler.count() == len(PERIODIC_JOBS) == len(set(declared_ids()))
+
+
+@crontab_naive_now
+def test_cron_jobs_store_their_timeouts_and_queue(redis_connection):
+    register_periodic_jobs(Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection))
+    for spec in PERIODIC_JOBS:
+        job = Job.fetch(spec.id, connection=redis_connection)
+        assert job.func_name == spec.func
+        assert job.meta["cron_string"] == spec.cron
+        assert (job.timeout, job.result_ttl, job.failure_ttl, job.origin) == (
+            spec.timeout, spec.result_ttl, spec.failure_ttl, spec.queue_name)
+        # Every minute: the timeout stays below the interval, and the job never expires (rq-scheduler #42).
+        assert spec.cron == "* * * * *" and spec.timeout < 60 and spec.result_ttl == -1
+
+
+@crontab_naive_now
+def test_a_changed_definition_replaces_its_job(redis_connection):
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler)
+    target = PERIODIC_JOBS[0]
+    changed = tuple(
+        dataclasses.replace(spec, cron="*/5 * * * *", timeout=40) if spec.id == target.id else spec
+        for spec in PERIODIC_JOBS
+    )
+
+    result = register_periodic_jobs(scheduler, changed)
+    assert result.replaced == [target.id] and not (result.added or result.cancelled)
+    assert sorted(result.kept) == sorted(spec.id for spec in PERIODIC_JOBS[1:])
+    assert registered(scheduler) == declared_ids()
+    job = Job.fetch(target.id, connection=redis_connection)
+    assert (job.meta["cron_string"], job.timeout) == ("*/5 * * * *", 40)
+
+    # Going back to the declared list replaces it again, still once.
+    assert register_periodic_jobs(scheduler).replaced == [target.id]
+    assert registered(scheduler) == declared_ids()
+    assert Job.fetch(target.id, connection=redis_connection).meta["cron_string"] == target.cron
+
+
+@crontab_naive_now
+def test_undeclared_pacer_jobs_are_cancelled_and_others_left_alone(redis_connection):
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    scheduler.cron("0 * * * *", func="app.jobs.enforce_budgets", id=f"{JOB_ID_PREFIX}retired-hourly-sweep")
+    scheduler.cron("0 3 * * *", func="app.jobs.enforce_budgets", id="another-app-nightly", queue_name="other")
+
+    result = register_periodic_jobs(scheduler)
+    assert result.cancelled == [f"{JOB_ID_PREFIX}retired-hourly-sweep"]
+    assert sorted(result.added) == declared_ids()
+    assert registered(scheduler) == sorted([*declared_ids(), "another-app-nightly"])
+    assert not Job.exists(f"{JOB_ID_PREFIX}retired-hourly-sweep", connection=redis_connection)
+    assert register_periodic_jobs(scheduler).cancelled == []
+
+
+@crontab_naive_now
+def test_jobs_due_together_are_enqueued_resets_first(redis_connection):
+    # Every periodic job fires each minute; the resets must run first so a midnight resume
+    # is attributed to reset_daily, not to whichever sweep happens to run before it.
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler)
+    due = datetime.now(UTC) - timedelta(seconds=30)
+    for job in scheduler.get_jobs():
+        scheduler.change_execution_time(job, due)  # all due at one instant, as after each minute
+
+    scheduler.enqueue_jobs()
+    assert Queue(QUEUE_SWEEPS, connection=redis_connection).job_ids == [spec.id for spec in PERIODIC_JOBS]
+    assert registered(scheduler) == declared_ids()  # each rescheduled for its next run, once
+
+
+@crontab_naive_now
+def test_periodic_jobs_survive_a_pause_in_the_workers(session, redis_connection, run_process):
+    # rq expires a finished job's hash after result_ttl; if no worker runs the next enqueued
+    # copy before then, rq-scheduler finds the hash gone and drops the periodic job for good.
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler)
+    due = datetime.now(UTC) - timedelta(seconds=30)
+    for job in scheduler.get_jobs():
+        scheduler.change_execution_time(job, due)
+    scheduler.enqueue_jobs()
+
+    assert_ran(run_process([sys.executable, "worker.py", "--burst"]))
+
+    keys = [Job.key_for(spec.id) for spec in PERIODIC_JOBS]
+    assert all(Job.fetch(spec.id, connection=redis_connection).get_status() == JobStatus.FINISHED
+               for spec in PERIODIC_JOBS)
+    # Now no worker runs for longer than any expiry the finished jobs carry (fast-forwarded).
+    expiring = [key for key in keys if redis_connection.ttl(key) > 0]
+    for key in expiring:
+        redis_connection.pexpire(key, 1)
+    wait_for(lambda: not any(redis_connection.exists(key) for key in expiring), 5, "the job hashes to expire")
+
+    assert registered(scheduler) == declared_ids()
+    assert scheduler.count() == len(PERIODIC_JOBS)
+
+
+def test_restarting_scheduler_py_keeps_each_job_once(background, redis_connection, client):
+    def heartbeat():
+        return redis_connection.get(HEARTBEAT_KEY)
+
+    first = background.start([sys.executable, "scheduler.py"])
+    first_beat = wait_for(heartbeat, 30, "the scheduler's heartbeat", first)
+    assert background.stop(first) == 0, background.output(first)
+
+    second = background.start([sys.executable, "scheduler.py"])
+    wait_for(lambda: heartbeat() != first_beat, 30, "the restarted scheduler's heartbeat", second)
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    assert registered(scheduler) == declared_ids()
+    assert scheduler.count() == len(PERIODIC_JOBS)
+    assert "added [], replaced [], cancelled []" in background.output(second)
+    assert client.get("/healthz").json["scheduler"] == "ok"  # /healthz reads the heartbeat scheduler.py writes
+
+
+# --- Resets catch up after a missed midnight --------------------------------------------------
+
+
+def test_reset_daily_catches_up_after_a_missed_midnight(runner, session, make):
+    brand = make.brand("Kolkata", daily="10", timezone="Asia/Kolkata")  # local midnight is 18:30 UTC
+    make.campaign(brand, "Search")
+    make.campaign(brand, "Display")
+    session.commit()
+    spend(session, brand.campaigns[0], 1000, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    enforce = runner.invoke(args=["jobs", "run", "enforce-budgets", "--at", "2026-11-25T12:00:00Z"])
+    assert enforce.exit_code == 0, enforce.output
+    session.expire_all()
+    assert [c.reasons for c in brand.campaigns] == [["daily_budget"], ["daily_budget"]]
+
+    before_midnight = runner.invoke(args=["jobs", "run", "reset-daily", "--at", "2026-11-25T18:00:00Z"])
+    assert before_midnight.exit_code == 0 and before_midnight.output.endswith("0 changes.\n"), before_midnight.output
+
+    # The scheduler was down from before midnight (18:30 UTC) until 03:00 local.
+    late = runner.invoke(args=["jobs", "run", "reset-daily", "--at", "2026-11-25T21:30:00Z"])
+    assert late.exit_code == 0, late.output
+    assert late.output.count("paused -> active") == 2 and late.output.endswith("2 changes.\n")
+    session.expire_all()
+    assert [(c.status, c.reasons) for c in brand.campaigns] == [("active", []), ("active", [])]
+    assert brand.daily_reset_on.isoformat() == "2026-11-26"
+    assert [e.new_status for e in events(session, "reset_daily")] == ["active", "active"]
+
+    count = len(events(session))
+    again = runner.invoke(args=["jobs", "run", "reset-daily", "--at", "2026-11-25T21:31:00Z"])
+    assert again.exit_code == 0 and again.output == "0 changes.\n", again.output
+    assert len(events(session)) == count
+
+
+def test_reset_daily_job_runs_in_a_worker(session, make, redis_connection, run_process):
+    make.campaign(make.brand())
+    session.commit()
+    job = enqueue("app.jobs.reset_daily", queue_name=QUEUE_SWEEPS, job_timeout=50)
+
+    assert_ran(run_process([sys.executable, "worker.py", "--burst"]))
+
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
+    assert isinstance(job.return_value()["changes"], int)
+
+
+# --- Redis down during a spend write ----------------------------------------------------------
+
+
+def test_redis_down_keeps_the_spend_and_reports_deferral(session, make, redis_unreachable):
+    brand = make.brand(daily="10")
+    campaign = make.campaign(brand)
+    session.commit()
+
+    written = spend(session, campaign, 1000, utcnow())
+    request = request_enforcement(written.brand_ids)
+
+    assert request.is_deferred and request.deferred == [brand.id] and request.queued == []
+    assert "deferred" in request.message().lower() and "saved" in request.message()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(SpendRecord)) == 1
+
+
+def test_cli_spend_with_redis_down_enforces_in_process(runner, session, make, redis_unreachable):
+    brand = make.brand("Acme", daily="10", timezone=midday_zone(utcnow()))
+    make.campaign(brand, "Search")
+    session.commit()
+
+    result = runner.invoke(args=["spend", "record", "--brand", "Acme", "--campaign", "Search", "--amount", "10"])
+
+    assert result.exit_code == 0, result.output
+    assert "Redis is unreachable" in result.output
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(SpendRecord)) == 1
+    [campaign] = brand.campaigns
+    assert (campaign.status, campaign.reasons) == ("paused", ["daily_budget"])
+    assert [e.actor for e in events(session)] == ["spend"]
+
+
+# --- /healthz ---------------------------------------------------------------------------------
+
+
+def fresh_heartbeat(connection) -> None:
+    HeartbeatScheduler(queue_name=QUEUE_SWEEPS, connection=connection).heartbeat()
+
+
+def test_healthz_ok_with_a_worker_and_a_fresh_heartbeat(client, background, redis_connection):
+    background.start_worker(redis_connection)
+    fresh_heartbeat(redis_connection)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["database"], body["redis"], body["scheduler"]) == ("ok", "ok", "ok")
+    assert body["workers"] >= 1
+
+
+@pytest.mark.parametrize("heartbeat", ["missing", "stale"])
+def test_healthz_names_the_scheduler_without_a_fresh_heartbeat(client, background, redis_connection, heartbeat):
+    background.start_worker(redis_connection)
+    if heartbeat == "stale":
+        redis_connection.set(HEARTBEAT_KEY, f"{time.time() - HEARTBEAT_STALE_AFTER - 5:.3f}")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json["failing"] == ["scheduler"]
+    assert response.json["scheduler"] != "ok" and response.json["workers"] >= 1
+
+
+def test_healthz_names_the_workers_when_none_runs(client, redis_connection):
+    fresh_heartbeat(redis_connection)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json["failing"] == ["workers"]
+    assert (response.json["redis"], response.json["workers"], response.json["scheduler"]) == ("ok", 0, "ok")
+
+
+def test_healthz_stops_counting_a_killed_worker_once_its_key_expires(client, background, redis_connection):
+    worker = background.start_worker(redis_connection)
+    fresh_heartbeat(redis_connection)
+    assert client.get("/healthz").status_code == 200
+    [key] = Worker.all_keys(connection=redis_connection)
+
+    worker.send_signal(signal.SIGKILL)  # no chance to unregister
+    worker.wait(timeout=10)
+    redis_connection.pexpire(key, 1)  # what worker_ttl does about two minutes later
+    wait_for(lambda: not redis_connection.exists(key), 5, "the worker key to expire")
+
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["failing"] == ["workers"] and response.json["workers"] == 0
+
+
+def test_healthz_names_redis_when_unreachable(client, redis_unreachable):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json
+    assert body["database"] == "ok"
+    assert "redis" in body["failing"] and body["redis"].startswith("error")
