@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.control import local_day
-from app.ingest.timestamps import TimestampError, parse_instant
+from app.ingest.timestamps import TimestampError, local_to_utc, parse_instant
 from app.models import Brand, Campaign
-from app.money import MoneyError, parse_amount
+from app.money import MAX_MINOR, MoneyError, exponent, parse_amount
 
 REQUIRED_COLUMNS = ("brand", "campaign", "amount", "spent_at")
 OPTIONAL_COLUMNS = ("external_id", "currency")
@@ -176,14 +176,21 @@ def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory) -> Iterator[S
     try:
         columns: dict[str, int] | None = None
         width = 0
+        fast_parse = None
         for fields in reader:
             line, start = start, reader.line_num + 1
+            if fast_parse is not None and len(fields) == width:
+                row = fast_parse(line, fields)
+                if row is not None:
+                    yield row
+                    continue
             if any("\x00" in f for f in fields):
                 raise SpendFileError(_binary(line))
             if not any(f.strip() for f in fields):
                 continue
             if columns is None:
                 columns, width = parse_header(fields, line), len(fields)
+                fast_parse = _fast_parser(columns, directory)
                 continue
             if len(fields) != width:
                 yield RowError(line, f"The row has {len(fields)} fields but the header has {width}.", _raw(fields))
@@ -198,6 +205,87 @@ def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory) -> Iterator[S
         raise SpendFileError(f"Line {start} cannot be read as CSV: {exc}.") from None
     finally:
         text.detach()
+
+
+_POWERS = tuple(10**n for n in range(8))
+_QUARTER = 900
+
+
+def _fast_parser(columns: dict[str, int], directory: CampaignDirectory):
+    """A parser for the common, well-formed row, several times faster than ``_parse_row``.
+
+    It accepts only rows whose every field is already in canonical form (exact names,
+    a plain ASCII amount, an ISO timestamp ending in Z, or a brand-local one with seconds)
+    and returns None for anything else, so every irregular row, good or bad, goes through
+    ``_parse_row`` and gets exactly its answer and message.
+    """
+    i_brand, i_campaign, i_amount, i_time = (columns[c] for c in REQUIRED_COLUMNS)
+    i_external, i_currency = columns.get("external_id"), columns.get("currency")
+    targets: dict[tuple[str, str], tuple | None] = {}
+    zones: dict[str, int] = {}
+    # (UTC quarter hour, zone number) -> the brand-local date all through it, or None if it changes inside it.
+    local_dates: dict[int, date | None] = {}
+
+    def target(brand_name: str, campaign_name: str) -> tuple | None:
+        brand = directory.brands.get(brand_name)
+        ref = directory.campaigns.get((brand.id, campaign_name)) if brand is not None else None
+        if ref is None:
+            return None
+        digits = exponent(ref.currency)
+        zone_number = zones.setdefault(ref.timezone.key, len(zones))
+        return ref, digits, _POWERS[digits], ref.currency, zone_number
+
+    def quarter_local_date(zone: ZoneInfo, quarter: int) -> date | None:
+        first = datetime.fromtimestamp(quarter * _QUARTER, zone)
+        last = datetime.fromtimestamp(quarter * _QUARTER + _QUARTER - 1, zone)
+        return first.date() if first.date() == last.date() and first.utcoffset() == last.utcoffset() else None
+
+    def parse(line: int, fields: list[str]) -> SpendRow | None:
+        key = (fields[i_brand], fields[i_campaign])
+        found = targets.get(key, False)
+        if found is False:
+            found = targets[key] = target(*key)
+        if found is None:
+            return None
+        ref, digits, scale, currency, zone_number = found
+        if i_currency is not None and fields[i_currency] and fields[i_currency].upper() != currency:
+            return None
+        whole, dot, frac = fields[i_amount].partition(".")
+        if not (whole.isascii() and whole.isdigit() and len(whole) <= 12):
+            return None
+        if dot:
+            if not (frac.isascii() and frac.isdigit() and len(frac) <= digits):
+                return None
+            amount = int(whole) * scale + int(frac) * _POWERS[digits - len(frac)]
+        else:
+            amount = int(whole) * scale
+        if amount > MAX_MINOR:
+            return None
+        text = fields[i_time]
+        try:
+            if len(text) == 20 and text[19] == "Z" and text[10] == "T":
+                spent_at = datetime.fromisoformat(text)
+            elif len(text) == 19 and text[10] in "T ":
+                spent_at = local_to_utc(datetime.fromisoformat(text), ref.timezone)
+            else:
+                return None
+        except (ValueError, OverflowError):
+            return None
+        if not 1900 < spent_at.year < 9999:
+            return None
+        external_id = fields[i_external] if i_external is not None else ""
+        if external_id and (len(external_id) > MAX_EXTERNAL_ID or "\x00" in external_id or external_id != external_id.strip()):
+            return None
+        quarter = int(spent_at.timestamp()) // _QUARTER
+        cache_key = quarter * 1024 + zone_number
+        local_date = local_dates.get(cache_key, False)
+        if local_date is False:
+            local_date = local_dates[cache_key] = quarter_local_date(ref.timezone, quarter)
+        if local_date is None:
+            local_date = local_day(spent_at, ref.timezone)
+        return SpendRow(line, ref, amount, spent_at, local_date, external_id or None)
+
+    return parse
 
 
 def _raw(fields: list[str]) -> str:

@@ -2,9 +2,8 @@
 
 One file is one database transaction for its rows, so a crash never leaves it
 half written, and "all or nothing" really is. The SpendImport row is updated in
-that same transaction. Rows are written in batches through ``write_spend``,
-which skips rows already stored, so a retry or a re-upload adds only what is
-missing.
+that same transaction. Rows are written in batches (app.ingest.bulk), which
+skip rows already stored, so a retry or a re-upload adds only what is missing.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
 from app.models import SpendImport, SpendImportError, utcnow
-from app.services.spend import NewSpend, WriteResult, external_key, fingerprint_key, write_spend
+from app.ingest.bulk import ImportWriter
+from app.services.spend import external_key, fingerprint_key
 
 BATCH_ROWS = 5000
 # Rejected rows kept per import; beyond this only the count grows.
@@ -93,22 +93,6 @@ def dedupe_keys_for_rows(rows: list[SpendRow]) -> list[str]:
     return [row_dedupe_key(row, occurrences) for row in rows]
 
 
-def _to_new_spend(row: SpendRow, occurrences: dict[str, int], import_id: int) -> NewSpend:
-    ref = row.campaign
-    key = row_dedupe_key(row, occurrences)
-    return NewSpend(
-        campaign_id=ref.campaign_id,
-        brand_id=ref.brand_id,
-        amount_minor=row.amount_minor,
-        spent_at=row.spent_at,
-        local_date=row.local_date,
-        source="csv",
-        dedupe_key=key,
-        external_id=row.external_id,
-        import_id=import_id,
-    )
-
-
 class ImportNotQueued(RuntimeError):
     """The import is not waiting to run (another run has it, or it has finished): nothing to do."""
 
@@ -172,8 +156,9 @@ def run_import(
         total = os.fstat(handle.fileno()).st_size
         directory = CampaignDirectory(session)
         occurrences: dict[str, int] = {}
-        written = WriteResult()
-        batch: list[NewSpend] = []
+        writer = ImportWriter(session, import_id)
+        batch: list[SpendRow] = []
+        keys: list[str] = []
         with handle:
             for item in read_spend_csv(handle, directory):
                 outcome.rows_read += 1
@@ -182,13 +167,16 @@ def run_import(
                     if len(outcome.errors) < MAX_STORED_ERRORS:
                         outcome.errors.append(item)
                     continue
-                batch.append(_to_new_spend(item, occurrences, import_id))
+                batch.append(item)
+                keys.append(row_dedupe_key(item, occurrences))
                 if len(batch) >= BATCH_ROWS:
-                    written.add(write_spend(session, batch))
+                    writer.write(batch, keys)
                     batch.clear()
+                    keys.clear()
                     if progress:
                         progress(ImportProgress(outcome.rows_read, handle.tell(), total))
-            written.add(write_spend(session, batch))
+            writer.write(batch, keys)
+            written = writer.finish()
             if progress:
                 progress(ImportProgress(outcome.rows_read, total, total))
     except SpendFileError as exc:
@@ -221,11 +209,13 @@ def run_import(
     return _finish(session, import_id, outcome)
 
 
-def _mark_failed(session: Session, import_id: int, exc: Exception) -> None:
+def _mark_failed(session: Session, import_id: int, exc: BaseException) -> None:
+    # SQLAlchemy wraps what interrupts a statement (a job timeout, Ctrl-C); name the cause.
+    cause = exc.orig if isinstance(getattr(exc, "orig", None), BaseException) else exc
     try:
         spend_import = session.get(SpendImport, import_id)
         spend_import.status = "failed"
-        spend_import.message = f"The import failed ({type(exc).__name__}); nothing was imported. Try again."
+        spend_import.message = f"The import failed ({type(cause).__name__}); nothing was imported. Try again."
         spend_import.finished_at = utcnow()
         session.commit()
     except Exception:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import BinaryIO, Iterator
 from zoneinfo import ZoneInfo
 
@@ -157,9 +157,12 @@ def simulate(
 def _ledger(session: Session, brand: Brand, start: datetime, end: datetime, extra: list) -> _BrandLedger:
     tz = ZoneInfo(brand.timezone)
     first_day = month_start(local_day(start, tz))
+    # A day before the local month's first midnight in UTC: a bound on spent_at the (brand_id, spent_at) index can use.
+    earliest = datetime.combine(first_day, time(), tzinfo=UTC) - timedelta(days=1)
     stored = session.execute(
         select(SpendRecord.spent_at, SpendRecord.local_date, func.sum(SpendRecord.amount_minor))
-        .where(SpendRecord.brand_id == brand.id, SpendRecord.local_date >= first_day, SpendRecord.spent_at <= end)
+        .where(SpendRecord.brand_id == brand.id, SpendRecord.spent_at >= earliest, SpendRecord.spent_at <= end,
+               SpendRecord.local_date >= first_day)
         .group_by(SpendRecord.spent_at, SpendRecord.local_date)
     ).all()
     pending = sorted([(at, day, int(amount)) for at, day, amount in stored] + list(extra))

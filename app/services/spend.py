@@ -102,10 +102,12 @@ def new_spend(
     )
 
 
-def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = False) -> WriteResult:
+def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = False, add_totals: bool = True,
+                deltas: dict[tuple[int, date], int] | None = None) -> WriteResult:
     """Insert ``records``, skipping stored dedupe keys, and add what was inserted to the day totals.
 
-    With ``with_keys`` the result also names the dedupe keys that were inserted.
+    With ``with_keys`` the result also names the dedupe keys that were inserted. A caller
+    writing many batches may pass ``deltas`` and ``add_totals=False`` to add the totals once.
 
     Does not commit. Safe under concurrency: a key inserted by another transaction is
     skipped, and only amounts actually inserted reach the totals.
@@ -135,7 +137,7 @@ def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = 
         }
         for r in records
     ]
-    deltas: dict[tuple[int, date], int] = defaultdict(int)
+    deltas = defaultdict(int) if deltas is None else deltas
     for brand_id, day, amount, key in session.execute(stmt, rows).all():
         deltas[(brand_id, day)] += amount
         result.inserted += 1
@@ -143,7 +145,8 @@ def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = 
             result.inserted_keys.add(key)
     result.duplicates = len(records) - result.inserted
     result.brand_ids = {brand_id for brand_id, _ in deltas}
-    add_to_day_totals(session, deltas)
+    if add_totals:
+        add_to_day_totals(session, deltas)
     return result
 
 
