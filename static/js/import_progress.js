@@ -1,0 +1,64 @@
+// Live progress of a spend import: polls the progress JSON every second, updates the bar and
+// the figures, and reloads the page (which then shows the result) once the import has finished.
+// Without JavaScript the page refreshes itself instead (a <noscript> meta refresh).
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-progress-url]");
+  if (!box) return;
+  var url = box.getAttribute("data-progress-url");
+  var bar = box.querySelector("progress");
+  var POLL_MS = 1000;
+
+  function figure(name) { return box.querySelector('[data-figure="' + name + '"]'); }
+
+  function set(name, text) {
+    var el = figure(name);
+    if (el && el.textContent !== text) el.textContent = text;
+  }
+
+  function grouped(n) { return Math.round(n).toLocaleString("en-US"); }
+
+  function duration(s) {
+    if (s === null || s === undefined) return "—";
+    if (s < 60) return Math.ceil(s) + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min " + Math.floor(s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+  }
+
+  function render(p) {
+    if (p.status === "running") {
+      bar.max = 100;
+      bar.value = p.percent;
+      bar.textContent = p.percent + "%";
+    }
+    set("rows_read", grouped(p.rows_read || 0));
+    set("rows_per_s", p.rows_per_s === null || p.rows_per_s === undefined ? "—" : grouped(p.rows_per_s));
+    set("eta", duration(p.eta_s));
+    set("percent", String(Math.floor(p.percent)));
+    if (p.status === "running") {
+      set("state", p.saving ? "Every row is read; saving them…" : "Reading and saving rows…");
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (p) {
+        render(p);
+        if (p.finished) {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, POLL_MS);
+        }
+      })
+      .catch(function () {
+        // A network blip or a restarting server: keep trying, a little slower.
+        window.setTimeout(poll, POLL_MS * 3);
+      });
+  }
+
+  window.setTimeout(poll, POLL_MS);
+})();
