@@ -142,6 +142,18 @@ def run_import(
     ``failed`` (an unexpected error, re-raised after rolling back: nothing written).
     """
     claim_import(session, import_id, now=now or utcnow())
+    try:
+        return _run_claimed(session, import_id, progress)
+    except BaseException as exc:
+        # A crash (database, I/O, progress reporting, a bug, a job timeout, Ctrl-C), wherever it lands
+        # after the claim: drop the written rows before anything else can commit them, mark the
+        # import failed, and let the caller see it.
+        session.rollback()
+        _mark_failed(session, import_id, exc)
+        raise
+
+
+def _run_claimed(session: Session, import_id: int, progress: Callable[[ImportProgress], None] | None) -> ImportOutcome:
     spend_import = session.get(SpendImport, import_id)
 
     outcome = ImportOutcome(status="done")
@@ -185,12 +197,6 @@ def run_import(
         outcome.message = str(exc)
         outcome.errors = []
         return _finish(session, import_id, outcome)
-    except BaseException as exc:
-        # A crash (database, I/O, progress reporting, a bug, a job timeout, Ctrl-C): drop the written
-        # rows before anything else can commit them, mark the import failed, and let the caller see it.
-        session.rollback()
-        _mark_failed(session, import_id, exc)
-        raise
 
     if outcome.rejected and not spend_import.skip_bad_rows:
         session.rollback()
@@ -214,6 +220,8 @@ def _mark_failed(session: Session, import_id: int, exc: BaseException) -> None:
     cause = exc.orig if isinstance(getattr(exc, "orig", None), BaseException) else exc
     try:
         spend_import = session.get(SpendImport, import_id)
+        if spend_import.status != "running":  # it finished (and committed) before the interruption
+            return
         spend_import.status = "failed"
         spend_import.message = f"The import failed ({type(cause).__name__}); nothing was imported. Try again."
         spend_import.finished_at = utcnow()
