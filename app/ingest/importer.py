@@ -9,6 +9,7 @@ skip rows already stored, so a retry or a re-upload adds only what is missing.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, Sp
 from app.models import SpendImport, SpendImportError, utcnow
 from app.ingest.bulk import ImportWriter
 from app.services.spend import external_key, fingerprint_key
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 5000
 # Rejected rows kept per import; beyond this only the count grows.
@@ -148,7 +151,6 @@ def run_import(
         # A crash (database, I/O, progress reporting, a bug, a job timeout, Ctrl-C), wherever it lands
         # after the claim: drop the written rows before anything else can commit them, mark the
         # import failed, and let the caller see it.
-        session.rollback()
         _mark_failed(session, import_id, exc)
         raise
 
@@ -216,18 +218,25 @@ def _run_claimed(session: Session, import_id: int, progress: Callable[[ImportPro
 
 
 def _mark_failed(session: Session, import_id: int, exc: BaseException) -> None:
+    """Record a crashed run as failed, on a fresh connection: an interrupted statement can leave
+    the session's own connection unusable. A run that had already finished is left as it is."""
     # SQLAlchemy wraps what interrupts a statement (a job timeout, Ctrl-C); name the cause.
     cause = exc.orig if isinstance(getattr(exc, "orig", None), BaseException) else exc
     try:
-        spend_import = session.get(SpendImport, import_id)
-        if spend_import.status != "running":  # it finished (and committed) before the interruption
-            return
-        spend_import.status = "failed"
-        spend_import.message = f"The import failed ({type(cause).__name__}); nothing was imported. Try again."
-        spend_import.finished_at = utcnow()
-        session.commit()
-    except Exception:
-        session.rollback()
+        session.close()  # rolls back the rows written so far
+    except Exception:  # noqa: BLE001 - the pool discards a connection it cannot reset
+        pass
+    try:
+        with Session(bind=session.get_bind()) as fresh:
+            fresh.execute(
+                update(SpendImport)
+                .where(SpendImport.id == import_id, SpendImport.status == "running")
+                .values(status="failed", finished_at=utcnow(),
+                        message=f"The import failed ({type(cause).__name__}); nothing was imported. Try again.")
+            )
+            fresh.commit()
+    except Exception:  # noqa: BLE001 - the original error matters more; reading the import detects the dead run
+        log.exception("could not mark import %s failed", import_id)
 
 
 def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportOutcome:
