@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Brand, Campaign, CampaignEvent, utcnow
+from app.models import Brand, CampaignEvent, utcnow
 from app.money import format_amount
 from app.services.spend import spend_today_and_month
 

@@ -286,7 +286,7 @@ def test_export_with_no_events_is_just_the_header(viewer_client):
 
 
 def test_the_page_offers_the_export_with_the_same_filters(viewer_client, log):
-    body = html.unescape(viewer_client.get(f"/activity?reason=schedule&kind=automatic&page=1").get_data(as_text=True))
+    body = html.unescape(viewer_client.get("/activity?reason=schedule&kind=automatic&page=1").get_data(as_text=True))
     link = re.search(r'href="([^"]*activity\.csv[^"]*)"', body).group(1)
     assert "reason=schedule" in link and "kind=automatic" in link and "page=" not in link
 
