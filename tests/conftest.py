@@ -99,6 +99,14 @@ def runner(app):
 
 
 @pytest.fixture
+def uploads(app, tmp_path) -> Path:
+    """A per-test folder for stored uploads."""
+    folder = tmp_path / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(folder)
+    return folder
+
+
+@pytest.fixture
 def now() -> datetime:
     return NOW
 

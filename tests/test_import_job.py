@@ -92,13 +92,6 @@ def runner_pid(spend_import: SpendImport) -> int:
 
 
 @pytest.fixture
-def uploads(app, tmp_path) -> Path:
-    folder = tmp_path / "uploads"
-    app.config["UPLOAD_FOLDER"] = str(folder)
-    return folder
-
-
-@pytest.fixture
 def acme(session, make):
     brand = make.brand("Acme", daily="1000000", monthly="1000000")
     make.campaign(brand, "Search")

@@ -13,15 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
+from tests import helpers
+from tests.helpers import sign_in
 from app.control import Window
 from app.models import Campaign, CampaignEvent, ScheduleWindow, SpendRecord, User
 from app.services.reconcile import reconcile_brand, reconcile_brands
 
 # Monday 23 November 2026, 09:30 UTC: the clock every test here runs at.
 FROZEN = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-PASSWORD_HASH = generate_password_hash("correct horse", method="pbkdf2:sha256:1000")
 
 
 @pytest.fixture(autouse=True)
@@ -34,16 +34,9 @@ def frozen_clock(request):
 
 
 def add_user(session, role: str) -> User:
-    user = User(email=f"{role}@pacer.test", role=role, active=True, password_hash=PASSWORD_HASH)
-    session.add(user)
-    session.commit()
-    return user
+    return helpers.add_user(session, f"{role}@pacer.test", role)
 
 
-def sign_in(client, user: User) -> None:
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
 
 
 @pytest.fixture

@@ -22,33 +22,22 @@ import redis
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
+from tests.helpers import add_user, sign_in
 from app.extensions import db
 from app.ingest.importer import file_sha256, run_import, this_process
-from app.models import BrandDaySpend, SpendImport, SpendRecord, User
+from app.models import BrandDaySpend, SpendImport, SpendRecord
 from app.queue import QUEUE_IMPORTS
 from app.services import imports as service
 
-PASSWORD = "correct horse"
 HEADER = "brand,campaign,amount,spent_at"
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def add_user(session, email: str, role: str) -> User:
-    user = User(email=email, role=role, active=True,
-                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
-    session.add(user)
-    session.commit()
-    return user
 
 
-def sign_in(client, user: User) -> None:
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
 
 
 def text_of(response) -> str:
@@ -110,13 +99,6 @@ def flash_texts(page: str) -> list[str]:
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def uploads(app, tmp_path) -> Path:
-    folder = tmp_path / "uploads"
-    app.config["UPLOAD_FOLDER"] = str(folder)
-    return folder
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
+from tests.helpers import PASSWORD, add_user, sign_in
 from app.models import ApiToken, User
 from app.services.users import (
     TOKEN_PREFIX,
@@ -23,21 +23,10 @@ from app.services.users import (
     revoke_token,
 )
 
-PASSWORD = "correct horse"
 
 
-def add_user(session, email: str, role: str, *, active: bool = True, password: str = PASSWORD) -> User:
-    user = User(email=email, role=role, active=active,
-                password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"))
-    session.add(user)
-    session.commit()
-    return user
 
 
-def sign_in(client, user: User) -> None:
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
 
 
 @pytest.fixture
