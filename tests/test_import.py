@@ -7,6 +7,7 @@ the sum of the stored spend records for each brand-local day.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,10 +18,21 @@ import pytest
 from sqlalchemy import func, select
 
 from app.control import local_day
-from app.ingest.importer import BATCH_ROWS, ImportProgress, create_import, import_file, run_import
+from app.ingest import importer
+from app.ingest.batches import BATCH_ROWS
+from app.ingest.importer import ImportProgress, create_import, import_file, run_import
 from app.models import Brand, BrandDaySpend, SpendImport, SpendImportError, SpendRecord
 
 HEADER = "brand,campaign,amount,spent_at"
+
+
+@pytest.fixture(autouse=True, params=["in-process", "reader-process"])
+def reader(request, monkeypatch):
+    """Every test here runs twice: the file read in the importer's own process, and in a forked
+    reader process (as files of READER_PROCESS_MIN_BYTES and more are); the results must not differ."""
+    monkeypatch.setattr(importer, "READER_PROCESS_MIN_BYTES", 0 if request.param == "reader-process" else 1 << 62)
+    yield request.param
+    assert multiprocessing.active_children() == []  # no reader process outlives its import
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.ingest.csv_spend import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, CampaignDirectory, RowError, parse_spend_values
-from app.ingest.importer import dedupe_keys_for_rows
+from app.ingest.batches import dedupe_keys_for_rows
 from app.services.spend import NewSpend, write_spend
 
 MAX_RECORDS = 10_000

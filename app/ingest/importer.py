@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,16 +21,15 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
+from app.ingest.batches import batches_from_child, parse_batches
+from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError
 from app.models import SpendImport, SpendImportError, utcnow
 from app.ingest.bulk import ImportWriter
-from app.services.spend import external_key, fingerprint_key
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 5000
-# Rejected rows kept per import; beyond this only the count grows.
-MAX_STORED_ERRORS = 100_000
+# Files this big are read by a second process while this one writes (app.ingest.batches).
+READER_PROCESS_MIN_BYTES = 1 << 20
 
 
 @dataclass
@@ -78,22 +78,6 @@ def create_import(session: Session, path: Path, *, filename: str, actor: str, sk
     session.add(spend_import)
     session.flush()
     return spend_import
-
-
-def row_dedupe_key(row: SpendRow, occurrences: dict[str, int]) -> str:
-    """The dedupe key of a file row; ``occurrences`` counts equal rows seen so far in the same file."""
-    ref = row.campaign
-    if row.external_id:
-        return external_key(ref.brand_id, row.external_id)
-    base = fingerprint_key(ref.campaign_id, row.spent_at, row.amount_minor, 0)
-    occurrences[base] = occurrence = occurrences.get(base, 0) + 1
-    return fingerprint_key(ref.campaign_id, row.spent_at, row.amount_minor, occurrence)
-
-
-def dedupe_keys_for_rows(rows: list[SpendRow]) -> list[str]:
-    """Dedupe keys of one file's good rows, in file order."""
-    occurrences: dict[str, int] = {}
-    return [row_dedupe_key(row, occurrences) for row in rows]
 
 
 class ImportNotQueued(RuntimeError):
@@ -169,30 +153,22 @@ def _run_claimed(session: Session, import_id: int, progress: Callable[[ImportPro
     try:
         total = os.fstat(handle.fileno()).st_size
         directory = CampaignDirectory(session)
-        occurrences: dict[str, int] = {}
         writer = ImportWriter(session, import_id)
-        batch: list[SpendRow] = []
-        keys: list[str] = []
         with handle:
-            for item in read_spend_csv(handle, directory):
-                outcome.rows_read += 1
-                if isinstance(item, RowError):
-                    outcome.rejected += 1
-                    if len(outcome.errors) < MAX_STORED_ERRORS:
-                        outcome.errors.append(item)
-                    continue
-                batch.append(item)
-                keys.append(row_dedupe_key(item, occurrences))
-                if len(batch) >= BATCH_ROWS:
-                    writer.write(batch, keys)
-                    batch.clear()
-                    keys.clear()
+            if total >= READER_PROCESS_MIN_BYTES:
+                batches = batches_from_child(lambda: parse_batches(handle, directory))
+            else:
+                batches = parse_batches(handle, directory)
+            with closing(batches):  # ends the reading (and a reader process) before the file closes, also on an error
+                for batch in batches:
+                    outcome.rows_read = batch.rows_read
+                    outcome.rejected += batch.rejected
+                    outcome.errors.extend(batch.errors)
+                    if spend_import.skip_bad_rows or not outcome.rejected:  # all or nothing: no use writing after a bad row
+                        writer.write(batch.rows, batch.totals)
                     if progress:
-                        progress(ImportProgress(outcome.rows_read, handle.tell(), total))
-            writer.write(batch, keys)
+                        progress(ImportProgress(batch.rows_read, batch.bytes_read, total))
             written = writer.finish()
-            if progress:
-                progress(ImportProgress(outcome.rows_read, total, total))
     except SpendFileError as exc:
         session.rollback()
         outcome.status = "rejected"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.control import BudgetFacts, decide, local_day, month_start
 from app.ingest.csv_spend import CampaignDirectory, RowError, read_spend_csv
-from app.ingest.importer import dedupe_keys_for_rows
+from app.ingest.batches import dedupe_keys_for_rows
 from app.models import Brand, SpendRecord
 
 QUARTER = timedelta(minutes=15)

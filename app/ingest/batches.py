@@ -1,0 +1,157 @@
+"""Reading a spend file into batches of rows ready to store, in this process or a second one.
+
+A batch holds the good rows in their stored form (see STAGED_COLUMNS), their
+per-brand day totals, and the bad rows. Reading and validating is Python work
+and storing is mostly the database's, so for a large file the reading runs in a
+forked process (``batches_from_child``) while this one writes the previous
+batch: the two cores work at once. The child only reads the file and the
+campaign directory it inherited; it never touches the database.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import traceback
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
+from app.services.spend import external_key, fingerprint_key, utc_text
+
+BATCH_ROWS = 20_000
+# Rejected rows sent per file; beyond this only the count grows.
+MAX_ERRORS = 100_000
+# The order of a staged row's values: what spend_record stores for it, less the import's own columns.
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+STAGED_COLUMNS = ("campaign_id", "brand_id", "amount_minor", "spent_at", "local_date", "external_id", "dedupe_key")
+
+
+@dataclass
+class ParsedBatch:
+    rows: list[tuple]  # values in STAGED_COLUMNS order; spent_at and local_date as text
+    totals: dict[tuple[int, str], int]  # (brand id, local date text) -> amount of these rows
+    errors: list[RowError]  # the bad rows, up to MAX_ERRORS per file
+    rejected: int  # bad rows in this batch, kept or not
+    rows_read: int  # data rows read so far in the file
+    bytes_read: int  # bytes of the file read so far
+
+
+def row_dedupe_key(row: SpendRow, occurrences: dict[tuple, int], spent_at_utc: str) -> str:
+    """The dedupe key of a file row; ``occurrences`` counts equal rows seen so far in the same file.
+
+    ``spent_at_utc`` is ``utc_text(row.spent_at)``, which the caller has at hand.
+    """
+    ref = row.campaign
+    if row.external_id:
+        return external_key(ref.brand_id, row.external_id)
+    fact = (ref.campaign_id, spent_at_utc, row.amount_minor)
+    occurrences[fact] = occurrence = occurrences.get(fact, 0) + 1
+    return fingerprint_key(ref.campaign_id, spent_at_utc, row.amount_minor, occurrence)
+
+
+def dedupe_keys_for_rows(rows: list[SpendRow]) -> list[str]:
+    """Dedupe keys of one file's good rows, in file order."""
+    occurrences: dict[tuple, int] = {}
+    return [row_dedupe_key(row, occurrences, utc_text(row.spent_at)) for row in rows]
+
+
+def parse_batches(handle: BinaryIO, directory: CampaignDirectory, batch_rows: int = BATCH_ROWS) -> Iterator[ParsedBatch]:
+    """Read ``handle`` as a spend CSV and yield it in batches; the last one (maybe empty) ends at the end of the file.
+
+    Raises SpendFileError for a file that cannot be read as spend, also part-way through.
+    """
+    occurrences: dict[tuple, int] = {}
+    rows: list[tuple] = []
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    errors: list[RowError] = []
+    rows_read = rejected = errors_kept = 0
+    for item in read_spend_csv(handle, directory):
+        rows_read += 1
+        if type(item) is RowError:
+            rejected += 1
+            if errors_kept < MAX_ERRORS:
+                errors.append(item)
+                errors_kept += 1
+            continue
+        ref = item.campaign
+        spent_at, day = utc_text(item.spent_at), item.local_date.isoformat()
+        key = row_dedupe_key(item, occurrences, spent_at)
+        rows.append((ref.campaign_id, ref.brand_id, item.amount_minor, spent_at, day, item.external_id, key))
+        totals[(ref.brand_id, day)] += item.amount_minor
+        if len(rows) >= batch_rows:
+            yield ParsedBatch(rows, totals, errors, rejected, rows_read, handle.tell())
+            rows, totals, errors, rejected = [], defaultdict(int), [], 0
+    yield ParsedBatch(rows, totals, errors, rejected, rows_read, handle.tell())
+
+
+def _end_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the broken pipe ends the child at its next send
+        return
+    if os.getppid() != multiprocessing.parent_process().pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class ReaderFailed(RuntimeError):
+    """The process reading the file stopped without finishing it."""
+
+
+def batches_from_child(make_batches: Callable[[], Iterator[ParsedBatch]]) -> Iterator[ParsedBatch]:
+    """Run ``make_batches`` in a forked process and yield its batches here, as they come.
+
+    The pipe holds about one batch, so the child reads at most one batch ahead. A
+    SpendFileError in the child is raised here as it was; any other failure there, or
+    its death, raises ReaderFailed. Stopping early (an exception in the caller) ends the child.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(make_batches, sender, receiver), name="pacer-import-reader",
+                            daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, payload = receiver.recv()
+            except (EOFError, OSError):  # gone between messages, or in the middle of one
+                child.join(5)
+                raise ReaderFailed(f"the file reader process stopped (exit code {child.exitcode})") from None
+            if kind == "batch":
+                yield payload
+            elif kind == "end":
+                return
+            elif kind == "file-error":
+                raise SpendFileError(payload)
+            else:
+                raise ReaderFailed(f"the file reader process failed:\n{payload}")
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _produce(make_batches: Callable[[], Iterator[ParsedBatch]], sender, receiver) -> None:
+    # The child holds copies of the importer's descriptors, its database connection among them. If the
+    # importer dies (kill -9), the child must die too, or that connection, and the import's open
+    # transaction with its locks, would outlive it: end with the parent (Linux), and keep no read end
+    # of the pipe, so a send to a dead importer fails at once (everywhere).
+    receiver.close()
+    _end_with_parent()
+    try:
+        for batch in make_batches():
+            sender.send(("batch", batch))
+        sender.send(("end", None))
+    except SpendFileError as exc:
+        sender.send(("file-error", str(exc)))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the importer has stopped listening: nothing to tell
+    except BaseException:  # noqa: BLE001 - reported to the importer, which fails the import with it
+        sender.send(("crash", traceback.format_exc()))
