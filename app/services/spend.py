@@ -35,7 +35,6 @@ class NewSpend:
     source: str
     dedupe_key: str
     external_id: str | None = None
-    import_id: int | None = None
 
 
 @dataclass
@@ -45,11 +44,6 @@ class WriteResult:
     brand_ids: set[int] = field(default_factory=set)
     # Filled only when asked for (write_spend(..., with_keys=True)): which records were new.
     inserted_keys: set[str] = field(default_factory=set)
-
-    def add(self, other: WriteResult) -> None:
-        self.inserted += other.inserted
-        self.duplicates += other.duplicates
-        self.brand_ids |= other.brand_ids
 
 
 def utc_text(instant: datetime) -> str:
@@ -114,12 +108,10 @@ def new_spend(
     )
 
 
-def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = False, add_totals: bool = True,
-                deltas: dict[tuple[int, date], int] | None = None) -> WriteResult:
+def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = False) -> WriteResult:
     """Insert ``records``, skipping stored dedupe keys, and add what was inserted to the day totals.
 
-    With ``with_keys`` the result also names the dedupe keys that were inserted. A caller
-    writing many batches may pass ``deltas`` and ``add_totals=False`` to add the totals once.
+    With ``with_keys`` the result also names the dedupe keys that were inserted.
 
     Does not commit. Safe under concurrency: a key inserted by another transaction is
     skipped, and only amounts actually inserted reach the totals.
@@ -144,12 +136,11 @@ def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = 
             "source": r.source,
             "external_id": r.external_id,
             "dedupe_key": r.dedupe_key,
-            "import_id": r.import_id,
             "created_at": created,
         }
         for r in records
     ]
-    deltas = defaultdict(int) if deltas is None else deltas
+    deltas: dict[tuple[int, date], int] = defaultdict(int)
     for brand_id, day, amount, key in session.execute(stmt, rows).all():
         deltas[(brand_id, day)] += amount
         result.inserted += 1
@@ -157,8 +148,7 @@ def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = 
             result.inserted_keys.add(key)
     result.duplicates = len(records) - result.inserted
     result.brand_ids = {brand_id for brand_id, _ in deltas}
-    if add_totals:
-        add_to_day_totals(session, deltas)
+    add_to_day_totals(session, deltas)
     return result
 
 
