@@ -1,4 +1,4 @@
-"""`make run`: web, one worker, the scheduler and (unless REDIS_URL is set) an embedded
+"""`make run`: web, two workers (one for imports), the scheduler and (unless REDIS_URL is set) an embedded
 Redis, together through honcho. Ctrl-C stops every process it started.
 
 The embedded Redis's address is written to instance/redis.url, so `flask --app app ...`
@@ -15,6 +15,7 @@ from honcho.manager import Manager
 
 from app import ROOT, create_app
 from app import embedded_redis
+from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS
 from app.services.demo import DEMO_USERS
 
 BIN = Path(sys.executable).parent
@@ -36,7 +37,10 @@ def main() -> int:
         f"{BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers 2 --threads 4 --access-logfile - 'app:create_app()'",
         env=env, cwd=str(ROOT),
     )
-    manager.add_process("worker", f"{BIN / 'python'} worker.py", env=env, cwd=str(ROOT))
+    # As in the Procfile: imports get a worker of their own, so a long one never delays a reconcile.
+    manager.add_process("worker", f"{BIN / 'python'} worker.py --queues {QUEUE_ENFORCE},{QUEUE_SWEEPS}",
+                        env=env, cwd=str(ROOT))
+    manager.add_process("importer", f"{BIN / 'python'} worker.py --queues {QUEUE_IMPORTS}", env=env, cwd=str(ROOT))
     manager.add_process("scheduler", f"{BIN / 'python'} scheduler.py", env=env, cwd=str(ROOT))
 
     print(f"\n  Pacer is starting on http://127.0.0.1:{port}")

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from app.jobs import PERIODIC_JOBS
 from app.models import CampaignEvent, SpendRecord, utcnow
-from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_SWEEPS, enqueue, request_enforcement
+from app.ingest.importer import create_import
+from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, request_enforcement
 from app.scheduling import (
     HEARTBEAT_KEY,
     HEARTBEAT_STALE_AFTER,
@@ -82,6 +83,38 @@ def assert_paused_by(session, brand, actor: str) -> None:
         ("active", "paused", "daily_budget"),
         ("active", "paused", "daily_budget"),
     ]
+
+
+# --- Which worker serves which queue -------------------------------------------------------
+
+
+def test_imports_have_a_worker_of_their_own(session, budget_brand, redis_connection, run_process, tmp_path):
+    brand, _ = budget_brand
+    path = tmp_path / "spend.csv"
+    path.write_text(f"brand,campaign,amount,spent_at\nAcme,Search,100.00,{utcnow():%Y-%m-%dT%H:%M:%SZ}\n")
+    spend_import = create_import(session, path, filename="spend.csv", actor="test", skip_bad_rows=False)
+    session.commit()
+    import_job = enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS, job_timeout=600)
+    assert request_enforcement([brand.id]).queued == [brand.id]
+    [reconcile_id] = Queue(QUEUE_ENFORCE, connection=redis_connection).job_ids
+    reconcile_job = Job.fetch(reconcile_id, connection=redis_connection)
+
+    # The Procfile's `worker` leaves the import to the `importer`...
+    assert_ran(run_process([sys.executable, "worker.py", "--burst", "--queues", f"{QUEUE_ENFORCE},{QUEUE_SWEEPS}"]))
+    assert reconcile_job.get_status(refresh=True) == JobStatus.FINISHED
+    assert import_job.get_status(refresh=True) == JobStatus.QUEUED
+    # ... which runs it (and asks for the brand's reconcile, which it leaves to the `worker`).
+    assert_ran(run_process([sys.executable, "worker.py", "--burst", "--queues", QUEUE_IMPORTS]))
+    assert import_job.get_status(refresh=True) == JobStatus.FINISHED
+    assert Queue(QUEUE_ENFORCE, connection=redis_connection).count == 1
+
+
+@pytest.mark.parametrize("queues, named", [("pacer-enforce,nope", "nope"), (",", "(none given)")])
+def test_a_worker_refuses_an_unknown_queue(run_process, queues, named):
+    result = run_process([sys.executable, "worker.py", "--burst", "--queues", queues])
+    assert result.returncode == 2
+    assert (f"unknown queue {named}; the queues are {QUEUE_ENFORCE}, {QUEUE_SWEEPS}, {QUEUE_IMPORTS}"
+            in result.stderr), result.stderr
 
 
 # --- Event-driven enforcement through a real worker -----------------------------------------
