@@ -26,8 +26,8 @@ from app.services.spend import external_key, fingerprint_key, utc_text
 BATCH_ROWS = 20_000
 # Rejected rows sent per file; beyond this only the count grows.
 MAX_ERRORS = 100_000
-# The order of a staged row's values: what spend_record stores for it, less the import's own columns.
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# The order of a staged row's values: what spend_record stores for it, less the import's own columns.
 STAGED_COLUMNS = ("campaign_id", "brand_id", "amount_minor", "spent_at", "local_date", "external_id", "dedupe_key")
 
 
