@@ -17,18 +17,23 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.ingest.csv_spend import SpendFileError
-from app.ingest.importer import ImportOutcome, ImportProgress, create_import, run_import
 from app.ingest.timestamps import TimestampError, parse_instant
 from app.models import ROLES, Brand, Campaign, SpendImport, utcnow
-from app.money import MoneyError, parse_amount
-from app.queue import RedisUnavailable, get_redis, request_enforcement
 from app.services import reconcile as rec
+from app.services.campaigns import CampaignError, CampaignLocked, record_manual_spend
 from app.services.catalog import CatalogError, load_fixtures
 from app.services.demo import DEMO_USERS, seed_demo
-from app.services.imports import RetryRefused, earlier_import, prepare_retry, refresh_import_status
+from app.services.enforcement import commit_and_enforce
+from app.services.imports import (
+    ImportOutcome,
+    ImportProgress,
+    RetryRefused,
+    create_import,
+    earlier_import,
+    prepare_retry,
+    run_import,
+)
 from app.services.simulate import SimulationError, parse_step, simulate
-from app.services.spend import new_spend, write_spend
 from app.services.status import campaign_states
 from app.services.users import UserError, create_user
 
@@ -66,14 +71,13 @@ def print_changes(changes: list[rec.Change], dry_run: bool = False) -> None:
     click.echo(f"{len(changes)} change{'s' if len(changes) != 1 else ''}{' (nothing written)' if dry_run else ''}.")
 
 
-def enforce_after_spend(brand_ids, *, actor: str) -> None:
-    """Queue enforcement like every spend path; if Redis is unreachable, enforce here instead."""
-    request = request_enforcement(brand_ids)
-    if not request.is_deferred:
-        click.echo(request.message())
-        return
-    click.echo(f"{request.error}: enforcing in this process instead.")
-    print_changes(rec.reconcile_brands(db.session, utcnow(), actor=actor, brand_ids=request.deferred))
+def commit_and_report(actor: str) -> None:
+    """Commit, enforce the brands the write named (app.services.enforcement), and say what happened."""
+    enforcement = commit_and_enforce(db.session, actor=actor)
+    if enforcement.state:
+        click.echo(enforcement.message())
+    for change in enforcement.changes:
+        click.echo(change.describe())
 
 
 fixtures_cli = AppGroup("fixtures", help="Brands, campaigns and schedules from JSON.")
@@ -113,6 +117,8 @@ def seed_demo_command() -> None:
 
 
 spend_cli = AppGroup("spend", help="Record or import spend.")
+# The option of `spend record` that carries each field the spend rule checks.
+SPEND_OPTIONS = {"amount": "--amount", "spent_at": "--at", "external_id": "--external-id"}
 
 
 def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
@@ -134,22 +140,20 @@ def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
 def spend_record(brand: str, campaign: str, amount: str, at: str | None, external_id: str | None) -> None:
     """Record one spend and enforce the brand's budgets at once."""
     target = _find_campaign(brand, campaign)
-    tz = ZoneInfo(target.brand.timezone)
     try:
-        amount_minor = parse_amount(amount, target.brand.currency)
-    except MoneyError as exc:
-        raise click.BadParameter(str(exc), param_hint="--amount") from None
-    try:
-        spent_at = parse_instant(at, tz) if at else utcnow()
-    except TimestampError as exc:
-        raise click.BadParameter(str(exc), param_hint="--at") from None
-    result = write_spend(db.session, [new_spend(target, amount_minor, spent_at, source="manual", external_id=external_id)])
-    db.session.commit()
-    if not result.inserted:
+        outcome = record_manual_spend(db.session, target, amount=amount, spent_at=at or "",
+                                      external_id=external_id or "", now=utcnow())
+    except CampaignLocked as exc:
+        fail(str(exc))
+    except CampaignError as exc:
+        field, messages = next(iter(exc.errors.items()))
+        raise click.BadParameter(" ".join(messages), param_hint=SPEND_OPTIONS.get(field, field)) from None
+    if not outcome.inserted:
+        db.session.rollback()
         click.echo(f"Spend with external id {external_id!r} is already recorded; nothing added.")
         return
-    click.echo(f"Recorded {amount} {target.brand.currency} for {brand} / {campaign} at {spent_at.isoformat()}.")
-    enforce_after_spend(result.brand_ids, actor="spend")
+    click.echo(f"Recorded {amount} {target.brand.currency} for {brand} / {campaign} at {outcome.spent_at.isoformat()}.")
+    commit_and_report("spend")
 
 
 @spend_cli.command("import")
@@ -178,23 +182,13 @@ def spend_retry(import_id: int) -> None:
     spend_import_row = db.session.get(SpendImport, import_id)
     if spend_import_row is None:
         fail(f"no spend import #{import_id}")
-    refresh_import_status(db.session, spend_import_row, _redis_or_none(), utcnow())
-    db.session.commit()
     try:
-        prepare_retry(db.session, spend_import_row)
+        prepare_retry(db.session, spend_import_row, utcnow())
     except RetryRefused as exc:
         db.session.rollback()
         fail(str(exc))
-    db.session.commit()
     click.echo(f"Retrying import #{import_id} ({spend_import_row.filename}).")
     _run_and_report(spend_import_row)
-
-
-def _redis_or_none():
-    try:
-        return get_redis()
-    except RedisUnavailable:
-        return None
 
 
 def _run_and_report(spend_import_row: SpendImport) -> None:
@@ -212,8 +206,7 @@ def _run_and_report(spend_import_row: SpendImport) -> None:
     earlier = earlier_import(db.session, db.session.get(SpendImport, import_id))
     if earlier is not None:
         click.echo(f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}.")
-    if outcome.brand_ids:
-        enforce_after_spend(outcome.brand_ids, actor="spend-import")
+    commit_and_report("spend-import")
     if outcome.status != "done":
         sys.exit(1)
 
@@ -288,7 +281,7 @@ def simulate_command(start: str, end: str, step: str, spend_file, as_json: bool)
             else:
                 reasons = ", ".join(change.reasons) or "-"
                 click.echo(f"{change.as_json()['at']}  {change.brand} / {change.campaign}: {change.status} ({reasons})")
-    except (SimulationError, SpendFileError) as exc:
+    except SimulationError as exc:
         fail(str(exc))
     finally:
         db.session.rollback()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Brand, CampaignEvent, utcnow
 from app.money import format_amount
-from app.services.spend import spend_today_and_month
+from app.services.totals import spend_today_and_month
 
 
 def _event_line(event: CampaignEvent) -> str:

@@ -15,11 +15,11 @@ from flask import Flask, has_app_context
 from rq import get_current_job
 
 from app.extensions import db
-from app.ingest.importer import ImportNotQueued, run_import
 from app.models import utcnow
-from app.queue import QUEUE_SWEEPS, clear_pending, request_enforcement
+from app.queue import QUEUE_SWEEPS, clear_pending, meta_saver
 from app.services import reconcile as rec
-from app.services.imports import JobProgress
+from app.services.enforcement import commit_and_enforce
+from app.services.imports import ImportNotQueued, ProgressReporter, recover_imports, run_import
 
 _app: Flask | None = None
 
@@ -61,7 +61,8 @@ def _summary(changes: list[rec.Change]) -> dict:
 
 @job
 def enforce_budgets() -> dict:
-    return _summary(rec.enforce_budgets(db.session, utcnow()))
+    now = utcnow()
+    return _summary(rec.enforce_budgets(db.session, now)) | recover_imports(db.session, now)
 
 
 @job
@@ -91,14 +92,14 @@ def import_spend(import_id: int) -> dict:
     """Run spend import ``import_id`` from its stored file, progress in this job's meta; then enforce
     the budgets of the brands it added spend to. A second run of the same import does nothing."""
     try:
-        outcome = run_import(db.session, import_id, progress=JobProgress(get_current_job()))
+        outcome = run_import(db.session, import_id, progress=ProgressReporter(meta_saver(get_current_job())))
     except ImportNotQueued as exc:
         return {"import_id": import_id, "skipped": str(exc)}
-    enforcement = request_enforcement(outcome.brand_ids) if outcome.brand_ids else None
+    enforcement = commit_and_enforce(db.session, actor="import_spend")
     return {
         "import_id": import_id, "status": outcome.status, "rows_read": outcome.rows_read,
         "imported": outcome.imported, "duplicates": outcome.duplicates, "rejected": outcome.rejected,
-        "enforcement": enforcement.message() if enforcement else None,
+        "enforcement": enforcement.message() if enforcement.state else None,
     }
 
 

@@ -1,5 +1,8 @@
-"""Redis and RQ plumbing: the connection, the queue names, the one enqueue helper,
-and the request for enforcement that every spend write path makes after commit."""
+"""Redis and RQ plumbing, the only module that knows RQ: the connection, the queue names,
+the one enqueue helper, what a job's state is, and asking for a brand's reconcile.
+
+Nothing here writes the database; the services decide, this module carries messages.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ from pathlib import Path
 import redis
 from flask import current_app
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.worker import Worker
 
 from app.embedded_redis import read_url
 
@@ -17,13 +23,22 @@ QUEUE_SWEEPS = "pacer-sweeps"  # the periodic jobs
 QUEUE_IMPORTS = "pacer-imports"  # long spend imports
 QUEUES = (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)
 
+# What an import job keeps in its meta while it runs.
+PROGRESS_FIELDS = ("rows_read", "bytes_read", "bytes_total", "rows_per_s", "eta_s")
+IMPORT_RESULT_TTL = 24 * 3600
+IMPORT_FAILURE_TTL = 7 * 24 * 3600
+
 # A brand with a reconcile already queued is not queued again until that job starts.
 PENDING_KEY = "pacer:reconcile-pending:{brand_id}"
 PENDING_TTL = 300
 
 
 class RedisUnavailable(RuntimeError):
-    pass
+    """Redis cannot be reached (or none is configured); the message is a phrase for people."""
+
+    def __init__(self, message: str, *, queued: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.queued = queued or []
 
 
 def redis_url() -> str | None:
@@ -55,50 +70,84 @@ def enqueue(func: str, *args, queue_name: str, job_timeout: int, result_ttl: int
     )
 
 
-@dataclass
-class EnforcementRequest:
-    """What happened when enforcement was asked for after a spend write."""
+def enqueue_import(import_id: int, *, job_timeout: int) -> str:
+    """Queue ``import_spend(import_id)`` on the imports queue; returns the job id.
 
-    queued: list[int] = field(default_factory=list)
-    already_pending: list[int] = field(default_factory=list)
-    deferred: list[int] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def is_deferred(self) -> bool:
-        return bool(self.deferred)
-
-    def message(self) -> str:
-        if self.deferred:
-            return (f"Enforcement deferred ({self.error}): the spend is saved and the next sweep, "
-                    "within a minute of Redis being back, applies the budgets.")
-        brands = len(self.queued) + len(self.already_pending)
-        return f"Budgets are being enforced for {brands} brand{'s' if brands != 1 else ''}."
-
-
-def request_enforcement(brand_ids) -> EnforcementRequest:
-    """Enqueue ``reconcile_brand`` for each brand, once while one is pending. Call after commit.
-
-    Never raises for Redis trouble: the spend is already saved, so the brands are
-    reported as deferred and the periodic sweep catches them up.
+    Raises RedisUnavailable (with a sentence) when Redis cannot be reached.
     """
-    result = EnforcementRequest()
-    brand_ids = sorted(set(brand_ids))
+    try:
+        job = enqueue("app.jobs.import_spend", import_id, queue_name=QUEUE_IMPORTS, job_timeout=job_timeout,
+                      result_ttl=IMPORT_RESULT_TTL, failure_ttl=IMPORT_FAILURE_TTL)
+    except (redis.RedisError, OSError):
+        raise RedisUnavailable("Redis is unreachable") from None
+    return job.id
+
+
+def enqueue_reconciles(brand_ids) -> tuple[list[int], list[int]]:
+    """Queue ``reconcile_brand`` for each brand, once while one is pending: (queued, already pending).
+
+    Raises RedisUnavailable (with a sentence) when Redis cannot be reached; brands queued
+    before the failure are in the exception's ``queued``.
+    """
+    queued: list[int] = []
+    pending: list[int] = []
     try:
         connection = get_redis()
-        for brand_id in brand_ids:
+        for brand_id in sorted(set(brand_ids)):
             if connection.set(PENDING_KEY.format(brand_id=brand_id), "1", nx=True, ex=PENDING_TTL):
-                enqueue("app.jobs.reconcile_brand", brand_id, queue_name=QUEUE_ENFORCE,
-                        job_timeout=60, result_ttl=600)
-                result.queued.append(brand_id)
+                enqueue("app.jobs.reconcile_brand", brand_id, queue_name=QUEUE_ENFORCE, job_timeout=60, result_ttl=600)
+                queued.append(brand_id)
             else:
-                result.already_pending.append(brand_id)
-    except (RedisUnavailable, redis.RedisError, OSError) as exc:
-        result.deferred = [b for b in brand_ids if b not in result.queued and b not in result.already_pending]
-        result.error = "Redis is unreachable" if not isinstance(exc, RedisUnavailable) else str(exc)
-    return result
+                pending.append(brand_id)
+    except (redis.RedisError, OSError):
+        raise RedisUnavailable("Redis is unreachable", queued=queued + pending) from None
+    except RedisUnavailable as exc:
+        raise RedisUnavailable(str(exc), queued=queued + pending) from None
+    return queued, pending
 
 
 def clear_pending(brand_id: int) -> None:
     """Called when a reconcile_brand job starts, so spend arriving during it queues another run."""
     get_redis().delete(PENDING_KEY.format(brand_id=brand_id))
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the queue knows of one job."""
+
+    missing: bool = False  # not in Redis (never was, expired, or Redis lost it)
+    ended: bool = False  # failed, stopped or cancelled
+    worker_gone: bool = False  # started by a worker that no longer exists
+    meta: dict = field(default_factory=dict)
+
+
+def job_state(job_id: str) -> JobState | None:
+    """The state of job ``job_id``, or None when Redis cannot be asked now."""
+    try:
+        connection = get_redis()
+        job = Job.fetch(job_id, connection=connection)
+        status = job.get_status(refresh=False)
+        worker_gone = (status == JobStatus.STARTED and bool(job.worker_name)
+                       and not connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name))
+    except NoSuchJobError:
+        return JobState(missing=True)
+    except (RedisUnavailable, redis.RedisError, OSError):
+        return None
+    ended = status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+    return JobState(ended=ended, worker_gone=worker_gone, meta=dict(job.meta))
+
+
+def meta_saver(job: Job | None):
+    """A function that saves figures into ``job``'s meta; progress is shown, never needed, so a
+    Redis error is ignored rather than failing the job."""
+
+    def save(figures: dict) -> None:
+        if job is None:
+            return
+        job.meta.update(figures)
+        try:
+            job.save_meta()
+        except (redis.RedisError, OSError):
+            pass
+
+    return save

@@ -61,7 +61,7 @@ def run_pacer(path: Path, database_url: str, brands: int, campaigns_per_brand: i
 
     from app import create_app
     from app.extensions import db
-    from app.ingest.importer import import_file
+    from app.services.imports import import_file
     from app.models import Brand, Campaign
     from app.money import to_minor
 

@@ -13,7 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
+from app.ingest.csv_spend import RowError, SpendFileError, SpendRow, read_spend_csv
+from app.ingest.spend_values import latest_spend
+from app.models import utcnow
+from app.services.spend import campaign_directory
 
 HEADER = "brand,campaign,amount,spent_at"
 FORMAT = "brand,campaign,amount,spent_at[,external_id][,currency]"
@@ -43,7 +46,7 @@ def write(tmp_path: Path, body: str | bytes, name: str = "spend.csv") -> Path:
 
 def parse_file(session, path: Path) -> list[SpendRow | RowError]:
     with open(path, "rb") as handle:
-        return list(read_spend_csv(handle, CampaignDirectory(session)))
+        return list(read_spend_csv(handle, campaign_directory(session), latest_spend(utcnow())))
 
 
 def parse(session, tmp_path: Path, body: str | bytes) -> list[SpendRow | RowError]:

@@ -1,4 +1,4 @@
-"""Importing spend files (app.ingest.importer): all or nothing, skipping bad rows, dedupe, day totals.
+"""Importing spend files (app.services.imports): all or nothing, skipping bad rows, dedupe, day totals.
 
 Real files under tmp_path, the real database (SQLite, or PostgreSQL with
 PACER_TEST_DATABASE_URL). After every import the per-brand day totals must equal
@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.control import local_day
-from app.ingest import importer
+from app.services import imports as importer
 from app.ingest.batches import BATCH_ROWS
-from app.ingest.importer import ImportProgress, create_import, import_file, run_import
+from app.services.imports import ImportProgress, create_import, import_file, run_import
 from app.models import Brand, BrandDaySpend, SpendImport, SpendImportError, SpendRecord
 
 HEADER = "brand,campaign,amount,spent_at"

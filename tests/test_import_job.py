@@ -22,7 +22,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.ingest.importer import ImportProgress, create_import
+from app.services.imports import ImportProgress, create_import
 from app.models import BrandDaySpend, Campaign, SpendImport, SpendRecord, utcnow
 from app.queue import QUEUE_IMPORTS, enqueue
 from app.services import imports as service

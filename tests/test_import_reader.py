@@ -10,9 +10,9 @@ import signal
 import pytest
 from sqlalchemy import func, select
 
-from app.ingest import importer
+from app.services import imports as importer
 from app.ingest.batches import BATCH_ROWS, ReaderFailed
-from app.ingest.importer import create_import, import_file, run_import
+from app.services.imports import create_import, import_file, run_import
 from app.models import BrandDaySpend, SpendImport, SpendRecord
 
 

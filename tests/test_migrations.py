@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.ingest.importer import import_file
+from app.services.imports import import_file
 
 BEFORE_READABLE_KEYS = "8f2871c78252"
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from app.control import Window
 from app.models import CampaignEvent
 from app.services import reconcile as rec
-from app.services.spend import new_spend, spend_for_local_day, spend_for_local_month, write_spend
+from app.services.spend import new_spend, write_spend
+from app.services.totals import spend_for_local_day, spend_for_local_month
 
 
 def spend(session, campaign, minor, at):

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from app.jobs import PERIODIC_JOBS
 from app.models import CampaignEvent, SpendRecord, utcnow
-from app.ingest.importer import create_import
+from app.services.imports import create_import
 from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, request_enforcement
 from app.scheduling import (
     HEARTBEAT_KEY,

@@ -19,7 +19,8 @@ from app.models import Brand, BrandDaySpend, CampaignEvent, SpendRecord
 from app.services import overview
 from app.services.brands import BrandError, create_brand
 from app.services.reconcile import reconcile_brands
-from app.services.spend import new_spend, spend_today_and_month, write_spend
+from app.services.spend import new_spend, write_spend
+from app.services.totals import spend_today_and_month
 from app.services.users import create_user
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # the conftest clock: a Wednesday

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from tests.helpers import add_user, sign_in
 from app.extensions import db
-from app.ingest.importer import file_sha256, run_import, this_process
+from app.services.imports import file_sha256, run_import, this_process
 from app.models import BrandDaySpend, SpendImport, SpendRecord
 from app.queue import QUEUE_IMPORTS
 from app.services import imports as service
@@ -400,7 +400,7 @@ def test_rejected_rows_csv_has_an_error_column_and_neutralises_formulas(as_viewe
     path = uploads / "x.csv"
     uploads.mkdir()
     path.write_bytes(content)
-    from app.ingest.importer import create_import
+    from app.services.imports import create_import
 
     spend_import = create_import(session, path, filename="x.csv", actor="test", skip_bad_rows=True)
     session.commit()
@@ -431,7 +431,7 @@ def test_rejected_csv_when_the_stored_file_is_gone_keeps_the_raw_row(as_viewer, 
     uploads.mkdir()
     path = uploads / "gone.csv"
     path.write_bytes(csv_bytes(HEADER, "Acme,Nope,1.00,2026-11-25T10:00:00Z"))
-    from app.ingest.importer import create_import
+    from app.services.imports import create_import
 
     spend_import = create_import(session, path, filename="gone.csv", actor="test", skip_bad_rows=True)
     session.commit()
@@ -447,7 +447,7 @@ def test_rejected_csv_when_the_stored_file_is_gone_keeps_the_raw_row(as_viewer, 
 
 def crashed_import(session, path: Path, *, skip_bad_rows: bool = False) -> SpendImport:
     """An import left 'running' by a process that is gone (as after kill -9 of its worker)."""
-    from app.ingest.importer import create_import
+    from app.services.imports import create_import
 
     spend_import = create_import(session, path, filename=path.name, actor="test", skip_bad_rows=skip_bad_rows)
     host_ns = this_process().rpartition(" ")[0]
@@ -494,7 +494,7 @@ def test_the_import_list_also_notices_a_dead_run(as_viewer, session, uploads, ac
 
 
 def test_a_live_run_is_left_running_and_cannot_be_retried(as_manager, session, uploads, acme, redis_unreachable):
-    from app.ingest.importer import claim_import, create_import
+    from app.services.imports import claim_import, create_import
 
     uploads.mkdir()
     path = uploads / "spend.csv"
@@ -559,7 +559,7 @@ def test_history_lists_who_when_file_sha_mode_status_and_counts(as_manager, mana
 
 
 def test_history_shows_cli_imports_and_paginates(as_viewer, session, tmp_path, acme):
-    from app.ingest.importer import create_import
+    from app.services.imports import create_import
 
     path = tmp_path / "x.csv"
     path.write_bytes(GOOD)

@@ -18,10 +18,11 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
-from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
-from app.services.spend import external_key, fingerprint_key, utc_text
+from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, read_spend_csv
+from app.ingest.dedupe import row_dedupe_key, utc_text
 
 BATCH_ROWS = 20_000
 # Rejected rows sent per file; beyond this only the count grows.
@@ -41,27 +42,11 @@ class ParsedBatch:
     bytes_read: int  # bytes of the file read so far
 
 
-def row_dedupe_key(row: SpendRow, occurrences: dict[tuple, int], spent_at_utc: str) -> str:
-    """The dedupe key of a file row; ``occurrences`` counts equal rows seen so far in the same file.
-
-    ``spent_at_utc`` is ``utc_text(row.spent_at)``, which the caller has at hand.
-    """
-    ref = row.campaign
-    if row.external_id:
-        return external_key(ref.brand_id, row.external_id)
-    fact = (ref.campaign_id, spent_at_utc, row.amount_minor)
-    occurrences[fact] = occurrence = occurrences.get(fact, 0) + 1
-    return fingerprint_key(ref.campaign_id, spent_at_utc, row.amount_minor, occurrence)
-
-
-def dedupe_keys_for_rows(rows: list[SpendRow]) -> list[str]:
-    """Dedupe keys of one file's good rows, in file order."""
-    occurrences: dict[tuple, int] = {}
-    return [row_dedupe_key(row, occurrences, utc_text(row.spent_at)) for row in rows]
-
-
-def parse_batches(handle: BinaryIO, directory: CampaignDirectory, batch_rows: int = BATCH_ROWS) -> Iterator[ParsedBatch]:
+def parse_batches(handle: BinaryIO, directory: CampaignDirectory, latest: datetime | None,
+                  batch_rows: int = BATCH_ROWS) -> Iterator[ParsedBatch]:
     """Read ``handle`` as a spend CSV and yield it in batches; the last one (maybe empty) ends at the end of the file.
+
+    ``latest`` is the latest spend time accepted (see read_spend_csv).
 
     Raises SpendFileError for a file that cannot be read as spend, also part-way through.
     """
@@ -70,7 +55,7 @@ def parse_batches(handle: BinaryIO, directory: CampaignDirectory, batch_rows: in
     totals: dict[tuple[int, str], int] = defaultdict(int)
     errors: list[RowError] = []
     rows_read = rejected = errors_kept = 0
-    for item in read_spend_csv(handle, directory):
+    for item in read_spend_csv(handle, directory, latest):
         rows_read += 1
         if type(item) is RowError:
             rejected += 1

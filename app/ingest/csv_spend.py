@@ -13,27 +13,33 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import BinaryIO, Iterator, NamedTuple
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from app.control import local_day
+from app.ingest.spend_values import EARLIEST_SPEND, MAX_EXTERNAL_ID, external_id_problem, spent_at_problem
 from app.ingest.timestamps import TimestampError, local_to_utc, parse_instant
-from app.models import Brand, Campaign
 from app.money import MAX_MINOR, MoneyError, exponent, parse_amount
 
 REQUIRED_COLUMNS = ("brand", "campaign", "amount", "spent_at")
 OPTIONAL_COLUMNS = ("external_id", "currency")
 FORMAT = "brand,campaign,amount,spent_at[,external_id][,currency]"
-MAX_EXTERNAL_ID = 200
 # Big enough for any sane row; a larger field means a broken or binary file.
 csv.field_size_limit(1 << 20)
 
 
 class SpendFileError(ValueError):
     """The file as a whole cannot be read as spend; nothing from it is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrandRef:
+    brand_id: int
+    name: str
+    timezone: ZoneInfo
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,39 +71,27 @@ class RowError:
 
 
 class CampaignDirectory:
-    """Brands and campaigns by name, loaded once per file. Unknown names are errors, never created.
+    """The brands and campaigns spend may name, by name. Unknown names are errors, never created.
 
     Names match exactly after trimming; failing that, case-insensitively when that is unambiguous.
-    Archived brands and campaigns do not match.
+    Plain data (the services build it from the database), so a forked reader can use it as is.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.brands: dict[str, Brand] = {}
+    def __init__(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef]) -> None:
+        self.brands: dict[str, BrandRef] = {brand.name: brand for brand in brands}
         self.campaigns: dict[tuple[int, str], CampaignRef] = {}
-        rows = session.execute(
-            select(Brand, Campaign)
-            .join(Campaign, Campaign.brand_id == Brand.id)
-            .where(Brand.archived_at.is_(None), Campaign.archived_at.is_(None))
-        ).all()
-        for brand in session.scalars(select(Brand).where(Brand.archived_at.is_(None))):
-            self.brands[brand.name] = brand
-        zones: dict[str, ZoneInfo] = {}
-        for brand, campaign in rows:
-            tz = zones.setdefault(brand.timezone, ZoneInfo(brand.timezone))
-            self.campaigns[(brand.id, campaign.name)] = CampaignRef(
-                campaign.id, brand.id, brand.name, campaign.name, tz, brand.currency
-            )
+        by_brand: dict[int, dict[str, CampaignRef]] = defaultdict(dict)
+        for ref in campaigns:
+            self.campaigns[(ref.brand_id, ref.campaign_name)] = ref
+            by_brand[ref.brand_id][ref.campaign_name] = ref
         self._brands_folded = _fold_unique(self.brands)
-        self._campaigns_folded = {
-            brand_id: _fold_unique({name: ref for (b, name), ref in self.campaigns.items() if b == brand_id})
-            for brand_id in {b for b, _ in self.campaigns}
-        }
+        self._campaigns_folded = {brand_id: _fold_unique(named) for brand_id, named in by_brand.items()}
 
-    def brand(self, name: str) -> Brand | None:
+    def brand(self, name: str) -> BrandRef | None:
         return self.brands.get(name) or self._brands_folded.get(name.casefold())
 
-    def campaign(self, brand: Brand, name: str) -> CampaignRef | None:
-        return self.campaigns.get((brand.id, name)) or self._campaigns_folded.get(brand.id, {}).get(
+    def campaign(self, brand: BrandRef, name: str) -> CampaignRef | None:
+        return self.campaigns.get((brand.brand_id, name)) or self._campaigns_folded.get(brand.brand_id, {}).get(
             name.casefold()
         )
 
@@ -163,8 +157,10 @@ def parse_header(fields: list[str], line: int = 1) -> dict[str, int]:
     return {name: i for i, name in enumerate(names)}
 
 
-def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory) -> Iterator[SpendRow | RowError]:
+def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory, latest: datetime | None) -> Iterator[SpendRow | RowError]:
     """Yield each data row of a spend CSV as a SpendRow or a RowError, in file order.
+
+    ``latest`` is the latest spend time accepted (app.ingest.spend_values.latest_spend), None for any.
 
     Blank lines are skipped; line numbers are physical lines of the file (a row whose
     quoted field spans lines has the number of its first line). Raises SpendFileError
@@ -191,12 +187,12 @@ def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory) -> Iterator[S
                 continue
             if columns is None:
                 columns, width = parse_header(fields, line), len(fields)
-                fast_parse = _fast_parser(columns, directory)
+                fast_parse = _fast_parser(columns, directory, latest)
                 continue
             if len(fields) != width:
                 yield RowError(line, f"The row has {len(fields)} fields but the header has {width}.", _raw(fields))
                 continue
-            yield _parse_row(line, fields, columns, directory)
+            yield _parse_row(line, fields, columns, directory, latest)
         if columns is None:
             raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     except UnicodeDecodeError as exc:
@@ -212,7 +208,7 @@ _POWERS = tuple(10**n for n in range(8))
 _QUARTER = 900
 
 
-def _fast_parser(columns: dict[str, int], directory: CampaignDirectory):
+def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: datetime | None):
     """A parser for the common, well-formed row, several times faster than ``_parse_row``.
 
     It accepts only rows whose every field is already in canonical form (exact names,
@@ -229,7 +225,7 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory):
 
     def target(brand_name: str, campaign_name: str) -> tuple | None:
         brand = directory.brands.get(brand_name)
-        ref = directory.campaigns.get((brand.id, campaign_name)) if brand is not None else None
+        ref = directory.campaigns.get((brand.brand_id, campaign_name)) if brand is not None else None
         if ref is None:
             return None
         digits = exponent(ref.currency)
@@ -272,7 +268,8 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory):
                 return None
         except (ValueError, OverflowError):
             return None
-        if not 1900 < spent_at.year < 9999:
+        # Year 9999 is left to the full parser, whose zone arithmetic there says "out of range".
+        if spent_at < EARLIEST_SPEND or spent_at.year >= 9999 or (latest is not None and spent_at > latest):
             return None
         external_id = fields[i_external] if i_external is not None else ""
         if external_id and (len(external_id) > MAX_EXTERNAL_ID or "\x00" in external_id or external_id != external_id.strip()):
@@ -296,7 +293,8 @@ def _raw(fields: list[str]) -> str:
     return out.getvalue()[:-2]
 
 
-def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory: CampaignDirectory) -> SpendRow | RowError:
+def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory: CampaignDirectory,
+               latest: datetime | None) -> SpendRow | RowError:
     def field(name: str) -> str:
         index = columns.get(name)
         return fields[index].strip() if index is not None else ""
@@ -327,13 +325,17 @@ def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory:
         except MoneyError as exc:
             problems.append(str(exc))
         try:
-            spent_at = parse_instant(field("spent_at"), ZoneInfo(brand.timezone))
+            spent_at = parse_instant(field("spent_at"), brand.timezone)
         except TimestampError as exc:
             problems.append(str(exc))
+        else:
+            if problem := spent_at_problem(spent_at, latest):
+                problems.append(problem)
+                spent_at = None
 
     external_id = field("external_id") or None
-    if external_id and len(external_id) > MAX_EXTERNAL_ID:
-        problems.append(f"the external_id is longer than {MAX_EXTERNAL_ID} characters ({len(external_id)})")
+    if external_id and (problem := external_id_problem(external_id)):
+        problems.append(problem)
 
     if problems or ref is None or amount is None or spent_at is None:
         return RowError(line, _sentence(problems), _raw(fields))
@@ -345,10 +347,12 @@ def _sentence(problems: list[str]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def parse_spend_values(number: int, values: dict[str, str], directory: CampaignDirectory) -> SpendRow | RowError:
+def parse_spend_values(number: int, values: dict[str, str], directory: CampaignDirectory,
+                       latest: datetime | None) -> SpendRow | RowError:
     """Validate one record given as column name -> text (the API's path), with a CSV row's rules and messages.
 
     ``number`` stands where a CSV row has its line number (the API passes the record's index).
     """
     names = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    return _parse_row(number, [values.get(name) or "" for name in names], {n: i for i, n in enumerate(names)}, directory)
+    return _parse_row(number, [values.get(name) or "" for name in names], {n: i for i, n in enumerate(names)}, directory,
+                      latest)

@@ -18,6 +18,7 @@ from app.database import lock_brand
 from app.models import Brand
 from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currency, to_minor
 from app.services.catalog import brand_has_spend, valid_timezone
+from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import rebuild_day_totals
 
@@ -148,6 +149,7 @@ def create_brand(session: Session, now: datetime, *, actor: str, **fields) -> Br
     session.add(brand)
     session.flush()
     reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
+    enforce_after_commit(session, [brand.id])
     return brand
 
 
@@ -184,6 +186,7 @@ def update_brand(session: Session, brand_id: int, now: datetime, *, actor: str, 
         rebuild_day_totals(session, brand)
         session.flush()
     changes = reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
+    enforce_after_commit(session, [brand.id])
     return BrandUpdate(brand, changed, changes)
 
 
@@ -201,4 +204,5 @@ def archive_brand(session: Session, brand_id: int, now: datetime, *, actor: str)
         if campaign.archived_at is None:
             campaign.archived_at = now
     session.flush()
+    enforce_after_commit(session, [brand.id])
     return reconcile_brand(session, brand.id, now, actor=actor, automatic=False)

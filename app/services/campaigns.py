@@ -16,15 +16,16 @@ from sqlalchemy.orm import Session
 
 from app.control import Window
 from app.database import lock_brand
+from app.ingest.spend_values import external_id_problem, latest_spend, spent_at_problem
 from app.ingest.timestamps import TimestampError, parse_instant
 from app.models import Brand, Campaign
 from app.money import MoneyError, parse_amount
 from app.services.catalog import set_windows
+from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import new_spend, write_spend
 
 NAME_MAX = 200
-EXTERNAL_ID_MAX = 200
 
 
 class CampaignError(ValueError):
@@ -93,6 +94,7 @@ def _validate(session: Session, brand: Brand, name: str, start_date: date | None
 
 def _reconcile(session: Session, campaign: Campaign, now: datetime, actor: str) -> list[Change]:
     session.flush()
+    enforce_after_commit(session, [campaign.brand_id])
     return reconcile_brand(session, campaign.brand_id, now, actor=actor, automatic=False)
 
 
@@ -150,15 +152,15 @@ def archive_campaign(session: Session, campaign: Campaign, *, now: datetime, act
 
 
 def record_manual_spend(session: Session, campaign: Campaign, *, amount: str, spent_at: str = "",
-                        external_id: str = "", now: datetime, actor: str) -> SpendOutcome:
-    """Record one manual spend for the campaign; does not commit or enforce.
+                        external_id: str = "", now: datetime) -> SpendOutcome:
+    """Record one spend for the campaign by hand (the form and the CLI); does not commit.
 
-    ``amount`` is a plain decimal in the brand's currency; ``spent_at`` is ISO 8601,
-    brand-local when it has no offset, and defaults to ``now``; a time DST skips or a
-    time after ``now`` is refused. Re-recording an ``external_id`` adds nothing
-    (``inserted`` is False). SpendRecord has no actor column, so ``actor`` is not stored.
+    The spend rule of every entry point (app.ingest.spend_values): ``amount`` a plain decimal,
+    zero or more, in the brand's currency; ``spent_at`` ISO 8601, brand-local when it has no
+    offset, defaulting to ``now``, between 2000-01-01 and five minutes after ``now``.
+    Re-recording an ``external_id`` adds nothing (``inserted`` is False). Raises CampaignError
+    keyed by field (amount, spent_at, external_id), CampaignLocked for an archived campaign.
     """
-    del actor  # kept for the uniform signature of the person-facing services
     _check_open(campaign)
     brand = campaign.brand
     errors: dict[str, list[str]] = {}
@@ -167,21 +169,17 @@ def record_manual_spend(session: Session, campaign: Campaign, *, amount: str, sp
         amount_minor = parse_amount(amount or "", brand.currency)
     except MoneyError as exc:
         errors["amount"] = [_sentence(str(exc))]
-    else:
-        if amount_minor == 0:
-            errors["amount"] = ["Enter an amount above zero."]
     instant = now
     if (spent_at or "").strip():
         try:
             instant = parse_instant(spent_at, ZoneInfo(brand.timezone))
         except TimestampError as exc:
             errors["spent_at"] = [_sentence(str(exc))]
-        else:
-            if instant > now:
-                errors["spent_at"] = ["That time is in the future; record spend once it has happened."]
+    if "spent_at" not in errors and (problem := spent_at_problem(instant, latest_spend(now))):
+        errors["spent_at"] = [_sentence(problem)]
     external = (external_id or "").strip() or None
-    if external is not None and len(external) > EXTERNAL_ID_MAX:
-        errors["external_id"] = [f"At most {EXTERNAL_ID_MAX} characters."]
+    if external is not None and (problem := external_id_problem(external)):
+        errors["external_id"] = [_sentence(problem)]
     if errors:
         raise CampaignError(errors)
     result = write_spend(session, [new_spend(campaign, amount_minor, instant, source="manual",

@@ -1,41 +1,49 @@
-"""The life of a spend import around its run: progress in the RQ job's meta, telling a
-crashed run from a live one, retries, the history, and the rejected rows.
+"""The life of a spend import: register a file, queue or run it, report progress, tell a
+crashed run from a live one, retry, and read the history and the rejected rows.
 
-Plain functions taking a session (and a Redis connection where the RQ job matters);
-none commits. The run itself is app.ingest.importer.run_import.
+The file is parsed by app.ingest and its rows are written by app.services.spend; the job
+queue is reached through app.queue only. Functions that commit say so.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
-import redis
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-from rq.worker import Worker
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from app.ingest.csv_spend import open_text
-from app.ingest.importer import ImportProgress, file_sha256, this_process
-from app.models import SpendImport, SpendImportError
+from app import queue
+from app.ingest.batches import batches_from_child, parse_batches
+from app.ingest.csv_spend import RowError, open_text
+# Re-exported for the pages and commands that register files: the CSV's format and its whole-file error.
+from app.ingest.csv_spend import FORMAT as FORMAT, SpendFileError as SpendFileError
+from app.ingest.spend_values import latest_spend
+from app.ingest.upload import store_upload
+from app.models import SpendImport, SpendImportError, utcnow
+from app.queue import JobState
+from app.services.spend import ImportWriter, campaign_directory
+
+log = logging.getLogger(__name__)
 
 # The RQ job of one import: long enough for a 200 MB file on a slow database.
 IMPORT_JOB_TIMEOUT = 3600
-IMPORT_RESULT_TTL = 24 * 3600
-IMPORT_FAILURE_TTL = 7 * 24 * 3600
 # A run still "running" this long after the job timeout has certainly stopped (RQ kills it at the timeout).
 STALE_AFTER = timedelta(seconds=IMPORT_JOB_TIMEOUT + 120)
 PROGRESS_EVERY = 0.5  # seconds between writes of the job's meta
-# What an import job keeps in its meta while it runs.
-PROGRESS_FIELDS = ("rows_read", "bytes_read", "bytes_total", "rows_per_s", "eta_s")
+# Files this big are read by a second process while this one writes (app.ingest.batches).
+READER_PROCESS_MIN_BYTES = 1 << 20
 
 ACTIVE = ("queued", "running")
 RETRYABLE = ("queued", "failed")
@@ -52,6 +60,13 @@ class RetryRefused(ValueError):
 # --- progress ----------------------------------------------------------------------------------
 
 
+@dataclass
+class ImportProgress:
+    rows_read: int
+    bytes_read: int
+    bytes_total: int
+
+
 def progress_figures(progress: ImportProgress, elapsed_s: float) -> dict:
     """Rows and bytes read, the row rate and the seconds left (from the byte rate; None until known)."""
     rate = progress.rows_read / elapsed_s if elapsed_s > 0 else None
@@ -66,21 +81,19 @@ def progress_figures(progress: ImportProgress, elapsed_s: float) -> dict:
     }
 
 
-class JobProgress:
-    """A run_import progress callback that keeps the figures (PROGRESS_FIELDS) in an RQ job's meta.
+class ProgressReporter:
+    """A run_import progress callback that hands the figures (queue.PROGRESS_FIELDS) to ``save``.
 
-    Writes at most every PROGRESS_EVERY seconds (and always the last report), so a fast
-    import is not slowed by Redis. Progress is shown, never needed: a Redis error is ignored
-    rather than failing the import.
+    Saves at most every PROGRESS_EVERY seconds (and always the last report), so a fast
+    import is not slowed by whatever ``save`` writes to (the job's meta in Redis).
     """
 
-    def __init__(self, job: Job | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.job = job
+    def __init__(self, save: Callable[[dict], None], clock: Callable[[], float] = time.monotonic) -> None:
+        self.save = save
         self.clock = clock
         self.started = clock()
         self.last_write: float | None = None
-        if job is not None:
-            self._save({"rows_read": 0, "bytes_read": 0, "bytes_total": None, "rows_per_s": None, "eta_s": None})
+        save({"rows_read": 0, "bytes_read": 0, "bytes_total": None, "rows_per_s": None, "eta_s": None})
 
     def __call__(self, progress: ImportProgress) -> None:
         now = self.clock()
@@ -88,28 +101,17 @@ class JobProgress:
         if self.last_write is not None and now - self.last_write < PROGRESS_EVERY and not last_report:
             return
         self.last_write = now
-        self._save(progress_figures(progress, now - self.started))
-
-    def _save(self, figures: dict) -> None:
-        if self.job is None:
-            return
-        self.job.meta.update(figures)
-        try:
-            self.job.save_meta()
-        except (redis.RedisError, OSError):
-            pass
+        self.save(progress_figures(progress, now - self.started))
 
 
-def read_progress(spend_import: SpendImport, connection: redis.Redis | None) -> dict:
+def read_progress(spend_import: SpendImport) -> dict:
     """What the page shows: the import's status and counts, and while it runs the job's live figures."""
     figures: dict = {"rows_read": spend_import.rows_read, "bytes_read": None,
                      "bytes_total": spend_import.size_bytes, "rows_per_s": None, "eta_s": None}
-    if spend_import.status == "running" and spend_import.job_id and connection is not None:
-        try:
-            meta = Job.fetch(spend_import.job_id, connection=connection).meta
-            figures.update({name: meta[name] for name in PROGRESS_FIELDS if meta.get(name) is not None})
-        except (NoSuchJobError, redis.RedisError, OSError):
-            pass
+    if spend_import.status == "running" and spend_import.job_id:
+        job = queue.job_state(spend_import.job_id)
+        if job is not None:
+            figures.update({name: job.meta[name] for name in queue.PROGRESS_FIELDS if job.meta.get(name) is not None})
     finished = spend_import.status not in ACTIVE
     if finished:
         figures.update(bytes_read=spend_import.size_bytes, eta_s=0)
@@ -127,6 +129,259 @@ def read_progress(spend_import: SpendImport, connection: redis.Redis | None) -> 
         "message": spend_import.message,
         "attempts": spend_import.attempts,
     }
+
+
+# --- registering and queueing --------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def create_import(session: Session, path: Path, *, filename: str, actor: str, skip_bad_rows: bool,
+                  user_id: int | None = None, sha256: str | None = None) -> SpendImport:
+    """Register a file for import (status ``queued``); does not commit.
+
+    ``sha256`` is the file's digest when the caller already computed it while storing the file.
+    """
+    spend_import = SpendImport(
+        filename=filename[:255],
+        sha256=sha256 or file_sha256(path),
+        stored_path=str(path),
+        size_bytes=path.stat().st_size,
+        actor=actor,
+        user_id=user_id,
+        skip_bad_rows=skip_bad_rows,
+        status="queued",
+    )
+    session.add(spend_import)
+    session.flush()
+    return spend_import
+
+
+def register_upload(session: Session, stream: BinaryIO, folder: Path, *, filename: str, actor: str,
+                    user_id: int | None, skip_bad_rows: bool) -> SpendImport:
+    """Store an uploaded file under ``folder`` (checked as it streams in) and register it; commits.
+
+    Raises SpendFileError for a bad file, and keeps nothing of it.
+    """
+    stored = store_upload(stream, folder)
+    try:
+        spend_import = create_import(session, stored.path, filename=filename, actor=actor, user_id=user_id,
+                                     skip_bad_rows=skip_bad_rows, sha256=stored.sha256)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        stored.path.unlink(missing_ok=True)
+        raise
+    return spend_import
+
+
+def queue_import(session: Session, spend_import: SpendImport) -> str | None:
+    """Queue the import's job (its id only) and commit the job's id; returns why not when Redis is
+    unreachable (the periodic sweep queues it once Redis answers)."""
+    try:
+        job_id = queue.enqueue_import(spend_import.id, job_timeout=IMPORT_JOB_TIMEOUT)
+    except queue.RedisUnavailable as exc:
+        return str(exc)
+    spend_import.job_id = job_id
+    session.commit()
+    return None
+
+
+def this_process() -> str:
+    """Who runs an import: "host pid-namespace pid", so a reader on the same host can tell a dead run."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()[:80]} {namespace} {os.getpid()}"
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    status: str
+    rows_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    brand_ids: set[int] = field(default_factory=set)
+    errors: list[RowError] = field(default_factory=list)
+    message: str | None = None
+
+
+class ImportNotQueued(RuntimeError):
+    """The import is not waiting to run (another run has it, or it has finished): nothing to do."""
+
+
+def this_process() -> str:
+    """Who runs an import: "host pid-namespace pid", so a reader on the same host can tell a dead run."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()[:80]} {namespace} {os.getpid()}"
+
+
+def claim_import(session: Session, import_id: int, *, now: datetime) -> None:
+    """Move a ``queued`` import to ``running`` for this process and commit.
+
+    Atomic: of two runs started for the same import (RQ is at-least-once, or a retry
+    raced a late job), exactly one claims it; the other gets ImportNotQueued.
+    """
+    claimed = session.execute(
+        update(SpendImport)
+        .where(SpendImport.id == import_id, SpendImport.status == "queued")
+        .values(status="running", started_at=now, finished_at=None, message=None, runner=this_process(),
+                attempts=SpendImport.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if claimed:
+        return
+    spend_import = session.get(SpendImport, import_id)
+    if spend_import is None:
+        raise LookupError(f"no spend import {import_id}")
+    raise ImportNotQueued(f"Import #{import_id} is {spend_import.status}, not queued: nothing to do.")
+
+
+def run_import(
+    session: Session,
+    import_id: int,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportOutcome:
+    """Run a registered import to completion and commit its outcome.
+
+    Status afterwards: ``done`` (rows written, bad ones skipped if allowed),
+    ``rejected`` (bad rows in all-or-nothing mode, or a bad file: nothing written),
+    ``failed`` (an unexpected error, re-raised after rolling back: nothing written).
+    """
+    now = now or utcnow()
+    claim_import(session, import_id, now=now)
+    try:
+        return _run_claimed(session, import_id, now, progress)
+    except BaseException as exc:
+        # A crash (database, I/O, progress reporting, a bug, a job timeout, Ctrl-C), wherever it lands
+        # after the claim: drop the written rows before anything else can commit them, mark the
+        # import failed, and let the caller see it.
+        _mark_failed(session, import_id, exc)
+        raise
+
+
+def _run_claimed(session: Session, import_id: int, now: datetime,
+                 progress: Callable[[ImportProgress], None] | None) -> ImportOutcome:
+    spend_import = session.get(SpendImport, import_id)
+
+    outcome = ImportOutcome(status="done")
+    path = Path(spend_import.stored_path or "")
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        outcome.status = "rejected"
+        outcome.message = f"The file cannot be read: {exc.strerror}."
+        return _finish(session, import_id, outcome)
+    try:
+        total = os.fstat(handle.fileno()).st_size
+        directory, latest = campaign_directory(session), latest_spend(now)
+        writer = ImportWriter(session, import_id)
+        with handle:
+            if total >= READER_PROCESS_MIN_BYTES:
+                batches = batches_from_child(lambda: parse_batches(handle, directory, latest))
+            else:
+                batches = parse_batches(handle, directory, latest)
+            with closing(batches):  # ends the reading (and a reader process) before the file closes, also on an error
+                for batch in batches:
+                    outcome.rows_read = batch.rows_read
+                    outcome.rejected += batch.rejected
+                    outcome.errors.extend(batch.errors)
+                    if spend_import.skip_bad_rows or not outcome.rejected:  # all or nothing: no use writing after a bad row
+                        writer.write(batch.rows, batch.totals)
+                    if progress:
+                        progress(ImportProgress(batch.rows_read, batch.bytes_read, total))
+            written = writer.finish()
+    except SpendFileError as exc:
+        session.rollback()
+        outcome.status = "rejected"
+        outcome.message = str(exc)
+        outcome.errors = []
+        return _finish(session, import_id, outcome)
+
+    if outcome.rejected and not spend_import.skip_bad_rows:
+        session.rollback()
+        outcome.status = "rejected"
+        outcome.message = (
+            f"{outcome.rejected} bad row{'s' if outcome.rejected != 1 else ''}: nothing was imported "
+            "(all or nothing). Fix them, or import again skipping bad rows."
+        )
+        return _finish(session, import_id, outcome)
+
+    outcome.imported = written.inserted
+    outcome.duplicates = written.duplicates
+    outcome.brand_ids = written.brand_ids
+    if outcome.duplicates and not outcome.imported and outcome.rows_read:
+        outcome.message = "Every row was already imported: nothing new was added."
+    return _finish(session, import_id, outcome)
+
+
+def _mark_failed(session: Session, import_id: int, exc: BaseException) -> None:
+    """Record a crashed run as failed, on a fresh connection: an interrupted statement can leave
+    the session's own connection unusable. A run that had already finished is left as it is."""
+    # SQLAlchemy wraps what interrupts a statement (a job timeout, Ctrl-C); name the cause.
+    cause = exc.orig if isinstance(getattr(exc, "orig", None), BaseException) else exc
+    try:
+        session.close()  # rolls back the rows written so far
+    except Exception:  # noqa: BLE001 - the pool discards a connection it cannot reset
+        pass
+    try:
+        with Session(bind=session.get_bind()) as fresh:
+            fresh.execute(
+                update(SpendImport)
+                .where(SpendImport.id == import_id, SpendImport.status == "running")
+                .values(status="failed", finished_at=utcnow(),
+                        message=f"The import failed ({type(cause).__name__}); nothing was imported. Try again.")
+            )
+            fresh.commit()
+    except Exception:  # noqa: BLE001 - the original error matters more; reading the import detects the dead run
+        log.exception("could not mark import %s failed", import_id)
+
+
+def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportOutcome:
+    """Write the outcome and errors onto the import row, in the same transaction as its rows; commit."""
+    spend_import = session.get(SpendImport, import_id)
+    spend_import.status = outcome.status
+    spend_import.rows_read = outcome.rows_read
+    spend_import.imported = outcome.imported
+    spend_import.duplicates = outcome.duplicates
+    spend_import.rejected = outcome.rejected
+    spend_import.brands_affected = len(outcome.brand_ids)
+    spend_import.message = outcome.message
+    spend_import.finished_at = utcnow()
+    session.query(SpendImportError).filter_by(import_id=import_id).delete()
+    session.add_all(
+        SpendImportError(import_id=import_id, line=e.line, message=e.message, raw=e.raw) for e in outcome.errors
+    )
+    session.commit()
+    return outcome
+
+
+def import_file(session: Session, path: Path, *, actor: str, skip_bad_rows: bool, user_id: int | None = None,
+                progress: Callable[[ImportProgress], None] | None = None) -> tuple[SpendImport, ImportOutcome]:
+    """Register and run an import of ``path`` in this process (the CLI's path)."""
+    spend_import = create_import(
+        session, path, filename=os.path.basename(path), actor=actor, skip_bad_rows=skip_bad_rows, user_id=user_id
+    )
+    session.commit()
+    outcome = run_import(session, spend_import.id, progress=progress)
+    return spend_import, outcome
 
 
 # --- telling a crashed run from a live one -----------------------------------------------------
@@ -156,45 +411,36 @@ def process_alive(runner: str | None) -> bool | None:
     return state not in ("Z", "X")
 
 
-def lost_run_reason(spend_import: SpendImport, connection: redis.Redis | None, now: datetime) -> str | None:
+def lost_run_reason(spend_import: SpendImport, job: JobState | None, now: datetime) -> str | None:
     """Why an import that says ``queued`` or ``running`` has no run any more, or None if it may still run.
 
-    Checked in order: the local process that claimed it is gone; its RQ job is missing,
-    failed, stopped or cancelled; the job's worker no longer exists; it has been running
-    longer than the job timeout allows.
+    ``job`` is what the queue knows of its job (None when the queue cannot be asked). Checked in
+    order: the local process that claimed it is gone; its job is missing, ended or its worker is
+    gone; it has been running longer than the job timeout allows.
     """
     if spend_import.status not in ACTIVE:
         return None
     running = spend_import.status == "running"
     if running and process_alive(spend_import.runner) is False:
         return WORKER_STOPPED
-    if spend_import.job_id and connection is not None:
-        try:
-            job = Job.fetch(spend_import.job_id, connection=connection)
-            status = job.get_status(refresh=False)
-            worker_gone = (
-                status == JobStatus.STARTED and bool(job.worker_name)
-                and not connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name)
-            )
-        except NoSuchJobError:
+    if spend_import.job_id and job is not None:
+        if job.missing:
             return "The import's job is no longer in the queue (Redis lost it), so it will not run. Retry it."
-        except (redis.RedisError, OSError):
-            status, worker_gone = None, False  # cannot tell now; the next read will
-        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) or worker_gone:
+        if job.ended or job.worker_gone:
             return WORKER_STOPPED if running else "The import's job ended before it started the import. Retry it."
     if running and spend_import.started_at and now - spend_import.started_at > STALE_AFTER:
         return WORKER_STOPPED
     return None
 
 
-def refresh_import_status(session: Session, spend_import: SpendImport, connection: redis.Redis | None,
-                          now: datetime) -> bool:
+def refresh_import_status(session: Session, spend_import: SpendImport, now: datetime) -> bool:
     """Mark a queued or running import ``failed`` if its run is gone (see lost_run_reason); True if it did.
 
     Only the attempt that was looked at is marked, so a retry that claimed the import
     meanwhile is left alone. Does not commit.
     """
-    reason = lost_run_reason(spend_import, connection, now)
+    job = queue.job_state(spend_import.job_id) if spend_import.job_id else None
+    reason = lost_run_reason(spend_import, job, now)
     if reason is None:
         return False
     changed = session.execute(
@@ -208,16 +454,33 @@ def refresh_import_status(session: Session, spend_import: SpendImport, connectio
     return bool(changed)
 
 
+def recover_imports(session: Session, now: datetime) -> dict:
+    """The sweep's part for imports: mark lost runs failed, and queue the imports registered while
+    Redis was unreachable. Commits. Returns the counts."""
+    failed = queued = 0
+    for spend_import in session.scalars(select(SpendImport).where(SpendImport.status.in_(ACTIVE))).all():
+        if refresh_import_status(session, spend_import, now):
+            failed += 1
+        elif spend_import.status == "queued" and not spend_import.job_id:
+            session.commit()
+            queued += queue_import(session, spend_import) is None
+    session.commit()
+    return {"imports_failed": failed, "imports_queued": queued}
+
+
 # --- retries -----------------------------------------------------------------------------------
 
 
-def prepare_retry(session: Session, spend_import: SpendImport) -> None:
-    """Put a failed (or never started) import back to ``queued`` to run its stored file again.
+def prepare_retry(session: Session, spend_import: SpendImport, now: datetime) -> None:
+    """Put a failed (or never started) import back to ``queued`` to run its stored file again; commits.
 
-    Raises RetryRefused while it runs, once it has finished, or if its stored file is gone
-    or has changed. A retry imports exactly the rows that are missing: rows are keyed, and a
-    failed attempt wrote nothing. Does not commit; the caller then enqueues or runs it.
+    First marks a run that is gone as failed. Raises RetryRefused while it runs, once it has
+    finished, or if its stored file is gone or has changed. A retry imports exactly the rows
+    that are missing: rows are keyed, and a failed attempt wrote nothing. The caller then
+    queues it (queue_import: the page) or runs it (run_import: the CLI).
     """
+    refresh_import_status(session, spend_import, now)
+    session.commit()
     number = f"Import #{spend_import.id}"
     if spend_import.status == "running":
         raise RetryRefused(f"{number} is still running; wait for it to finish or fail.")
@@ -235,19 +498,10 @@ def prepare_retry(session: Session, spend_import: SpendImport) -> None:
         .values(status="queued", job_id=None, message=None, finished_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
+    session.commit()
     session.refresh(spend_import)
     if not changed:
         raise RetryRefused(f"{number} changed meanwhile (now {spend_import.status}); reload the page.")
-
-
-def record_job(session: Session, spend_import: SpendImport, job_id: str) -> None:
-    """Remember the RQ job that will run the import's next attempt. Does not commit."""
-    spend_import.job_id = job_id
-
-
-def needs_enqueue(spend_import: SpendImport) -> bool:
-    """A queued import that no job will pick up (Redis was unreachable when it was queued)."""
-    return spend_import.status == "queued" and not spend_import.job_id
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from app.control import (
 from app.database import lock_brand
 from app.models import Brand, Campaign, CampaignEvent
 from app.money import format_amount
-from app.services.spend import spend_today_and_month
+from app.services.totals import spend_today_and_month
 
 
 @dataclass(frozen=True)

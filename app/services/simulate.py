@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.control import BudgetFacts, decide, local_day, month_start
-from app.ingest.csv_spend import CampaignDirectory, RowError, read_spend_csv
-from app.ingest.batches import dedupe_keys_for_rows
+from app.ingest.csv_spend import RowError, SpendFileError, read_spend_csv
 from app.models import Brand, SpendRecord
+from app.services.spend import campaign_directory, unstored_rows
 
 QUARTER = timedelta(minutes=15)
 MAX_SPAN = timedelta(days=366)
@@ -92,19 +92,19 @@ class _BrandLedger:
 
 
 def _file_spend(session: Session, spend_file: BinaryIO) -> tuple[dict[int, list[tuple[datetime, date, int]]], list[RowError]]:
-    directory = CampaignDirectory(session)
+    """The file's rows that an import would store, per brand, and its bad rows.
+
+    The spend rule of every entry point applies, except that future rows are allowed: nothing is stored.
+    """
     rows, errors = [], []
-    for item in read_spend_csv(spend_file, directory):
-        (errors if isinstance(item, RowError) else rows).append(item)
-    keys = dedupe_keys_for_rows(rows)
-    stored = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        stored.update(session.scalars(select(SpendRecord.dedupe_key).where(SpendRecord.dedupe_key.in_(chunk))))
+    try:
+        for item in read_spend_csv(spend_file, campaign_directory(session), latest=None):
+            (errors if isinstance(item, RowError) else rows).append(item)
+    except SpendFileError as exc:
+        raise SimulationError(str(exc)) from None
     spend: dict[int, list[tuple[datetime, date, int]]] = defaultdict(list)
-    for row, key in zip(rows, keys):
-        if key not in stored:
-            spend[row.campaign.brand_id].append((row.spent_at, row.local_date, row.amount_minor))
+    for row, _ in unstored_rows(session, rows):
+        spend[row.campaign.brand_id].append((row.spent_at, row.local_date, row.amount_minor))
     return spend, errors
 
 

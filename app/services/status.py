@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Brand
 from app.money import format_amount
-from app.services.spend import spend_today_and_month
+from app.services.totals import spend_today_and_month
 
 
 def campaign_states(session: Session, now: datetime, *, brand_name: str | None = None) -> list[dict]:

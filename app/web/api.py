@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import csrf, db
-from app.ingest.api_spend import ApiSpendError, record_spend_records
 from app.models import Brand, utcnow
 from app.money import format_amount
-from app.queue import request_enforcement
-from app.services.spend import spend_today_and_month
+from app.services.enforcement import commit_and_enforce
+from app.services.spend import ApiSpendError, record_api_spend
+from app.services.totals import spend_today_and_month
 from app.services.users import authenticate_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -121,7 +121,7 @@ def spend():
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, f"the body is not valid JSON: {exc}")
     try:
-        result = record_spend_records(db.session, payload)
+        result = record_api_spend(db.session, payload, utcnow())
     except ApiSpendError as exc:
         db.session.rollback()
         return _error(400, str(exc))
@@ -130,16 +130,15 @@ def spend():
         body = {"error": f"all {result.rejected} records are invalid; nothing was written", "results": result.results,
                 "created": 0, "duplicates": 0, "rejected": result.rejected}
         return jsonify(body), 400
-    db.session.commit()
-    enforcement = request_enforcement(result.brand_ids) if result.brand_ids else None
+    enforcement = commit_and_enforce(db.session, actor=f"api:{g.api_user.email}")
     body = {
         "created": result.created,
         "duplicates": result.duplicates,
         "rejected": result.rejected,
         "results": result.results,
-        "enforcement": None if enforcement is None else ("deferred" if enforcement.is_deferred else "queued"),
+        "enforcement": enforcement.state,
     }
-    if enforcement is not None and enforcement.is_deferred:
+    if enforcement.error:
         body["enforcement_message"] = enforcement.message()
     status = 207 if result.rejected else (201 if result.created else 200)
     return jsonify(body), status

@@ -11,6 +11,7 @@ from app.models import Brand, utcnow
 from app.money import format_amount
 from app.services import overview as service
 from app.services.brands import BrandError, archive_brand, create_brand, update_brand
+from app.services.enforcement import commit_and_enforce
 from app.web.auth import requires
 from app.web.brand_forms import ArchiveForm, BrandForm
 
@@ -38,7 +39,7 @@ def new():
             db.session.rollback()
             form.add_errors(exc.errors)
         else:
-            db.session.commit()
+            commit_and_enforce(db.session, actor=_actor())
             flash(f"Added brand “{brand.name}”. Add its campaigns next.", "success")
             return redirect(url_for("brands.show", brand_id=brand.id))
     return render_template("brands/form.html", form=form, brand=None), 400 if form.errors else 200
@@ -65,7 +66,7 @@ def edit(brand_id: int):
             db.session.rollback()
             form.add_errors(exc.errors)
         else:
-            db.session.commit()
+            commit_and_enforce(db.session, actor=_actor())
             if result.changed:
                 flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. {_changes_in_words(result.changes)}",
                       "success")
@@ -100,7 +101,7 @@ def archive(brand_id: int):
         return redirect(url_for("dashboard.overview"))
     count = sum(1 for c in brand.campaigns if c.archived_at is None)
     archive_brand(db.session, brand.id, utcnow(), actor=_actor())
-    db.session.commit()
+    commit_and_enforce(db.session, actor=_actor())
     flash(
         f"Archived “{brand.name}” and its {count} campaign{'s' if count != 1 else ''}: they are paused and "
         "hidden from the lists; their history and spend are kept.",

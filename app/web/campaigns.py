@@ -20,9 +20,9 @@ from app.control.upcoming import RunInterval, UpcomingDay, upcoming_runs
 from app.extensions import db
 from app.models import Brand, Campaign, CampaignEvent, utcnow
 from app.money import exponent, format_amount
-from app.queue import request_enforcement
 from app.services import campaigns as service
-from app.services.spend import spend_today_and_month
+from app.services.enforcement import commit_and_enforce
+from app.services.totals import spend_today_and_month
 from app.web.auth import requires
 from app.web.campaign_forms import (
     QUARTER_FIELD,
@@ -99,7 +99,7 @@ def new(brand_id: int):
             db.session.rollback()
             _apply_errors(form, exc.errors)
         else:
-            db.session.commit()
+            commit_and_enforce(db.session, actor=_actor())
             flash(f"Added {outcome.campaign.name}: it is {_state_words(outcome.campaign)}. "
                   "It has no schedule yet, so it may run at any hour.",
                   "success" if outcome.campaign.status == "active" else "info")
@@ -231,7 +231,7 @@ def edit(campaign_id: int):
             db.session.rollback()
             _apply_errors(form, exc.errors)
         else:
-            db.session.commit()
+            commit_and_enforce(db.session, actor=_actor())
             _flash_outcome("Saved." if outcome.changed else "Nothing to change.", outcome)
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     return _render_show(campaign, edit_form=form, status=400)
@@ -255,7 +255,7 @@ def schedule(campaign_id: int):
         outcome = service.set_schedule(db.session, campaign, windows, now=utcnow(), actor=_actor())
     except service.CampaignLocked as exc:
         return _locked(campaign_id, exc)
-    db.session.commit()
+    commit_and_enforce(db.session, actor=_actor())
     if not outcome.changed:
         prefix = "The schedule is unchanged."
     elif windows:
@@ -276,7 +276,7 @@ def archive(campaign_id: int):
         flash(f"{campaign.name} was already archived.", "info")
         return redirect(url_for("brands.show", brand_id=campaign.brand_id))
     service.archive_campaign(db.session, campaign, now=utcnow(), actor=_actor())
-    db.session.commit()
+    commit_and_enforce(db.session, actor=_actor())
     flash(f"Archived {campaign.name}: it is stopped and hidden from the brand's list; its history is kept.", "success")
     return redirect(url_for("brands.show", brand_id=campaign.brand_id))
 
@@ -292,14 +292,14 @@ def record_spend(campaign_id: int):
         try:
             outcome = service.record_manual_spend(
                 db.session, campaign, amount=form.amount.data, spent_at=form.spent_at.data or "",
-                external_id=form.external_id.data or "", now=utcnow(), actor=_actor())
+                external_id=form.external_id.data or "", now=utcnow())
         except service.CampaignLocked as exc:
             return _locked(campaign_id, exc)
         except service.CampaignError as exc:
             db.session.rollback()
             _apply_errors(form, exc.errors)
         else:
-            db.session.commit()
+            enforcement = commit_and_enforce(db.session, actor=_actor())
             brand = campaign.brand
             if not outcome.inserted:
                 flash(f"A spend with external id {form.external_id.data!r} is already recorded for {brand.name}; "
@@ -308,7 +308,6 @@ def record_spend(campaign_id: int):
             when = outcome.spent_at.astimezone(ZoneInfo(brand.timezone)).strftime("%Y-%m-%d %H:%M")
             flash(f"Recorded {format_amount(outcome.amount_minor, brand.currency)} {brand.currency} for "
                   f"{campaign.name} at {when} ({brand.timezone}).", "success")
-            enforcement = request_enforcement(outcome.brand_ids)
-            flash(enforcement.message(), "warning" if enforcement.is_deferred else "info")
+            flash(enforcement.message(), "warning" if enforcement.error else "info")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
     return _render_show(campaign, spend_form=form, status=400)

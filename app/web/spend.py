@@ -1,5 +1,7 @@
 """Spend pages: upload a CSV (managers), follow its import live, read the result and the
-rejected rows, download them, retry a failed import, and the history of every import."""
+rejected rows, download them, retry a failed import, and the history of every import.
+
+Every GET only reads: a run that died is found by the periodic sweep, not by a page view."""
 
 from __future__ import annotations
 
@@ -7,16 +9,11 @@ import ntpath
 import posixpath
 from pathlib import Path
 
-import redis
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
-from app.ingest.csv_spend import FORMAT, SpendFileError
-from app.ingest.importer import create_import
-from app.ingest.upload import store_upload
 from app.models import SpendImport, utcnow
-from app.queue import QUEUE_IMPORTS, RedisUnavailable, enqueue, get_redis
 from app.services import imports as service
 from app.web.auth import requires
 from app.web.csv_export import csv_response
@@ -24,38 +21,8 @@ from app.web.spend_forms import RetryForm, UploadForm
 
 bp = Blueprint("spend", __name__)
 
-
-def _connection() -> redis.Redis | None:
-    """Pacer's Redis for reading job state, or None when none is configured."""
-    try:
-        return get_redis()
-    except RedisUnavailable:
-        return None
-
-
-def _enqueue(spend_import: SpendImport) -> str | None:
-    """Queue the import's job (its id only) and commit the job id; returns why not if Redis is unreachable."""
-    try:
-        job = enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS,
-                      job_timeout=service.IMPORT_JOB_TIMEOUT, result_ttl=service.IMPORT_RESULT_TTL,
-                      failure_ttl=service.IMPORT_FAILURE_TTL)
-    except RedisUnavailable as exc:
-        return str(exc)
-    except (redis.RedisError, OSError):
-        return "Redis is unreachable"
-    service.record_job(db.session, spend_import, job.id)
-    db.session.commit()
-    return None
-
-
-def _bring_up_to_date(spend_import: SpendImport) -> redis.Redis | None:
-    """Mark a run whose worker died as failed, and queue an import that Redis was down for; commit."""
-    connection = _connection()
-    service.refresh_import_status(db.session, spend_import, connection, utcnow())
-    db.session.commit()
-    if service.needs_enqueue(spend_import) and connection is not None:
-        _enqueue(spend_import)
-    return connection
+NOT_QUEUED = ("could not be queued ({problem}). The periodic sweep queues it as soon as Redis answers, "
+              "or press Retry.")
 
 
 def _display_name(filename: str | None) -> str:
@@ -71,24 +38,16 @@ def upload():
     if form.validate_on_submit():
         storage = form.file.data
         try:
-            stored = store_upload(storage.stream, Path(current_app.config["UPLOAD_FOLDER"]))
-        except SpendFileError as exc:
+            spend_import = service.register_upload(
+                db.session, storage.stream, Path(current_app.config["UPLOAD_FOLDER"]),
+                filename=_display_name(storage.filename), actor=f"user:{current_user.email}",
+                user_id=current_user.id, skip_bad_rows=form.skip_bad_rows)
+        except service.SpendFileError as exc:
             form.file.errors.append(str(exc))
         else:
-            try:
-                spend_import = create_import(
-                    db.session, stored.path, filename=_display_name(storage.filename),
-                    actor=f"user:{current_user.email}", user_id=current_user.id,
-                    skip_bad_rows=form.skip_bad_rows, sha256=stored.sha256,
-                )
-                db.session.commit()
-            except BaseException:
-                db.session.rollback()
-                stored.path.unlink(missing_ok=True)
-                raise
             return _after_upload(spend_import)
     status = 400 if form.errors else 200
-    return render_template("spend/upload.html", form=form, format=FORMAT, limit_mb=_limit_mb()), status
+    return render_template("spend/upload.html", form=form, format=service.FORMAT, limit_mb=_limit_mb()), status
 
 
 def _after_upload(spend_import: SpendImport):
@@ -96,10 +55,9 @@ def _after_upload(spend_import: SpendImport):
     if earlier is not None:
         flash(f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}: "
               "its rows will count as duplicates and nothing will be added twice.", "info")
-    problem = _enqueue(spend_import)
+    problem = service.queue_import(db.session, spend_import)
     if problem:
-        flash(f"Import #{spend_import.id} is saved but could not be queued ({problem}). It will start when the "
-              "worker is back: this page queues it as soon as Redis answers, or press Retry.", "warning")
+        flash(f"Import #{spend_import.id} is saved but " + NOT_QUEUED.format(problem=problem), "warning")
     else:
         flash(f"Import #{spend_import.id} of “{spend_import.filename}” is queued.", "success")
     return redirect(url_for("spend.show", import_id=spend_import.id))
@@ -114,12 +72,6 @@ def _limit_mb() -> int:
 def imports():
     page = db.paginate(service.history_query(), page=request.args.get("page", 1, type=int),
                        per_page=service.HISTORY_PER_PAGE, error_out=False)
-    active = [i for i in page.items if i.status in service.ACTIVE]
-    if active:
-        connection = _connection()
-        for spend_import in active:
-            service.refresh_import_status(db.session, spend_import, connection, utcnow())
-        db.session.commit()
     return render_template("spend/imports.html", page=page)
 
 
@@ -127,13 +79,12 @@ def imports():
 @requires("viewer")
 def show(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
-    connection = _bring_up_to_date(spend_import)
     errors = db.paginate(service.errors_query(import_id), page=request.args.get("page", 1, type=int),
                          per_page=service.ERRORS_PER_PAGE, error_out=False)
     return render_template(
         "spend/show.html",
         spend_import=spend_import,
-        progress=service.read_progress(spend_import, connection),
+        progress=service.read_progress(spend_import),
         earlier=service.earlier_import(db.session, spend_import),
         errors=errors,
         retry_form=RetryForm(),
@@ -145,8 +96,7 @@ def show(import_id: int):
 @requires("viewer")
 def progress(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
-    connection = _bring_up_to_date(spend_import)
-    response = jsonify(service.read_progress(spend_import, connection))
+    response = jsonify(service.read_progress(spend_import))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -157,19 +107,15 @@ def retry(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
     if not RetryForm().validate_on_submit():
         abort(400)
-    service.refresh_import_status(db.session, spend_import, _connection(), utcnow())
-    db.session.commit()
     try:
-        service.prepare_retry(db.session, spend_import)
+        service.prepare_retry(db.session, spend_import, utcnow())
     except service.RetryRefused as exc:
         db.session.rollback()
         flash(str(exc), "warning")
         return redirect(url_for("spend.show", import_id=import_id))
-    db.session.commit()
-    problem = _enqueue(spend_import)
+    problem = service.queue_import(db.session, spend_import)
     if problem:
-        flash(f"Import #{import_id} could not be queued ({problem}). It will start when the worker is back: "
-              "this page queues it as soon as Redis answers, or press Retry again.", "warning")
+        flash(f"Import #{import_id} " + NOT_QUEUED.format(problem=problem), "warning")
     else:
         flash(f"Import #{import_id} is queued again; it adds only the rows that are missing.", "success")
     return redirect(url_for("spend.show", import_id=import_id))
