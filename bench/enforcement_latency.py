@@ -2,8 +2,8 @@
 
 Runs the real path: a temporary database (SQLite, or --database-url), an embedded
 Redis, a real `worker.py` process; for each of N fresh brands it writes a spend
-equal to the daily budget, commits, asks for enforcement exactly as every spend
-path does (app.queue.request_enforcement), and measures the time until every
+equal to the daily budget, commits and asks for enforcement exactly as every write
+path does (app.services.enforcement.commit_and_enforce), and measures from the commit until every
 campaign of the brand is stored as paused. Prints p50/p95/p99/max.
 
     .venv/bin/python bench/enforcement_latency.py [--brands 100] [--campaigns 5] [--database-url URL]
@@ -54,7 +54,7 @@ def main() -> None:
     from app.extensions import db
     from app.models import Brand, Campaign, utcnow
     from app.money import to_minor
-    from app.queue import request_enforcement
+    from app.services.enforcement import commit_and_enforce
     from app.services.reconcile import reconcile_brands
     from app.services.spend import new_spend, write_spend
 
@@ -82,9 +82,8 @@ def main() -> None:
         for brand in brands:
             campaign = brand.campaigns[0]
             write_spend(db.session, [new_spend(campaign, brand.daily_budget_minor, utcnow(), source="manual")])
-            db.session.commit()
             started = time.perf_counter()
-            request_enforcement([brand.id])
+            commit_and_enforce(db.session, actor="bench")
             while True:
                 db.session.rollback()
                 statuses = db.session.scalars(select(Campaign.status).where(Campaign.brand_id == brand.id)).all()

@@ -92,8 +92,8 @@ def test_spend_is_written_with_per_record_results_and_is_idempotent(client, sess
     body = first.get_json()
     assert (body["created"], body["duplicates"], body["rejected"]) == (2, 0, 0)
     assert [r["status"] for r in body["results"]] == ["created", "created"]
-    assert body["enforcement"] == "deferred"  # no Redis in this test: the spend is saved, the sweep catches up
-    assert "deferred" in body["enforcement_message"]
+    assert body["enforcement"] == "applied"  # no Redis in this test: enforced at once in the request
+    assert body["enforcement_message"].startswith("Enforced at once in this process (no Redis is configured")
 
     again = client.post("/api/v1/spend", json=payload, headers=auth(token))
     assert again.status_code == 200

@@ -22,9 +22,9 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.imports import ImportProgress, create_import
+from app.services.imports import ImportProgress, create_import, recover_imports
 from app.models import BrandDaySpend, Campaign, SpendImport, SpendRecord, utcnow
-from app.queue import QUEUE_IMPORTS, enqueue
+from app.queue import PROGRESS_FIELDS, QUEUE_IMPORTS, enqueue, job_state, meta_saver
 from app.services import imports as service
 from app.services import reconcile as rec
 from tests.redis_fixtures import ROOT, wait_for
@@ -146,7 +146,7 @@ def test_upload_is_imported_by_a_worker_and_campaigns_over_budget_pause(as_manag
     assert job.get_status() == JobStatus.FINISHED
     result = job.return_value()
     assert (result["status"], result["imported"]) == ("done", 3)
-    assert result["enforcement"] == "Budgets are being enforced for 1 brand."
+    assert result["enforcement"] == "Budgets and schedules are being enforced for 1 brand."
     assert {name: job.meta[name] for name in ("rows_read", "bytes_read", "bytes_total", "eta_s")} == {
         "rows_read": 3, "bytes_read": len(content), "bytes_total": len(content), "eta_s": 0.0}
     assert job.meta["rows_per_s"] > 0
@@ -226,6 +226,7 @@ def kill_mid_import(client, spend_import: SpendImport, worker) -> dict:
     work horse (the process running the import). Returns the last progress seen."""
 
     def running_progress():
+        db.session.expire_all()  # the test shares the app's session: read what the worker committed
         progress = client.get(f"/spend/imports/{spend_import.id}/progress").get_json()
         return progress if progress["status"] == "running" and progress["rows_read"] > 0 else None
 
@@ -257,6 +258,11 @@ def test_kill_9_mid_import_shows_failed_and_retry_imports_every_row_once(as_mana
     # RQ still believes the job runs: nobody was left to tell it otherwise.
     assert first_job.get_status(refresh=True) == JobStatus.STARTED
 
+    # A page view only reads: it still shows the run as it was recorded.
+    assert fresh(spend_import).status == "running"
+    assert as_manager.get(f"/spend/imports/{spend_import.id}/progress").get_json()["status"] == "running"
+    # The periodic sweep notices the dead run.
+    assert recover_imports(db.session, utcnow()) == {"imports_failed": 1, "imports_queued": 0}
     page = text_of(as_manager.get(f"/spend/imports/{spend_import.id}"))
     assert "Failed — The worker stopped during the import, so nothing from this attempt was saved. Retry it." in page
     assert "Retry import" in page
@@ -322,11 +328,11 @@ def test_a_job_killed_by_its_timeout_marks_the_import_failed(session, uploads, a
 def test_job_progress_writes_the_meta_at_most_every_half_second(redis_connection):
     job = enqueue("app.jobs.import_spend", 1, queue_name=QUEUE_IMPORTS, job_timeout=60)
     clock = [100.0]
-    progress = service.JobProgress(job, clock=lambda: clock[0])
+    progress = service.ProgressReporter(meta_saver(job), clock=lambda: clock[0])
 
     def meta() -> dict:
         stored = Job.fetch(job.id, connection=redis_connection).meta
-        return {name: stored.get(name) for name in service.PROGRESS_FIELDS}
+        return {name: stored.get(name) for name in PROGRESS_FIELDS}
 
     assert meta() == {"rows_read": 0, "bytes_read": 0, "bytes_total": None, "rows_per_s": None, "eta_s": None}
     clock[0] = 100.2
@@ -350,7 +356,7 @@ def test_job_progress_never_fails_the_import_when_redis_is_gone(redis_unreachabl
 
     connection = redis_client.Redis.from_url(redis_unreachable, socket_connect_timeout=0.5)
     job = Job.create("app.jobs.import_spend", args=(1,), connection=connection)
-    progress = service.JobProgress(job, clock=lambda: 1.0)
+    progress = service.ProgressReporter(meta_saver(job), clock=lambda: 1.0)
     progress(ImportProgress(rows_read=5000, bytes_read=10, bytes_total=10))  # no exception
     assert job.meta["rows_read"] == 5000
     connection.close()
@@ -359,8 +365,10 @@ def test_job_progress_never_fails_the_import_when_redis_is_gone(redis_unreachabl
 # --- telling a lost run through Redis alone (a worker on another host) -------------------------
 
 
-def lost(spend_import, connection):
-    return service.lost_run_reason(spend_import, connection, utcnow())
+def lost(spend_import, reachable: bool = True):
+    """Why the import's run is lost, asking the queue about its job (or, not ``reachable``, knowing nothing of it)."""
+    job = job_state(spend_import.job_id) if reachable else None
+    return service.lost_run_reason(spend_import, job, utcnow())
 
 
 def test_lost_run_detection_from_the_job_and_its_worker(session, acme, redis_connection, tmp_path):
@@ -369,7 +377,7 @@ def test_lost_run_detection_from_the_job_and_its_worker(session, acme, redis_con
     job = enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS, job_timeout=600)
     spend_import.job_id = job.id
     session.commit()
-    assert lost(spend_import, redis_connection) is None  # queued, its job waits in the queue
+    assert lost(spend_import) is None  # queued, its job waits in the queue
 
     # Running on another host (its pid means nothing here), its job started by a worker that exists.
     spend_import.status, spend_import.runner, spend_import.started_at = "running", "elsewhere 4026531836 12345", utcnow()
@@ -377,22 +385,22 @@ def test_lost_run_detection_from_the_job_and_its_worker(session, acme, redis_con
     job.set_status(JobStatus.STARTED)
     job.worker_name = "w-elsewhere"
     job.save()
-    assert lost(spend_import, redis_connection) is None
-    assert lost(spend_import, None) is None  # Redis unreachable: cannot tell, so not failed
+    assert lost(spend_import) is None
+    assert lost(spend_import, reachable=False) is None  # Redis unreachable: cannot tell, so not failed
 
     redis_connection.delete("rq:worker:w-elsewhere")  # the worker's key expired: it died
-    assert lost(spend_import, redis_connection) == service.WORKER_STOPPED
+    assert lost(spend_import) == service.WORKER_STOPPED
 
     job.set_status(JobStatus.FAILED)
-    assert lost(spend_import, redis_connection) == service.WORKER_STOPPED
+    assert lost(spend_import) == service.WORKER_STOPPED
 
     spend_import.started_at = utcnow() - service.STALE_AFTER - timedelta(seconds=1)
-    assert lost(spend_import, None) == service.WORKER_STOPPED  # running longer than the job timeout allows
+    assert lost(spend_import, reachable=False) == service.WORKER_STOPPED  # running longer than the job timeout allows
 
     job.delete()  # Redis lost the job (a restart of an unsaved Redis)
     spend_import.status = "queued"
-    assert "no longer in the queue" in lost(spend_import, redis_connection)
-    assert service.refresh_import_status(session, spend_import, redis_connection, utcnow()) is True
+    assert "no longer in the queue" in lost(spend_import)
+    assert service.refresh_import_status(session, spend_import, utcnow()) is True
     assert spend_import.status == "failed" and "Retry it." in spend_import.message
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app.jobs import PERIODIC_JOBS
 from app.models import CampaignEvent, SpendRecord, utcnow
 from app.services.imports import create_import
-from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, request_enforcement
+from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, enqueue_reconciles
 from app.scheduling import (
     HEARTBEAT_KEY,
     HEARTBEAT_STALE_AFTER,
@@ -30,6 +30,7 @@ from app.scheduling import (
     register_periodic_jobs,
 )
 from app.services import reconcile as rec
+from app.services.enforcement import commit_and_enforce
 from app.services.spend import new_spend, write_spend
 from tests.redis_fixtures import ROOT, wait_for
 
@@ -45,6 +46,7 @@ def midday_zone(now: datetime) -> str:
 
 
 def spend(session, campaign, minor: int, at: datetime):
+    """Write a spend and commit it, without asking for enforcement (the tests ask themselves)."""
     result = write_spend(session, [new_spend(campaign, minor, at, source="manual")])
     session.commit()
     return result
@@ -95,7 +97,7 @@ def test_imports_have_a_worker_of_their_own(session, budget_brand, redis_connect
     spend_import = create_import(session, path, filename="spend.csv", actor="test", skip_bad_rows=False)
     session.commit()
     import_job = enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS, job_timeout=600)
-    assert request_enforcement([brand.id]).queued == [brand.id]
+    assert enqueue_reconciles([brand.id]) == ([brand.id], [])
     [reconcile_id] = Queue(QUEUE_ENFORCE, connection=redis_connection).job_ids
     reconcile_job = Job.fetch(reconcile_id, connection=redis_connection)
 
@@ -122,12 +124,11 @@ def test_a_worker_refuses_an_unknown_queue(run_process, queues, named):
 
 def test_worker_reconciles_the_brand_after_a_spend(session, budget_brand, redis_connection, run_process):
     brand, search = budget_brand
-    written = spend(session, search, 10000, utcnow())  # reaches the 100.00 daily budget
+    write_spend(session, [new_spend(search, 10000, utcnow(), source="manual")])  # reaches the 100.00 daily budget
 
-    request = request_enforcement(written.brand_ids)
-    assert (request.queued, request.already_pending, request.deferred) == ([brand.id], [], [])
-    again = request_enforcement([brand.id])
-    assert (again.queued, again.already_pending) == ([], [brand.id])
+    enforcement = commit_and_enforce(session, actor="test")
+    assert (enforcement.state, enforcement.queued, enforcement.applied) == ("queued", [brand.id], [])
+    assert enqueue_reconciles([brand.id]) == ([], [brand.id])  # once while one is pending
     [job_id] = Queue(QUEUE_ENFORCE, connection=redis_connection).job_ids
     job = Job.fetch(job_id, connection=redis_connection)
     assert (job.func_name, job.args, job.timeout) == ("app.jobs.reconcile_brand", (brand.id,), 60)
@@ -139,14 +140,14 @@ def test_worker_reconciles_the_brand_after_a_spend(session, budget_brand, redis_
     assert_paused_by(session, brand, "reconcile_brand")
     # The job cleared the pending mark when it started: new spend queues a new run.
     assert not redis_connection.exists(PENDING_KEY.format(brand_id=brand.id))
-    assert request_enforcement([brand.id]).queued == [brand.id]
+    assert enqueue_reconciles([brand.id]) == ([brand.id], [])
 
 
 def test_plain_rq_worker_runs_the_job_too(session, budget_brand, redis_url, redis_connection, run_process):
     # A plain `rq worker` never calls use_app(): the job builds its app from the environment.
     brand, search = budget_brand
     spend(session, search, 12000, utcnow())
-    assert request_enforcement([brand.id]).queued == [brand.id]
+    assert enqueue_reconciles([brand.id]) == ([brand.id], [])
     [job_id] = Queue(QUEUE_ENFORCE, connection=redis_connection).job_ids
 
     assert_ran(run_process([RQ, "worker", "--burst", "--url", redis_url, QUEUE_ENFORCE]))
@@ -337,18 +338,19 @@ def test_reset_daily_job_runs_in_a_worker(session, make, redis_connection, run_p
 # --- Redis down during a spend write ----------------------------------------------------------
 
 
-def test_redis_down_keeps_the_spend_and_reports_deferral(session, make, redis_unreachable):
-    brand = make.brand(daily="10")
+def test_redis_down_keeps_the_spend_and_enforces_it_in_process(session, make, redis_unreachable):
+    brand = make.brand(daily="10", timezone=midday_zone(utcnow()))
     campaign = make.campaign(brand)
     session.commit()
 
-    written = spend(session, campaign, 1000, utcnow())
-    request = request_enforcement(written.brand_ids)
+    write_spend(session, [new_spend(campaign, 1000, utcnow(), source="manual")])
+    enforcement = commit_and_enforce(session, actor="spend")
 
-    assert request.is_deferred and request.deferred == [brand.id] and request.queued == []
-    assert "deferred" in request.message().lower() and "saved" in request.message()
+    assert (enforcement.state, enforcement.applied, enforcement.queued) == ("applied", [brand.id], [])
+    assert enforcement.message().startswith("Enforced at once in this process (Redis is unreachable)")
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(SpendRecord)) == 1
+    assert (campaign.status, campaign.reasons) == ("paused", ["daily_budget"])
 
 
 def test_cli_spend_with_redis_down_enforces_in_process(runner, session, make, redis_unreachable):

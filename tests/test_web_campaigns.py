@@ -387,7 +387,7 @@ def test_schedule_post_without_csrf_token_is_refused(app, client, manager, campa
 # --- recording spend -----------------------------------------------------------------------
 
 
-def test_spend_form_records_and_reports_deferred_enforcement(client, manager, campaign, session):
+def test_spend_form_records_and_enforces_at_once_without_redis(client, manager, campaign, session):
     response = client.post(f"/campaigns/{campaign.id}/spend",
                            data={"amount": "12.50", "spent_at": "2026-11-23T08:15", "external_id": "fb-1"})
     assert response.status_code == 302 and response.headers["Location"].endswith("#spend")
@@ -396,7 +396,9 @@ def test_spend_form_records_and_reports_deferred_enforcement(client, manager, ca
         1250, datetime(2026, 11, 23, 8, 15, tzinfo=UTC), "manual", "fb-1")
     messages = flashes(client)
     assert ("success", "Recorded 12.50 USD for Search at 2026-11-23 08:15 (UTC).") in messages
-    assert any(category == "warning" and "Enforcement deferred" in m for category, m in messages)
+    # No Redis in these tests: the one fallback enforces in the request itself.
+    assert ("warning", "Enforced at once in this process (no Redis is configured (REDIS_URL unset and no embedded "
+            "server running)): budgets and schedules of 1 brand applied, 0 campaign changes.") in messages
     # The same external id again adds nothing.
     client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "12.50", "external_id": "fb-1"})
     assert count(session, SpendRecord) == 1
@@ -419,11 +421,13 @@ def test_spend_time_is_read_in_the_brand_zone(client, manager, make, session):
         ({"amount": "-5"}, "amount", "Amount '-5' is negative"),
         ({"amount": "1.234"}, "amount", "has 3 decimals; USD allows at most 2 decimals"),
         ({"amount": "12,50"}, "amount", "is not a plain decimal number"),
-        ({"amount": "0"}, "amount", "Enter an amount above zero."),
         ({"amount": ""}, "amount", "Enter the amount spent."),
         ({"amount": "5", "spent_at": "yesterday"}, "spent_at", "is not ISO 8601"),
         ({"amount": "5", "spent_at": "2026-02-30T10:00"}, "spent_at", "is not a real date and time"),
-        ({"amount": "5", "spent_at": "2026-11-24T09:00"}, "spent_at", "That time is in the future"),
+        ({"amount": "5", "spent_at": "2026-11-23T09:36"}, "spent_at", "The spent_at time 2026-11-23 09:36 UTC is in the future"),
+        ({"amount": "5", "spent_at": "2099-01-01T00:00"}, "spent_at", "The spent_at time 2099-01-01 00:00 UTC is in the future"),
+        ({"amount": "5", "spent_at": "1999-12-31T23:59"}, "spent_at", "The spent_at time 1999-12-31 23:59 UTC is before 2000-01-01"),
+        ({"amount": "5", "spent_at": "0001-01-01T00:00"}, "spent_at", "The spent_at time 0001-01-01 00:00 UTC is before 2000-01-01"),
         ({"amount": "5", "external_id": "x" * 201}, "external_id", "Field cannot be longer than 200 characters."),
     ],
 )
@@ -445,15 +449,13 @@ def test_spend_in_a_dst_gap_is_refused(client, manager, make, session):
     assert count(session, SpendRecord) == 0
 
 
-def test_spend_reaching_the_daily_budget_pauses_once_enforcement_runs(client, manager, campaign, session):
+def test_spend_reaching_the_daily_budget_pauses_at_once(client, manager, campaign, session):
     client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "60"})
     client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "40.00"})
-    assert any("Enforcement deferred" in m for _, m in flashes(client))
+    assert any("Enforced at once in this process" in m and "1 campaign change." in m for _, m in flashes(client))
     assert session.scalar(select(func.sum(SpendRecord.amount_minor))) == 10000
     session.expire_all()
-    assert campaign.status == "active"  # nothing enforced yet: no Redis here, the sweep catches up
-    changes = reconcile_brands(session, datetime.now(UTC), actor="enforce_budgets")
-    assert [(c.campaign, c.new_status, c.new_reasons) for c in changes] == [("Search", "paused", ("daily_budget",))]
+    assert (campaign.status, campaign.reasons) == ("paused", ["daily_budget"])
     page = text_of(client.get(f"/campaigns/{campaign.id}"))
     start = page.index('id="status"')
     status = page[start:page.index("</header>", start)]

@@ -27,7 +27,8 @@ from tests.helpers import add_user, sign_in
 from app.extensions import db
 from app.services.imports import file_sha256, run_import, this_process
 from app.models import BrandDaySpend, SpendImport, SpendRecord
-from app.queue import QUEUE_IMPORTS
+from app.models import utcnow
+from app.queue import IMPORT_FAILURE_TTL, IMPORT_RESULT_TTL, QUEUE_IMPORTS
 from app.services import imports as service
 
 HEADER = "brand,campaign,amount,spent_at"
@@ -253,7 +254,7 @@ def test_a_good_upload_is_stored_and_queued_by_id_only(as_manager, manager, uplo
     job = Job.fetch(job_id, connection=redis_connection)
     assert (job.func_name, job.args, job.kwargs) == ("app.jobs.import_spend", (spend_import.id,), {})
     assert (job.timeout, job.result_ttl, job.failure_ttl) == (
-        service.IMPORT_JOB_TIMEOUT, service.IMPORT_RESULT_TTL, service.IMPORT_FAILURE_TTL)
+        service.IMPORT_JOB_TIMEOUT, IMPORT_RESULT_TTL, IMPORT_FAILURE_TTL)
 
     page = text_of(as_manager.get(f"/spend/imports/{spend_import.id}"))
     assert "Import #1 of “November spend.csv” is queued." in flash_texts(page)
@@ -293,7 +294,7 @@ def test_redis_down_keeps_the_import_queued_and_it_is_queued_once_redis_is_back(
     assert (spend_import.status, spend_import.job_id) == ("queued", None)
     assert Path(spend_import.stored_path).read_bytes() == GOOD
     warning = next(t for t in flash_texts(page) if "could not be queued" in t)
-    assert "(Redis is unreachable)" in warning and "It will start when the worker is back" in warning
+    assert "(Redis is unreachable)" in warning and "The periodic sweep queues it as soon as Redis answers" in warning
     assert "Not queued yet: the job queue (Redis) was unreachable" in page
     assert f'action="/spend/imports/{spend_import.id}/retry"' in page
 
@@ -301,17 +302,19 @@ def test_redis_down_keeps_the_import_queued_and_it_is_queued_once_redis_is_back(
     again = text_of(as_manager.post(f"/spend/imports/{spend_import.id}/retry", follow_redirects=True))
     assert any("could not be queued (Redis is unreachable)" in t for t in flash_texts(again))
 
-    # Redis is back: the next look at the import queues it.
+    # Redis is back: a look at the import only reads; the periodic sweep queues it, once.
     connection = redis.Redis.from_url(redis_server)
     connection.flushdb()
     app.extensions.pop("pacer_redis", None)
     app.config["REDIS_URL"] = redis_server
     progress = as_manager.get(f"/spend/imports/{spend_import.id}/progress").get_json()
     assert progress["status"] == "queued"
+    assert Queue(QUEUE_IMPORTS, connection=connection).count == 0
+    assert service.recover_imports(db.session, utcnow()) == {"imports_failed": 0, "imports_queued": 1}
     db.session.refresh(spend_import)
     assert Queue(QUEUE_IMPORTS, connection=connection).job_ids == [spend_import.job_id]
-    as_manager.get(f"/spend/imports/{spend_import.id}")
-    assert Queue(QUEUE_IMPORTS, connection=connection).count == 1  # queued once, not at every look
+    assert service.recover_imports(db.session, utcnow()) == {"imports_failed": 0, "imports_queued": 0}
+    assert Queue(QUEUE_IMPORTS, connection=connection).count == 1  # queued once, not at every sweep
     for client in app.extensions.pop("pacer_redis", {}).values():
         client.close()
     connection.close()
@@ -463,6 +466,8 @@ def test_a_run_whose_process_died_shows_failed_and_retry_imports_it(as_manager, 
     path.write_bytes(GOOD)
     spend_import = crashed_import(session, path)
 
+    assert "Failed — " not in text_of(as_manager.get(f"/spend/imports/{spend_import.id}"))  # a GET only reads
+    assert service.recover_imports(session, utcnow())["imports_failed"] == 1  # the periodic sweep's part
     page = text_of(as_manager.get(f"/spend/imports/{spend_import.id}"))
     assert "Failed — The worker stopped during the import" in page
     assert "Retry it." in page
@@ -482,11 +487,14 @@ def test_a_run_whose_process_died_shows_failed_and_retry_imports_it(as_manager, 
     assert count(SpendRecord) == 3
 
 
-def test_the_import_list_also_notices_a_dead_run(as_viewer, session, uploads, acme, redis_unreachable):
+def test_the_import_list_shows_a_dead_run_once_the_sweep_found_it(as_viewer, session, uploads, acme,
+                                                                   redis_unreachable):
     uploads.mkdir()
     path = uploads / "spend.csv"
     path.write_bytes(GOOD)
     spend_import = crashed_import(session, path)
+    assert "import-failed" not in text_of(as_viewer.get("/spend/imports"))
+    assert service.recover_imports(session, utcnow()) == {"imports_failed": 1, "imports_queued": 0}
     page = text_of(as_viewer.get("/spend/imports"))
     assert '<span class="import-status import-failed">Failed</span>' in page
     session.refresh(spend_import)

@@ -26,9 +26,9 @@ def spent_at_problem(instant: datetime, latest: datetime | None) -> str | None:
     ``latest`` is :func:`latest_spend` of now, or None to allow any future time (the simulator).
     """
     if instant < EARLIEST_SPEND:
-        return f"spent_at {_utc(instant)} is before 2000-01-01"
+        return f"the spent_at time {_utc(instant)} is before 2000-01-01"
     if latest is not None and instant > latest:
-        return (f"spent_at {_utc(instant)} is in the future (more than 5 minutes after the server's "
+        return (f"the spent_at time {_utc(instant)} is in the future (more than 5 minutes after the server's "
                 f"time, {_utc(latest - FUTURE_ALLOWANCE)}); record spend once it has happened")
     return None
 
@@ -41,4 +41,5 @@ def external_id_problem(external_id: str) -> str | None:
 
 
 def _utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # isoformat, not strftime: strftime does not pad years before 1000 on every platform.
+    return instant.astimezone(UTC).isoformat(" ", "minutes")[:16] + " UTC"

@@ -64,8 +64,8 @@ class Enforcement:
                     "applies the budgets and schedules.")
         if self.applied:
             changed = len(self.changes)
-            return (f"{self.error}, so the budgets and schedules of {some} were enforced here at once "
-                    f"({changed} campaign change{'s' if changed != 1 else ''}).")
+            return (f"Enforced at once in this process ({self.error}): budgets and schedules of {some} applied, "
+                    f"{changed} campaign change{'s' if changed != 1 else ''}.")
         return f"Budgets and schedules are being enforced for {some}."
 
 

@@ -12,8 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.models import Campaign, SpendRecord, utcnow
-from app.services.reconcile import reconcile_brands
+from app.models import Campaign, SpendRecord
 from tests.browser.conftest import login, shoot, unique
 
 pytestmark = pytest.mark.browser
@@ -66,7 +65,6 @@ def test_manager_adds_a_brand_and_campaign_paints_a_schedule_and_sees_the_campai
     expect(page.get_by_text(f"{ZONE} · local time")).to_be_visible()
     expect(page.get_by_text("Daily budget 50.00 USD")).to_be_visible()
     expect(page.get_by_text("No campaigns yet")).to_be_visible()
-    brand_id = int(re.search(r"/brands/(\d+)$", page.url).group(1))
 
     # --- a campaign, then its page from the brand's list ----------------------------------------
     page.get_by_role("button", name="Add campaign").click()
@@ -128,24 +126,18 @@ def test_manager_adds_a_brand_and_campaign_paints_a_schedule_and_sees_the_campai
     expect(history.nth(1)).to_contain_text("Outside its dayparting hours")
     shoot(page, "campaign-after-schedule")
 
-    # --- a spend that reaches the daily budget: saved, enforcement deferred (no worker here) ------
+    # --- a spend that reaches the daily budget: no Redis here, so it is enforced in the request itself --
     page.get_by_label("Amount").fill("50.00")
     page.get_by_role("button", name="Record spend").click()
     expect(page.get_by_role("status").filter(has_text="Recorded 50.00 USD for Search")).to_be_visible()
-    expect(page.get_by_role("alert").filter(has_text="Enforcement deferred")).to_contain_text("the spend is saved")
-    expect(status).not_to_contain_text("Daily budget reached")
+    expect(page.get_by_role("alert").filter(has_text="Enforced at once in this process")).to_contain_text(
+        "1 campaign change")
     expect(page.get_by_label("Spend today")).to_have_attribute("aria-label", "Spend today: 50.00 USD of 50.00 USD")
-
-    # The sweep a worker would run, in-process against the server's database.
-    changes = live.run(reconcile_brands, utcnow(), actor="enforce_budgets", brand_ids=[brand_id])
-    assert [(c.campaign, sorted(c.new_reasons)) for c in changes] == [("Search", ["daily_budget", "schedule"])]
-    page.reload()
     expect(status).to_contain_text("paused")
     expect(status).to_contain_text("Outside its dayparting hours")
     expect(status).to_contain_text("Daily budget reached")
     latest = page.locator("#history").get_by_role("row").nth(1)
-    expect(latest).to_contain_text("enforce_budgets")
-    expect(latest).to_contain_text("automatic")
+    expect(latest).to_contain_text("manager@browser.test")
     expect(latest).to_contain_text("Daily budget reached")
 
     # The brand's page shows the same: the campaign with both reasons, the spend in its records.
