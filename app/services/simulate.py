@@ -64,7 +64,7 @@ def parse_step(text: str) -> timedelta:
 
 
 @dataclass
-class _BrandLedger:
+class BrandLedger:
     """Spend of one brand by local day and month, advanced through its sorted spend instants."""
 
     brand: Brand
@@ -124,18 +124,7 @@ def simulate(
         raise SimulationError("--to must be after --from")
     if end - start > MAX_SPAN:
         raise SimulationError("the span from --from to --to may be at most 366 days")
-    file_spend: dict[int, list] = {}
-    if spend_file is not None:
-        file_spend, errors = _file_spend(session, spend_file)
-        if errors:
-            raise SimulationError(
-                "the spend file has bad rows:\n" + "\n".join(f"  line {e.line}: {e.message}" for e in errors)
-            )
-
-    brands = session.scalars(
-        select(Brand).where(Brand.archived_at.is_(None)).options(selectinload(Brand.campaigns)).order_by(Brand.name)
-    ).all()
-    ledgers = [_ledger(session, brand, start, end, file_spend.get(brand.id, [])) for brand in brands]
+    ledgers = brand_ledgers(session, start, end, spend_file)
 
     instants = _instants(start, end, step, ledgers)
     last: dict[int, tuple[str, tuple[str, ...]]] = {}
@@ -154,7 +143,23 @@ def simulate(
                     yield StateChange(t, ledger.brand.name, campaign.name, *state)
 
 
-def _ledger(session: Session, brand: Brand, start: datetime, end: datetime, extra: list) -> _BrandLedger:
+def brand_ledgers(session: Session, start: datetime, end: datetime, spend_file: BinaryIO | None) -> list[BrandLedger]:
+    """Each live brand's spend from the start of its local month at ``start`` up to ``end``: stored spend
+    plus the file's rows that an import would store. Raises SimulationError for a file with bad rows."""
+    file_spend: dict[int, list] = {}
+    if spend_file is not None:
+        file_spend, errors = _file_spend(session, spend_file)
+        if errors:
+            raise SimulationError(
+                "the spend file has bad rows:\n" + "\n".join(f"  line {e.line}: {e.message}" for e in errors)
+            )
+    brands = session.scalars(
+        select(Brand).where(Brand.archived_at.is_(None)).options(selectinload(Brand.campaigns)).order_by(Brand.name)
+    ).all()
+    return [_ledger(session, brand, start, end, file_spend.get(brand.id, [])) for brand in brands]
+
+
+def _ledger(session: Session, brand: Brand, start: datetime, end: datetime, extra: list) -> BrandLedger:
     tz = ZoneInfo(brand.timezone)
     first_day = month_start(local_day(start, tz))
     # A day before the local month's first midnight in UTC: a bound on spent_at the (brand_id, spent_at) index can use.
@@ -166,12 +171,12 @@ def _ledger(session: Session, brand: Brand, start: datetime, end: datetime, extr
         .group_by(SpendRecord.spent_at, SpendRecord.local_date)
     ).all()
     pending = sorted([(at, day, int(amount)) for at, day, amount in stored] + list(extra))
-    ledger = _BrandLedger(brand, tz, pending, defaultdict(int), defaultdict(int))
+    ledger = BrandLedger(brand, tz, pending, defaultdict(int), defaultdict(int))
     ledger.advance(start)
     return ledger
 
 
-def _instants(start: datetime, end: datetime, step: timedelta, ledgers: list[_BrandLedger]) -> list[datetime]:
+def _instants(start: datetime, end: datetime, step: timedelta, ledgers: list[BrandLedger]) -> list[datetime]:
     points = {start, end}
     # A step finer than a quarter hour adds nothing (the state cannot change between the quarter
     # hours and spend instants below), and a 1s step over a year would be 31 million instants.
