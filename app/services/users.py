@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -121,6 +121,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 # --- API tokens ------------------------------------------------------------------------------
 
 TOKEN_PREFIX = "pcr_"
+LAST_USED_EVERY = timedelta(minutes=5)
 TOKEN_NAME_MAX = 100
 
 
@@ -177,7 +178,8 @@ def revoke_token(session: Session, user: User, token_id: int, now: datetime) -> 
 
 
 def authenticate_token(session: Session, plain: str | None, now: datetime | None = None) -> User | None:
-    """The active user a live token belongs to, or None; records ``now`` as the token's last use.
+    """The active user a live token belongs to, or None; records ``now`` as the token's last use
+    when the recorded one is older than LAST_USED_EVERY.
 
     Revoked tokens and tokens of deactivated users authenticate nobody. Flushes the
     last-used time; the caller commits (also after a read-only request) to keep it.
@@ -187,6 +189,9 @@ def authenticate_token(session: Session, plain: str | None, now: datetime | None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = now if now is not None else utcnow()
-    session.flush()
+    now = now if now is not None else utcnow()
+    # Kept to LAST_USED_EVERY, so reads through the API do not each write a row.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+        token.last_used_at = now
+        session.flush()
     return token.user
