@@ -260,7 +260,7 @@ class SpendImportError(db.Model):
 
 
 class SpendRecord(db.Model):
-    """One spend fact. Permanent: nothing resets or rewrites it."""
+    """One spend fact. Permanent: resets never delete it; only a brand's time zone change rewrites its local_date."""
 
     __tablename__ = "spend_record"
 
@@ -275,8 +275,8 @@ class SpendRecord(db.Model):
     local_date: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(8))
     external_id: Mapped[str | None] = mapped_column(String(200))
-    # What makes a re-import add nothing: external id, or a fingerprint of the row (see app.services.spend).
-    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    # What makes a re-import add nothing: external id, or a fingerprint of the row (see app.ingest.dedupe).
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)  # app.ingest.dedupe.DEDUPE_KEY_LENGTH
     import_id: Mapped[int | None] = mapped_column(ForeignKey("spend_import.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

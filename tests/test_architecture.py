@@ -31,3 +31,10 @@ def test_an_upward_arrow_breaks_the_layers(tmp_path):
     result = lint_imports("--config", str(config))
     assert result.returncode == 1
     assert "app.models is not allowed to import app.control" in result.stdout
+
+
+def test_the_dedupe_key_column_fits_every_key_the_parsers_make():
+    from app.ingest.dedupe import DEDUPE_KEY_LENGTH
+    from app.models import SpendRecord
+
+    assert SpendRecord.__table__.c.dedupe_key.type.length == DEDUPE_KEY_LENGTH

@@ -34,9 +34,6 @@ class Reason(StrEnum):
     MONTHLY_BUDGET = "monthly_budget"
 
 
-REASON_ORDER = tuple(Reason)
-
-
 @dataclass(frozen=True)
 class CampaignFacts:
     enabled: bool
