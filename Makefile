@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate run test demo status test-spend simulate-spend simulate-time \
+.PHONY: help install migrate run test lint demo status test-spend simulate-spend simulate-time \
         enforce-budgets apply-dayparting reset-daily reset-monthly reconcile monitor logs load-test clean
 
 help: ## List the commands
@@ -34,6 +34,10 @@ run: migrate ## Run Pacer: web, worker, scheduler and Redis (embedded unless RED
 
 test: install ## Run the test suite (SQLite; set PACER_TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/python -m pytest
+
+lint: install ## Ruff, and the import contracts (arrows point down only: docs/architecture.md)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: migrate ## Load the demo brands, campaigns, spend and users (once)
 	$(FLASK) seed-demo
