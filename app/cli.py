@@ -88,7 +88,7 @@ def fixtures_load(file) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{file.name} is not valid JSON: {exc}")
     try:
-        summary = load_fixtures(db.session, data)
+        summary = load_fixtures(db.session, data, utcnow())
     except CatalogError as exc:
         db.session.rollback()
         fail(f"{file.name} has {len(exc.problems)} problem(s), nothing was loaded:\n  " + "\n  ".join(exc.problems))

@@ -25,20 +25,14 @@ def _strip(value):
 
 
 class CampaignForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired("A name is required."), Length(max=200)])
+    """Reads the fields; app.services.campaigns.validate_campaign judges the name and the flight."""
+
+    name = StringField("Name", filters=[_strip], render_kw={"required": True})
     enabled = BooleanField("Enabled (the campaign may run when every other rule allows)", default=True)
     start_date = DateField("Flight starts", validators=[Optional()],
                            description="Brand-local date, inclusive. Leave empty for no start.")
     end_date = DateField("Flight ends", validators=[Optional()],
                          description="Brand-local date, inclusive. Leave empty for no end.")
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.start_date.data and self.end_date.data and self.start_date.data > self.end_date.data:
-            self.end_date.errors = [*self.end_date.errors,
-                                    f"The flight must end on or after its start ({self.start_date.data.isoformat()})."]
-            ok = False
-        return ok
 
 
 class SpendForm(FlaskForm):
