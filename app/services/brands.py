@@ -1,7 +1,8 @@
 """Creating, editing and archiving brands by hand, each followed by a reconcile under the user's name.
 
 Every function validates first and raises BrandError (messages keyed by field) before
-writing anything; none commits.
+writing anything; none commits. These are the brand rules for every caller: the brand form
+and ``fixtures load`` (which passes ``reconcile=False`` and reconciles once at the end).
 """
 
 from __future__ import annotations

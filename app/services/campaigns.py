@@ -2,7 +2,8 @@
 
 Each function validates, writes, and (for changes to the campaign itself)
 reconciles the brand at ``now`` with the person as actor, so the change takes
-effect at once and is logged as a manual event. None of them commits.
+effect at once and is logged as a manual event (``reconcile=False`` leaves that to a caller
+that makes several changes, such as ``fixtures load``). None of them commits.
 """
 
 from __future__ import annotations
