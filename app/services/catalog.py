@@ -65,15 +65,15 @@ class LoadSummary:
         )
 
 
-def load_fixtures(session: Session, data: Any, now: datetime, *, actor: str = "fixtures") -> LoadSummary:
+def load_fixtures(session: Session, data: Any, now: datetime) -> LoadSummary:
     """Create or update the document's brands, campaigns and schedules at ``now``; does not commit or reconcile.
 
-    Raises CatalogError listing every problem; the session may then hold some of the writes,
-    so the caller rolls back.
+    The caller reconciles ``brand_ids`` of the summary once it has committed. Raises CatalogError
+    listing every problem; the session may then hold some of the writes, so the caller rolls back.
     """
     if not isinstance(data, dict) or not isinstance(data.get("brands"), list):
         raise CatalogError(["the document must be an object with a \"brands\" list"])
-    loader = _Loader(session, now, actor)
+    loader = _Loader(session, now)
     for i, raw in enumerate(data["brands"]):
         loader.brand(raw, f"brands[{i}]")
     if loader.problems:
@@ -82,10 +82,12 @@ def load_fixtures(session: Session, data: Any, now: datetime, *, actor: str = "f
 
 
 class _Loader:
-    def __init__(self, session: Session, now: datetime, actor: str) -> None:
+    # The services reconcile under this name unless told not to; the loader always tells them not to.
+    actor = "fixtures"
+
+    def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
-        self.actor = actor
         self.problems: list[str] = []
         self.summary = LoadSummary()
         self.seen_brands: set[str] = set()
@@ -236,12 +238,12 @@ def _text(raw: dict, key: str, where: str, loader: _Loader, default: str | None 
     if value is None and default is not None:
         return default
     if not isinstance(value, str):
-        loader.problem(f"{where}.{key}", f"must be text, not {json_type(value)}")
+        loader.problem(f"{where}.{key}", f"must be text, not {_json_type(value)}")
         return None
     return value
 
 
-def json_type(value: Any) -> str:
+def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
