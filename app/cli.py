@@ -86,19 +86,18 @@ fixtures_cli = AppGroup("fixtures", help="Brands, campaigns and schedules from J
 @fixtures_cli.command("load")
 @click.argument("file", type=click.File("rb"))
 def fixtures_load(file) -> None:
-    """Create or update brands, campaigns and schedules by name from FILE.json, then reconcile them now."""
+    """Create or update brands, campaigns and schedules by name from FILE.json, then enforce them at once."""
     try:
         data = json.loads(file.read().decode("utf-8-sig"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{file.name} is not valid JSON: {exc}")
     try:
-        summary = load_fixtures(db.session, data)
+        summary = load_fixtures(db.session, data, utcnow())
     except CatalogError as exc:
         db.session.rollback()
         fail(f"{file.name} has {len(exc.problems)} problem(s), nothing was loaded:\n  " + "\n  ".join(exc.problems))
-    db.session.commit()
     click.echo(f"Loaded {file.name}: {summary.describe()}.")
-    print_changes(rec.reconcile_brands(db.session, utcnow(), actor="fixtures", brand_ids=summary.brand_ids))
+    commit_and_report("fixtures")
 
 
 @click.command("seed-demo")
@@ -106,12 +105,12 @@ def seed_demo_command() -> None:
     """Load the demo brands, campaigns, spend and users once; running it again changes nothing."""
     now = utcnow()
     summary = seed_demo(db.session, now)
-    db.session.commit()
     if summary is None:
+        db.session.commit()
         click.echo("Demo data is already loaded; nothing changed.")
         return
     click.echo(f"Demo data loaded: {summary.describe()}.")
-    rec.reconcile_brands(db.session, now, actor="seed-demo", brand_ids=summary.brand_ids)
+    commit_and_enforce(db.session, actor="seed-demo", now=now)
     for email, role, password in DEMO_USERS:
         click.echo(f"  {role:8} {email} / {password}")
 

@@ -39,14 +39,22 @@ MAX_MINOR = 10**15
 
 
 class MoneyError(ValueError):
-    """An amount that cannot be money in the given currency; the message is a sentence."""
+    """An amount that cannot be money in the given currency; the message is a sentence.
+
+    ``kind`` names the problem ("empty", "negative", "format", "decimals", "too_large",
+    "not_finite", "currency"), so a caller can word it for its own field (e.g. a budget).
+    """
+
+    def __init__(self, message: str, kind: str = "format") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def exponent(currency: str) -> int:
     try:
         return EXPONENTS[currency]
     except KeyError:
-        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code") from None
+        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code", "currency") from None
 
 
 def is_currency(code: str) -> bool:
@@ -62,9 +70,9 @@ def parse_amount(text: str, currency: str) -> int:
     """
     raw = text.strip()
     if not raw:
-        raise MoneyError("amount is empty")
+        raise MoneyError("amount is empty", "empty")
     if raw.startswith("-"):
-        raise MoneyError(f"amount {raw!r} is negative; spend must be zero or more")
+        raise MoneyError(f"amount {raw!r} is negative; spend must be zero or more", "negative")
     match = _PLAIN_DECIMAL.match(raw)
     if not match or not (match.group("int") or match.group("frac")):
         raise MoneyError(f"amount {raw!r} is not a plain decimal number like 12.34")
@@ -73,13 +81,13 @@ def parse_amount(text: str, currency: str) -> int:
     if len(frac) > digits:
         allowed = "no decimals" if digits == 0 else f"at most {digits} decimal{'s' if digits > 1 else ''}"
         places = f"{len(frac)} decimal{'s' if len(frac) > 1 else ''}"
-        raise MoneyError(f"amount {raw!r} has {places}; {currency} allows {allowed}")
+        raise MoneyError(f"amount {raw!r} has {places}; {currency} allows {allowed}", "decimals")
     whole = match.group("int").lstrip("0")
     if len(whole) > 18:  # checked before int(): Python refuses to convert very long digit strings
-        raise MoneyError(_too_large(currency))
+        raise MoneyError(_too_large(currency), "too_large")
     minor = int(whole or "0") * 10**digits + int(frac.ljust(digits, "0") or "0")
     if minor > MAX_MINOR:
-        raise MoneyError(_too_large(currency))
+        raise MoneyError(_too_large(currency), "too_large")
     return minor
 
 
@@ -90,14 +98,14 @@ def _too_large(currency: str) -> str:
 def to_minor(amount: Decimal, currency: str) -> int:
     """A Decimal in major units to exact minor units; raises MoneyError if it needs rounding."""
     if not amount.is_finite():
-        raise MoneyError("amount must be a finite number")
+        raise MoneyError("amount must be a finite number", "not_finite")
     if amount < 0:
-        raise MoneyError("amount must not be negative")
+        raise MoneyError("amount must not be negative", "negative")
     scaled = amount.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{amount} has more decimals than {currency} allows ({exponent(currency)})")
+        raise MoneyError(f"{amount} has more decimals than {currency} allows ({exponent(currency)})", "decimals")
     if scaled > MAX_MINOR:
-        raise MoneyError(_too_large(currency))
+        raise MoneyError(_too_large(currency), "too_large")
     return int(scaled)
 
 

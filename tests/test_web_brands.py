@@ -7,6 +7,7 @@ import html
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,8 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.models import Brand, BrandDaySpend, CampaignEvent, SpendRecord
 from app.services import overview
-from app.services.brands import BrandError, create_brand
+from app.money import MoneyError
+from app.services.brands import BrandError, create_brand, parse_budget
 from app.services.reconcile import reconcile_brands
 from app.services.spend import new_spend, write_spend
 from app.services.totals import spend_today_and_month
@@ -374,6 +376,24 @@ def test_budgets_accept_plain_decimals_in_the_currency(session, now):
         brand = create_brand(session, now, actor="test", name=f"B{i}", timezone="UTC", currency=currency,
                              daily_budget=typed, monthly_budget=typed)
         assert (brand.daily_budget_minor, brand.monthly_budget_minor) == (minor, minor), typed
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "result"),
+    [("12.50", "USD", 1_250), (Decimal("12.5"), "USD", 1_250), (Decimal("1E+2"), "USD", 10_000), (7, "JPY", 7),
+     (Decimal("100.105"), "USD", "USD amounts have at most 2 decimals."),
+     (Decimal("-1"), "USD", "A budget cannot be negative."),
+     (Decimal("NaN"), "USD", "Enter a finite amount."), (10**20, "USD", "Too large: at most 10000000000000.00 USD."),
+     (12.5, "USD", "Enter the amount as text or a whole or decimal number"),
+     (True, "USD", "Enter the amount as text or a whole or decimal number")],
+)
+def test_parse_budget_reads_text_and_exact_numbers_never_floats(value, currency, result):
+    if isinstance(result, int):
+        assert parse_budget(value, currency) == result
+        return
+    with pytest.raises(MoneyError) as info:
+        parse_budget(value, currency)
+    assert str(info.value).startswith(result)
 
 
 def test_service_refuses_duplicates_whatever_the_form(session, now):

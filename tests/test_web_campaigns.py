@@ -137,7 +137,7 @@ def test_create_switched_off_campaign_says_why_it_is_paused(client, manager, bra
         ({"name": "Video", "start_date": "2026-12-10", "end_date": "2026-12-01"}, "end_date",
          "The flight must end on or after its start (2026-12-10)."),
         ({"name": "Video", "start_date": "2026-13-01"}, "start_date", "Not a valid date value."),
-        ({"name": "x" * 201}, "name", "Field cannot be longer than 200 characters."),
+        ({"name": "x" * 201}, "name", "At most 200 characters."),
     ],
 )
 def test_create_campaign_bad_input_shows_inline_errors_and_stores_nothing(

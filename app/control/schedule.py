@@ -31,20 +31,31 @@ class Window:
     def __post_init__(self) -> None:
         if not 0 <= self.day <= 6:
             raise ValueError(f"day of week must be 0 (Monday) to 6 (Sunday), got {self.day}")
-        for name, value in (("start", self.start), ("end", self.end)):
-            if value % STEP_MINUTES:
-                raise ValueError(f"{name} {format_minutes(value)} is not on a 15-minute step")
-        if not 0 <= self.start < self.end <= DAY_MINUTES:
-            raise ValueError(
-                f"window {format_minutes(self.start)}-{format_minutes(self.end)} must have "
-                "start before end, within 00:00-24:00"
-            )
+        check_hours(self.start, self.end)
 
     def contains(self, weekday: int, minute: int) -> bool:
         return weekday == self.day and self.start <= minute < self.end
 
     def label(self) -> str:
         return f"{DAY_NAMES[self.day]} {format_minutes(self.start)}-{format_minutes(self.end)}"
+
+
+def check_hours(start: int, end: int) -> None:
+    """The rule for a window's minutes: 15-minute steps, start before end, within 00:00-24:00.
+
+    Raises ValueError with a sentence naming the bad bound.
+    """
+    check_step("start", start)
+    check_step("end", end)
+    if not 0 <= start < end <= DAY_MINUTES:
+        raise ValueError(f"window {format_minutes(start)}-{format_minutes(end)} must have start before end, "
+                         "within 00:00-24:00")
+
+
+def check_step(name: str, minute: int) -> None:
+    """Raises ValueError unless ``minute`` (a window's ``name`` bound) is on a 15-minute step."""
+    if minute % STEP_MINUTES:
+        raise ValueError(f"{name} {format_minutes(minute)} is not on a 15-minute step (:00, :15, :30, :45)")
 
 
 def parse_clock(text: str) -> int:

@@ -1,29 +1,30 @@
 """Creating, editing and archiving brands by hand, each followed by a reconcile under the user's name.
 
 Every function validates first and raises BrandError (messages keyed by field) before
-writing anything; none commits.
+writing anything; none commits. These are the brand rules for every caller: the brand form
+and ``fixtures load`` (which passes ``reconcile=False`` and reconciles once at the end).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from app.database import lock_brand
-from app.models import Brand
-from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currency, to_minor
-from app.services.catalog import brand_has_spend, valid_timezone
+from app.models import Brand, SpendRecord
+from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currency, parse_amount, to_decimal, to_minor
 from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import rebuild_day_totals
 
 NAME_MAX = 200
-_PLAIN_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]*)?$|^\.[0-9]+$")
+BRAND_FIELDS = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
 
 
 class BrandError(ValueError):
@@ -45,42 +46,71 @@ class BrandValues:
     monthly_budget_minor: int
 
 
-def parse_budget(value: str | Decimal, currency: str) -> int:
-    """A budget as typed (plain decimal, e.g. "1500.00") or a Decimal, in minor units of ``currency``.
+def parse_budget(value: str | Decimal | int, currency: str) -> int:
+    """A budget as typed (plain decimal text, e.g. "1500.00") or a Decimal or int, in minor units of ``currency``.
 
-    Raises MoneyError with a sentence for the person who typed it.
+    Text goes through :func:`app.money.parse_amount`, numbers through :func:`app.money.to_minor`;
+    floats are refused, never rounded. Raises MoneyError with a sentence for the person who gave it.
     """
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise MoneyError("Enter an amount, e.g. 100.00 (0 pauses every campaign).")
-        if text.startswith("-"):
-            raise MoneyError("A budget cannot be negative.")
-        if not _PLAIN_DECIMAL.match(text):
-            raise MoneyError(f"“{text}” is not an amount: use digits and a decimal point, e.g. 1500.00.")
-        try:
-            value = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-            raise MoneyError(f"“{text}” is not an amount.") from None
-    if not value.is_finite():
-        raise MoneyError("Enter a finite amount.")
-    if value < 0:
-        raise MoneyError("A budget cannot be negative.")
-    digits = exponent(currency)
-    if value.scaleb(digits) != value.scaleb(digits).to_integral_value():
+    if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
+        raise MoneyError("Enter the amount as text or a whole or decimal number, e.g. \"1500.00\".")
+    try:
+        if isinstance(value, str):
+            return parse_amount(value, currency)
+        return to_minor(Decimal(value), currency)
+    except MoneyError as exc:
+        raise MoneyError(_budget_sentence(exc.kind, value, currency)) from None
+
+
+def _budget_sentence(kind: str, value: str | Decimal | int, currency: str) -> str:
+    if kind == "empty":
+        return "Enter an amount, e.g. 100.00 (0 pauses every campaign)."
+    if kind == "negative":
+        return "A budget cannot be negative."
+    if kind == "decimals":
+        digits = exponent(currency)
         allowed = "no decimals" if digits == 0 else f"at most {digits} decimal{'s' if digits > 1 else ''}"
-        raise MoneyError(f"{currency} amounts have {allowed}.")
-    if value.scaleb(digits) > MAX_MINOR:
-        raise MoneyError(f"Too large: at most {format_amount(MAX_MINOR, currency)} {currency}.")
-    return to_minor(value, currency)
+        return f"{currency} amounts have {allowed}."
+    if kind == "too_large":
+        return f"Too large: at most {format_amount(MAX_MINOR, currency)} {currency}."
+    if kind == "not_finite":
+        return "Enter a finite amount."
+    text = value.strip() if isinstance(value, str) else value
+    return f"“{text}” is not an amount: use digits and a decimal point, e.g. 1500.00."
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones() | {"UTC"})
+
+
+def valid_timezone(name: str) -> bool:
+    """True for an IANA zone name this machine knows (and can load), e.g. "America/New_York"."""
+    if name not in _zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def timezone_names() -> list[str]:
+    return sorted(_zones())
+
+
+def brand_has_spend(session: Session, brand_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(SpendRecord.brand_id == brand_id))))
+
+
+def brands_named(session: Session, name: str) -> list[Brand]:
+    """The brands (archived too) whose name equals ``name`` ignoring case and surrounding spaces."""
+    return list(session.scalars(select(Brand).where(func.lower(Brand.name) == name.strip().lower()).order_by(Brand.id)))
 
 
 def _name_taken(session: Session, name: str, brand_id: int | None) -> Brand | None:
     # Case-insensitive, so "Acme" and "acme" never sit side by side in the lists.
-    stmt = select(Brand).where(func.lower(Brand.name) == name.lower())
-    if brand_id is not None:
-        stmt = stmt.where(Brand.id != brand_id)
-    return session.scalars(stmt.limit(1)).first()
+    return next((other for other in brands_named(session, name) if other.id != brand_id), None)
 
 
 def validate_brand(
@@ -135,8 +165,11 @@ def validate_brand(
     return BrandValues(name, timezone, currency, budgets["daily_budget"], budgets["monthly_budget"])
 
 
-def create_brand(session: Session, now: datetime, *, actor: str, **fields) -> Brand:
-    """Validate and add a brand (fields as for :func:`validate_brand`); flushes, does not commit."""
+def create_brand(session: Session, now: datetime, *, actor: str, reconcile: bool = True, **fields) -> Brand:
+    """Validate and add a brand (fields as for :func:`validate_brand`); flushes, does not commit.
+
+    With ``reconcile=False`` the caller reconciles the brand once it has made all its changes.
+    """
     values = validate_brand(session, **fields)
     brand = Brand(
         name=values.name,
@@ -148,9 +181,14 @@ def create_brand(session: Session, now: datetime, *, actor: str, **fields) -> Br
     )
     session.add(brand)
     session.flush()
-    reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
+    if reconcile:
+        reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
     enforce_after_commit(session, [brand.id])
     return brand
+
+
+class BrandLocked(ValueError):
+    """The brand is archived, so it can no longer be changed."""
 
 
 @dataclass
@@ -160,16 +198,40 @@ class BrandUpdate:
     changes: list[Change]
 
 
-def update_brand(session: Session, brand_id: int, now: datetime, *, actor: str, **fields) -> BrandUpdate:
-    """Validate and apply new values under the brand's lock, then reconcile its campaigns at ``now``.
+def update_brand(
+    session: Session, brand_id: int, now: datetime, *, actor: str, reconcile: bool = True, **fields
+) -> BrandUpdate:
+    """Validate and apply the fields given under the brand's lock, then reconcile its campaigns at ``now``.
 
-    A time zone change moves every spend record to its new local date and rebuilds the day
-    totals first. Raises LookupError for an unknown brand, BrandError for bad input.
+    ``fields`` are any of name, timezone, currency, daily_budget, monthly_budget (as for
+    :func:`validate_brand`); the others keep their stored values, except that a new currency
+    needs both budgets stated in it. A time zone change moves every spend record to its new
+    local date and rebuilds the day totals first. With ``reconcile=False`` the caller
+    reconciles. Raises LookupError for an unknown brand, BrandLocked for an archived one,
+    BrandError for bad input.
     """
+    unknown = set(fields) - set(BRAND_FIELDS)
+    if unknown:
+        raise TypeError(f"update_brand() got unknown fields: {', '.join(sorted(unknown))}")
     brand = lock_brand(session, brand_id)
     if brand is None:
         raise LookupError(f"no brand with id {brand_id}")
-    values = validate_brand(session, brand=brand, **fields)
+    if brand.archived_at is not None:
+        raise BrandLocked(f"“{brand.name}” is archived and cannot be edited")
+    stored = {
+        "name": brand.name,
+        "timezone": brand.timezone,
+        "currency": brand.currency,
+        "daily_budget": to_decimal(brand.daily_budget_minor, brand.currency),
+        "monthly_budget": to_decimal(brand.monthly_budget_minor, brand.currency),
+    }
+    restate = _budgets_to_restate(brand, fields)
+    try:
+        values = validate_brand(session, brand=brand, **(stored | fields))
+    except BrandError as exc:
+        raise BrandError(exc.errors | restate) from None
+    if restate:
+        raise BrandError(restate)
     labels = {
         "name": "name",
         "timezone": "time zone",
@@ -185,9 +247,21 @@ def update_brand(session: Session, brand_id: int, now: datetime, *, actor: str, 
     if zone_changed:
         rebuild_day_totals(session, brand)
         session.flush()
-    changes = reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
+    changes = reconcile_brand(session, brand.id, now, actor=actor, automatic=False) if reconcile else []
     enforce_after_commit(session, [brand.id])
     return BrandUpdate(brand, changed, changes)
+
+
+def _budgets_to_restate(brand: Brand, fields: dict) -> dict[str, list[str]]:
+    # A stored amount means something else in another currency: 100.00 USD is not 100 JPY.
+    currency = fields.get("currency")
+    new = currency.strip().upper() if isinstance(currency, str) else brand.currency
+    if new == brand.currency or not is_currency(new):
+        return {}
+    return {
+        field: [f"State the {field.replace('_', ' ')} in {new} too: the currency changes from {brand.currency}."]
+        for field in ("daily_budget", "monthly_budget") if field not in fields
+    }
 
 
 def archive_brand(session: Session, brand_id: int, now: datetime, *, actor: str) -> list[Change]:

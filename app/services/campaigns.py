@@ -2,7 +2,8 @@
 
 Each function validates, writes, and (for changes to the campaign itself)
 reconciles the brand at ``now`` with the person as actor, so the change takes
-effect at once and is logged as a manual event. None of them commits.
+effect at once and is logged as a manual event (``reconcile=False`` leaves that to a caller
+that makes several changes, such as ``fixtures load``). None of them commits.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.control import Window
+from app.control.schedule import merge_windows
 from app.database import lock_brand
 from app.ingest.spend_values import external_id_problem, latest_spend, spent_at_problem
 from app.ingest.timestamps import TimestampError, parse_instant
-from app.models import Brand, Campaign
+from app.models import Brand, Campaign, ScheduleWindow
 from app.money import MoneyError, parse_amount
-from app.services.catalog import set_windows
 from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import new_spend, write_spend
 
 NAME_MAX = 200
+CAMPAIGN_FIELDS = ("name", "enabled", "start_date", "end_date")
 
 
 class CampaignError(ValueError):
@@ -68,15 +70,20 @@ def _check_open(campaign: Campaign) -> None:
         raise CampaignLocked(f"brand {campaign.brand.name!r} is archived, so its campaigns cannot be changed")
 
 
-def _validate(session: Session, brand: Brand, name: str, start_date: date | None, end_date: date | None,
-              *, campaign_id: int | None) -> str:
+def validate_campaign(session: Session, brand: Brand | None, *, name: str, start_date: date | None,
+                      end_date: date | None, campaign_id: int | None = None) -> str:
+    """Check a campaign's name (required, at most NAME_MAX, unique within ``brand`` as typed) and flight.
+
+    Returns the stripped name; raises CampaignError with every problem. ``brand`` is None for a
+    brand not stored yet, which has no campaigns to clash with.
+    """
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
         errors.setdefault("name", []).append("A name is required.")
     elif len(name) > NAME_MAX:
         errors.setdefault("name", []).append(f"At most {NAME_MAX} characters.")
-    else:
+    elif brand is not None:
         clash = session.scalar(
             select(Campaign).where(Campaign.brand_id == brand.id, Campaign.name == name, Campaign.id != campaign_id)
         )
@@ -92,46 +99,67 @@ def _validate(session: Session, brand: Brand, name: str, start_date: date | None
     return name
 
 
-def _reconcile(session: Session, campaign: Campaign, now: datetime, actor: str) -> list[Change]:
+def _reconcile(session: Session, campaign: Campaign, now: datetime, actor: str, reconcile: bool = True) -> list[Change]:
     session.flush()
     enforce_after_commit(session, [campaign.brand_id])
+    if not reconcile:
+        return []
     return reconcile_brand(session, campaign.brand_id, now, actor=actor, automatic=False)
 
 
 def create_campaign(session: Session, brand: Brand, *, name: str, enabled: bool, start_date: date | None,
-                    end_date: date | None, now: datetime, actor: str) -> Outcome:
+                    end_date: date | None, now: datetime, actor: str, reconcile: bool = True) -> Outcome:
     """Add a campaign to ``brand`` (no schedule: it runs at any hour) and reconcile the brand.
 
     Raises CampaignError for a missing, too long or taken name or a flight that ends
-    before it starts; CampaignLocked for an archived brand.
+    before it starts; CampaignLocked for an archived brand. With ``reconcile=False`` the
+    caller reconciles the brand once it has made all its changes.
     """
     # The brand's lock first: two people adding the same name queue here, and the second is told it is taken.
     brand = lock_brand(session, brand.id) or brand
     if brand.archived_at is not None:
         raise CampaignLocked(f"brand {brand.name!r} is archived, so it cannot get new campaigns")
-    name = _validate(session, brand, name, start_date, end_date, campaign_id=None)
+    name = validate_campaign(session, brand, name=name, start_date=start_date, end_date=end_date)
     campaign = Campaign(brand=brand, name=name, enabled=enabled, start_date=start_date, end_date=end_date)
     session.add(campaign)
-    return Outcome(campaign, _reconcile(session, campaign, now, actor))
+    return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile))
 
 
-def update_campaign(session: Session, campaign: Campaign, *, name: str, enabled: bool, start_date: date | None,
-                    end_date: date | None, now: datetime, actor: str) -> Outcome:
-    """Change a campaign's name, switch and flight dates, then reconcile its brand."""
+def update_campaign(session: Session, campaign: Campaign, *, now: datetime, actor: str, reconcile: bool = True,
+                    **fields) -> Outcome:
+    """Change the fields given (any of name, enabled, start_date, end_date), then reconcile its brand.
+
+    The fields not given keep their stored values.
+    """
+    unknown = set(fields) - set(CAMPAIGN_FIELDS)
+    if unknown:
+        raise TypeError(f"update_campaign() got unknown fields: {', '.join(sorted(unknown))}")
     lock_brand(session, campaign.brand_id)
     _check_open(campaign)
-    name = _validate(session, campaign.brand, name, start_date, end_date, campaign_id=campaign.id)
-    changed = (campaign.name, campaign.enabled, campaign.start_date, campaign.end_date) != (
-        name, enabled, start_date, end_date)
-    campaign.name = name
-    campaign.enabled = enabled
-    campaign.start_date = start_date
-    campaign.end_date = end_date
-    return Outcome(campaign, _reconcile(session, campaign, now, actor), changed)
+    values = {field: getattr(campaign, field) for field in CAMPAIGN_FIELDS} | fields
+    values["name"] = validate_campaign(session, campaign.brand, name=values["name"], start_date=values["start_date"],
+                                       end_date=values["end_date"], campaign_id=campaign.id)
+    changed = any(getattr(campaign, field) != value for field, value in values.items())
+    for field, value in values.items():
+        setattr(campaign, field, value)
+    return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile), changed)
+
+
+def set_windows(session: Session, campaign: Campaign, windows: list[Window]) -> bool:
+    """Replace a campaign's schedule rows with ``windows`` (merged); returns whether it changed."""
+    new = merge_windows(windows)
+    if list(campaign.schedule()) == new:
+        return False
+    campaign.windows.clear()
+    session.flush()
+    campaign.windows.extend(
+        ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in new
+    )
+    return True
 
 
 def set_schedule(session: Session, campaign: Campaign, windows: list[Window], *, now: datetime,
-                 actor: str) -> Outcome:
+                 actor: str, reconcile: bool = True) -> Outcome:
     """Replace the campaign's dayparting with ``windows`` (merged), then reconcile its brand.
 
     An empty list means the campaign runs at any hour.
@@ -139,7 +167,7 @@ def set_schedule(session: Session, campaign: Campaign, windows: list[Window], *,
     lock_brand(session, campaign.brand_id)  # two saves of one grid queue instead of interleaving
     _check_open(campaign)
     changed = set_windows(session, campaign, windows)
-    return Outcome(campaign, _reconcile(session, campaign, now, actor), changed)
+    return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile), changed)
 
 
 def archive_campaign(session: Session, campaign: Campaign, *, now: datetime, actor: str) -> Outcome:

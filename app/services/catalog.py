@@ -1,30 +1,45 @@
-"""Brands, campaigns and schedules: validation and create-or-update by name.
+"""`fixtures load`: brands, campaigns and schedules from a JSON document, written through their services.
 
-``load_fixtures`` takes the JSON document of the ``fixtures load`` command,
-checks all of it first (every problem reported with its path, e.g.
-``brands[0].campaigns[1].schedule[0].start``), and only then writes.
+This module reads the document (its shape, JSON types, dates and schedule rows); every rule
+about a brand or a campaign is the one of app.services.brands and app.services.campaigns,
+with their messages, prefixed by the path of the bad value (``brands[0].campaigns[1].name``).
+
+- A brand is matched by name ignoring case, as the brand form keeps names unique ignoring
+  case: "acme" updates the one brand "Acme" (its stored spelling is kept). A campaign is
+  matched by its exact name within the brand, as the campaign form treats names.
+- An entry for an existing brand or campaign changes only the fields it states. Defaults
+  (time zone UTC, currency USD, enabled, no schedule) apply only on create, where both
+  budgets are required. A missing ``schedule`` keeps the stored one; ``[]`` or ``null``
+  clears it (the campaign runs at any hour).
+- Every entry goes through the services in the caller's transaction and every problem is
+  collected; any problem raises CatalogError at the end, and the caller rolls back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from app.control import Window, format_minutes, parse_clock
-from app.control.schedule import DAY_NAMES, STEP_MINUTES, merge_windows
-from app.models import Brand, Campaign, ScheduleWindow, SpendRecord
-from app.money import MoneyError, is_currency, to_minor
-from app.services.spend import rebuild_day_totals
+from app.control import Window, parse_clock
+from app.control.schedule import DAY_NAMES, check_hours, check_step, merge_windows
+from app.models import Brand, Campaign
+from app.services.brands import BrandError, BrandLocked, brands_named, create_brand, update_brand
+from app.services.campaigns import (
+    CampaignError,
+    CampaignLocked,
+    create_campaign,
+    set_schedule,
+    update_campaign,
+    validate_campaign,
+)
 
 _DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {
     full: i for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 }
+BRAND_DEFAULTS = {"timezone": "UTC", "currency": "USD", "daily_budget": "", "monthly_budget": ""}
 
 
 class CatalogError(ValueError):
@@ -33,25 +48,6 @@ class CatalogError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass
-class BrandSpec:
-    name: str
-    timezone: str
-    currency: str
-    daily_budget_minor: int
-    monthly_budget_minor: int
-    campaigns: list[CampaignSpec] = field(default_factory=list)
-
-
-@dataclass
-class CampaignSpec:
-    name: str
-    enabled: bool
-    start_date: date | None
-    end_date: date | None
-    windows: list[Window]
 
 
 @dataclass
@@ -69,57 +65,210 @@ class LoadSummary:
         )
 
 
-def valid_timezone(name: str) -> bool:
-    if name not in _zones():
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+def load_fixtures(session: Session, data: Any, now: datetime) -> LoadSummary:
+    """Create or update the document's brands, campaigns and schedules at ``now``; does not commit or reconcile.
+
+    The caller reconciles ``brand_ids`` of the summary once it has committed. Raises CatalogError
+    listing every problem; the session may then hold some of the writes, so the caller rolls back.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("brands"), list):
+        raise CatalogError(["the document must be an object with a \"brands\" list"])
+    loader = _Loader(session, now)
+    for i, raw in enumerate(data["brands"]):
+        loader.brand(raw, f"brands[{i}]")
+    if loader.problems:
+        raise CatalogError(loader.problems)
+    return loader.summary
 
 
-_ZONES: set[str] | None = None
+class _Loader:
+    # The services reconcile under this name unless told not to; the loader always tells them not to.
+    actor = "fixtures"
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+        self.problems: list[str] = []
+        self.summary = LoadSummary()
+        self.seen_brands: set[str] = set()
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def service_errors(self, where: str, errors: dict[str, list[str]], *, reported: set[str] = frozenset()) -> None:
+        """The service's messages at their paths, but for fields already reported as unreadable."""
+        for name, messages in errors.items():
+            if name in reported:
+                continue
+            for message in messages:
+                self.problem(f"{where}.{name}" if name else where, message)
+
+    def brand(self, raw: Any, where: str) -> None:
+        if not isinstance(raw, dict):
+            self.problem(where, "must be an object")
+            return
+        name = _text(raw, "name", where, self, default="")
+        key = (name or "").strip().lower()
+        if key and key in self.seen_brands:
+            self.problem(f"{where}.name", f"brand {name.strip()!r} appears twice (names are matched ignoring case)")
+        self.seen_brands.add(key)
+        fields = {}
+        for text_field in ("timezone", "currency"):
+            if text_field in raw and (value := _text(raw, text_field, where, self)) is not None:
+                fields[text_field] = value
+        # The budgets go to the service as given: parse_budget judges text and numbers alike.
+        fields |= {budget: raw[budget] for budget in ("daily_budget", "monthly_budget") if budget in raw}
+        campaigns = raw.get("campaigns", [])
+        if campaigns is None:
+            campaigns = []
+        elif not isinstance(campaigns, list):
+            self.problem(f"{where}.campaigns", "must be a list")
+            campaigns = []
+
+        brand, writable = self._write_brand(key, name, fields, where, reported={"name"} if name is None else set())
+        seen: set[str] = set()
+        for j, craw in enumerate(campaigns):
+            self.campaign(brand, writable, craw, f"{where}.campaigns[{j}]", seen)
+        if writable and brand is not None and brand.id not in self.summary.brand_ids:
+            self.summary.brand_ids.append(brand.id)
+
+    def _write_brand(self, key: str, name: str | None, fields: dict, where: str,
+                     reported: set[str]) -> tuple[Brand | None, bool]:
+        """The brand the entry names, created or updated, and whether its campaigns may be written."""
+        existing = brands_named(self.session, key) if key else []
+        if len(existing) > 1:
+            spellings = ", ".join(f"“{b.name}”" for b in existing)
+            self.problem(f"{where}.name", f"{len(existing)} brands are named so ignoring case ({spellings}); "
+                                          "rename all but one in the brand form first.")
+            return None, False
+        if existing:
+            try:
+                result = update_brand(self.session, existing[0].id, self.now, actor=self.actor, reconcile=False,
+                                      **fields)
+            except BrandLocked as exc:
+                self.problem(f"{where}.name", f"{exc}.")
+                return None, False
+            except BrandError as exc:
+                self.service_errors(where, exc.errors, reported=reported)
+                return existing[0], False
+            self.summary.brands_updated += bool(result.changed)
+            return result.brand, True
+        try:
+            brand = create_brand(self.session, self.now, actor=self.actor, reconcile=False,
+                                 **(BRAND_DEFAULTS | fields | {"name": name or ""}))
+        except BrandError as exc:
+            self.service_errors(where, exc.errors, reported=reported)
+            return None, False
+        self.summary.brands_created += 1
+        return brand, True
+
+    def campaign(self, brand: Brand | None, brand_written: bool, raw: Any, where: str, seen: set[str]) -> None:
+        if not isinstance(raw, dict):
+            self.problem(where, "must be an object")
+            return
+        before = len(self.problems)
+        text = _text(raw, "name", where, self, default="")
+        name = (text or "").strip()
+        if name and name in seen:
+            self.problem(f"{where}.name", f"campaign {name!r} appears twice")
+        seen.add(name)
+        fields: dict[str, Any] = {}
+        if "enabled" in raw:
+            if isinstance(raw["enabled"], bool):
+                fields["enabled"] = raw["enabled"]
+            else:
+                self.problem(f"{where}.enabled", "must be true or false")
+        for date_field in ("start_date", "end_date"):
+            if date_field in raw:
+                fields[date_field] = _parse_date(raw[date_field], f"{where}.{date_field}", self)
+        windows = parse_schedule(raw["schedule"], f"{where}.schedule", self.problems) if "schedule" in raw else None
+        existing = _campaign_named(brand, name)
+
+        if not brand_written or len(self.problems) > before:
+            self._check_campaign(brand, existing, name, fields, where, reported={"name"} if text is None else set())
+            return
+        try:
+            if existing is None:
+                outcome = create_campaign(
+                    self.session, brand, name=name, enabled=fields.get("enabled", True),
+                    start_date=fields.get("start_date"), end_date=fields.get("end_date"),
+                    now=self.now, actor=self.actor, reconcile=False)
+                changed = True
+            else:
+                outcome = update_campaign(self.session, existing, now=self.now, actor=self.actor, reconcile=False,
+                                          **fields)
+                changed = outcome.changed
+            if windows is not None:
+                changed = set_schedule(self.session, outcome.campaign, windows, now=self.now, actor=self.actor,
+                                       reconcile=False).changed or changed
+        except CampaignLocked as exc:
+            self.problem(where, f"{exc}.")
+            return
+        except CampaignError as exc:
+            self.service_errors(where, exc.errors)
+            return
+        if existing is None:
+            self.summary.campaigns_created += 1
+        elif changed:
+            self.summary.campaigns_updated += 1
+
+    def _check_campaign(self, brand: Brand | None, existing: Campaign | None, name: str, fields: dict,
+                        where: str, reported: set[str]) -> None:
+        """Report what the campaign service would refuse, for an entry that is not written."""
+        stored = {"start_date": existing.start_date, "end_date": existing.end_date} if existing else {}
+        values = stored | {k: v for k, v in fields.items() if k in ("start_date", "end_date") and v is not _BAD}
+        try:
+            validate_campaign(self.session, brand, name=name, start_date=values.get("start_date"),
+                              end_date=values.get("end_date"), campaign_id=existing.id if existing else None)
+        except CampaignError as exc:
+            self.service_errors(where, exc.errors, reported=reported)
 
 
-def _zones() -> set[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = available_timezones() | {"UTC"}
-    return _ZONES
+_BAD = object()  # a value already reported as unreadable
 
 
-def timezone_names() -> list[str]:
-    return sorted(_zones())
-
-
-def parse_money(value: Any, currency: str, where: str, problems: list[str]) -> int | None:
-    """A budget given as a JSON string or number (read as Decimal, never float) in minor units."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        problems.append(f"{where}: must be a decimal amount like \"100.00\"")
+def _campaign_named(brand: Brand | None, name: str) -> Campaign | None:
+    if brand is None or not name:
         return None
-    try:
-        amount = Decimal(str(value).strip())
-        return to_minor(amount, currency)
-    except InvalidOperation:
-        problems.append(f"{where}: {value!r} is not a decimal amount")
-    except MoneyError as exc:
-        problems.append(f"{where}: {exc}")
-    return None
+    return next((c for c in brand.campaigns if c.name == name), None)
 
 
-def _parse_date(value: Any, where: str, problems: list[str]) -> date | None:
+def _text(raw: dict, key: str, where: str, loader: _Loader, default: str | None = None) -> str | None:
+    value = raw.get(key, default)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str):
+        loader.problem(f"{where}.{key}", f"must be text, not {_json_type(value)}")
+        return None
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "a number"
+
+
+def _parse_date(value: Any, where: str, loader: _Loader) -> date | None | object:
     if value is None or value == "":
         return None
     try:
-        return date.fromisoformat(str(value))
+        if isinstance(value, str):
+            return date.fromisoformat(value)
     except ValueError:
-        problems.append(f"{where}: {value!r} is not a date like 2026-12-31")
-        return None
+        pass
+    loader.problem(where, f"{value!r} is not a date like 2026-12-31")
+    return _BAD
 
 
 def parse_schedule(rows: Any, where: str, problems: list[str]) -> list[Window]:
-    """Schedule rows ``{"days": [...], "start": "HH:MM", "end": "HH:MM"}`` as merged windows."""
+    """Schedule rows ``{"days": [...], "start": "HH:MM", "end": "HH:MM"}`` as merged windows; null is none."""
     if rows is None:
         return []
     if not isinstance(rows, list):
@@ -137,190 +286,28 @@ def parse_schedule(rows: Any, where: str, problems: list[str]) -> list[Window]:
             days = []
         day_numbers = []
         for day in days:
-            number = day if isinstance(day, int) and not isinstance(day, bool) else _DAY_ALIASES.get(str(day).strip().lower())
+            is_number = isinstance(day, int) and not isinstance(day, bool)
+            number = day if is_number else _DAY_ALIASES.get(str(day).strip().lower())
             if number is None or not 0 <= number <= 6:
                 problems.append(f"{here}.days: {day!r} is not a day (mon..sun or 0..6)")
             else:
                 day_numbers.append(number)
-        # The times are checked on their own, so a bad time is reported even when the days are bad too.
+        # The times are read on their own, so a bad time is reported even when the days are bad too.
         bounds = []
         for key in ("start", "end"):
             try:
                 minute = parse_clock(str(row.get(key, "")))
+                check_step(key, minute)
             except ValueError as exc:
                 problems.append(f"{here}.{key}: {exc}")
-                continue
-            if minute % STEP_MINUTES:
-                problems.append(f"{here}.{key}: {format_minutes(minute)} is not on a 15-minute step (:00, :15, :30, :45)")
-                continue
-            bounds.append(minute)
-        if len(bounds) == 2:
-            if bounds[0] >= bounds[1]:
-                problems.append(f"{here}: start {format_minutes(bounds[0])} must be before end {format_minutes(bounds[1])}")
             else:
-                windows.extend(Window(number, *bounds) for number in day_numbers)
-    return merge_windows(windows)
-
-
-def _parse_campaign(raw: Any, where: str, problems: list[str]) -> CampaignSpec | None:
-    if not isinstance(raw, dict):
-        problems.append(f"{where}: must be an object")
-        return None
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        problems.append(f"{where}.name: is required")
-    elif len(name.strip()) > 200:
-        problems.append(f"{where}.name: longer than 200 characters")
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        problems.append(f"{where}.enabled: must be true or false")
-    start = _parse_date(raw.get("start_date"), f"{where}.start_date", problems)
-    end = _parse_date(raw.get("end_date"), f"{where}.end_date", problems)
-    if start and end and start > end:
-        problems.append(f"{where}: start_date {start} is after end_date {end}")
-    windows = parse_schedule(raw.get("schedule"), f"{where}.schedule", problems)
-    if not isinstance(name, str) or not isinstance(enabled, bool):
-        return None
-    return CampaignSpec(name.strip(), enabled, start, end, windows)
-
-
-def parse_fixtures(data: Any) -> list[BrandSpec]:
-    """Validate a fixtures document; raises CatalogError listing every problem."""
-    problems: list[str] = []
-    if not isinstance(data, dict) or not isinstance(data.get("brands"), list):
-        raise CatalogError(["the document must be an object with a \"brands\" list"])
-    specs: list[BrandSpec] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(data["brands"]):
-        where = f"brands[{i}]"
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: must be an object")
+                bounds.append(minute)
+        if len(bounds) < 2:
             continue
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}.name: is required")
-            name = ""
-        name = name.strip()
-        if len(name) > 200:
-            problems.append(f"{where}.name: longer than 200 characters")
-        if name in seen:
-            problems.append(f"{where}.name: brand {name!r} appears twice")
-        seen.add(name)
-        timezone = raw.get("timezone") or "UTC"
-        if not isinstance(timezone, str) or not valid_timezone(timezone):
-            problems.append(f"{where}.timezone: {timezone!r} is not an IANA time zone like America/New_York")
-        currency = raw.get("currency") or "USD"
-        if not isinstance(currency, str) or not is_currency(currency.upper()):
-            problems.append(f"{where}.currency: {currency!r} is not an ISO 4217 currency code")
-            currency = "USD"
-        currency = currency.upper()
-        budgets = {}
-        for key in ("daily_budget", "monthly_budget"):
-            if key not in raw:
-                problems.append(f"{where}.{key}: is required")
-            else:
-                budgets[key] = parse_money(raw[key], currency, f"{where}.{key}", problems)
-        campaigns_raw = raw.get("campaigns") or []
-        if not isinstance(campaigns_raw, list):
-            problems.append(f"{where}.campaigns: must be a list")
-            campaigns_raw = []
-        campaigns = []
-        names: set[str] = set()
-        for j, craw in enumerate(campaigns_raw):
-            spec = _parse_campaign(craw, f"{where}.campaigns[{j}]", problems)
-            # Checked on the raw name, so a duplicate of a campaign with other problems is reported too.
-            cname = craw.get("name") if isinstance(craw, dict) else None
-            if isinstance(cname, str) and cname.strip():
-                if cname.strip() in names:
-                    problems.append(f"{where}.campaigns[{j}].name: campaign {cname.strip()!r} appears twice")
-                names.add(cname.strip())
-            if spec is not None:
-                campaigns.append(spec)
-        if budgets.get("daily_budget") is not None and budgets.get("monthly_budget") is not None:
-            specs.append(BrandSpec(name, timezone, currency, budgets["daily_budget"], budgets["monthly_budget"], campaigns))
-    if problems:
-        raise CatalogError(problems)
-    return specs
-
-
-def set_windows(session: Session, campaign: Campaign, windows: list[Window]) -> bool:
-    """Replace a campaign's schedule; returns whether it changed."""
-    new = merge_windows(windows)
-    if list(campaign.schedule()) == new:
-        return False
-    campaign.windows.clear()
-    session.flush()
-    campaign.windows.extend(
-        ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in new
-    )
-    return True
-
-
-def brand_has_spend(session: Session, brand_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(SpendRecord.brand_id == brand_id))))
-
-
-def apply_brand(session: Session, spec: BrandSpec, summary: LoadSummary) -> Brand:
-    brand = session.scalar(select(Brand).where(Brand.name == spec.name))
-    if brand is None:
-        brand = Brand(name=spec.name)
-        session.add(brand)
-        summary.brands_created += 1
-        changed = False
-    else:
-        if brand.currency != spec.currency and brand_has_spend(session, brand.id):
-            raise CatalogError([f"brand {spec.name!r}: its currency cannot change from {brand.currency} "
-                                f"to {spec.currency} because it has spend recorded"])
-        changed = (brand.timezone, brand.currency, brand.daily_budget_minor, brand.monthly_budget_minor,
-                   brand.archived_at) != (spec.timezone, spec.currency, spec.daily_budget_minor,
-                                          spec.monthly_budget_minor, None)
-    zone_changed = brand.id is not None and brand.timezone != spec.timezone
-    brand.timezone = spec.timezone
-    brand.currency = spec.currency
-    brand.daily_budget_minor = spec.daily_budget_minor
-    brand.monthly_budget_minor = spec.monthly_budget_minor
-    brand.archived_at = None
-    session.flush()
-    if zone_changed:
-        rebuild_day_totals(session, brand)
-    for cspec in spec.campaigns:
-        campaign = next((c for c in brand.campaigns if c.name == cspec.name), None)
-        is_new = campaign is None
-        if is_new:
-            campaign = Campaign(brand=brand, name=cspec.name)
-            session.add(campaign)
-            summary.campaigns_created += 1
-        fields_changed = (campaign.enabled, campaign.start_date, campaign.end_date, campaign.archived_at) != (
-            cspec.enabled, cspec.start_date, cspec.end_date, None)
-        campaign.enabled = cspec.enabled
-        campaign.start_date = cspec.start_date
-        campaign.end_date = cspec.end_date
-        campaign.archived_at = None
-        session.flush()
-        windows_changed = set_windows(session, campaign, cspec.windows)
-        if not is_new and (fields_changed or windows_changed):
-            summary.campaigns_updated += 1
-    if changed:
-        summary.brands_updated += 1
-    summary.brand_ids.append(brand.id)
-    return brand
-
-
-def load_fixtures(session: Session, data: Any) -> LoadSummary:
-    """Create or update brands, campaigns and schedules by name; does not commit.
-
-    Raises CatalogError (with every problem) before writing anything if the document is invalid.
-    """
-    specs = parse_fixtures(data)
-    problems = []
-    for i, spec in enumerate(specs):
-        brand = session.scalar(select(Brand).where(Brand.name == spec.name))
-        if brand is not None and brand.currency != spec.currency and brand_has_spend(session, brand.id):
-            problems.append(f"brands[{i}].currency: {spec.name!r} has spend recorded in {brand.currency}, "
-                            f"so its currency cannot change to {spec.currency}")
-    if problems:
-        raise CatalogError(problems)
-    summary = LoadSummary()
-    for spec in specs:
-        apply_brand(session, spec, summary)
-    return summary
+        try:
+            check_hours(*bounds)
+        except ValueError as exc:
+            problems.append(f"{here}: {exc}")
+            continue
+        windows.extend(Window(number, *bounds) for number in day_numbers)
+    return merge_windows(windows)

@@ -78,7 +78,7 @@ def seed_demo(session: Session, now: datetime) -> LoadSummary | None:
             create_user(session, email, password, role)
     if demo_loaded(session):
         return None
-    summary = load_fixtures(session, DEMO_FIXTURES)
+    summary = load_fixtures(session, DEMO_FIXTURES, now)
     for brand in session.scalars(select(Brand).where(Brand.id.in_(summary.brand_ids))):
         _demo_spend(session, brand, now)
     return summary

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from app.money import CURRENCIES
-from app.services.catalog import timezone_names
+from app.services.brands import timezone_names
 
 
 def _strip(value: str | None) -> str | None:

@@ -14,7 +14,7 @@ from wtforms import BooleanField, DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.control import Window
-from app.control.schedule import DAY_LABELS, DAY_MINUTES, DAY_NAMES, STEP_MINUTES, format_minutes, merge_windows
+from app.control.schedule import DAY_LABELS, DAY_MINUTES, STEP_MINUTES, format_minutes, merge_windows
 
 QUARTER_FIELD = "q"
 QUARTERS_PER_DAY = DAY_MINUTES // STEP_MINUTES
@@ -25,20 +25,14 @@ def _strip(value):
 
 
 class CampaignForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired("A name is required."), Length(max=200)])
+    """Reads the fields; app.services.campaigns.validate_campaign judges the name and the flight."""
+
+    name = StringField("Name", filters=[_strip], render_kw={"required": True})
     enabled = BooleanField("Enabled (the campaign may run when every other rule allows)", default=True)
     start_date = DateField("Flight starts", validators=[Optional()],
                            description="Brand-local date, inclusive. Leave empty for no start.")
     end_date = DateField("Flight ends", validators=[Optional()],
                          description="Brand-local date, inclusive. Leave empty for no end.")
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.start_date.data and self.end_date.data and self.start_date.data > self.end_date.data:
-            self.end_date.errors = [*self.end_date.errors,
-                                    f"The flight must end on or after its start ({self.start_date.data.isoformat()})."]
-            ok = False
-        return ok
 
 
 class SpendForm(FlaskForm):
@@ -108,20 +102,3 @@ def grid_rows(windows: tuple[Window, ...]) -> list[tuple[int, str, list[GridCell
          [GridCell(day, q * STEP_MINUTES, (day, q * STEP_MINUTES) in checked) for q in range(QUARTERS_PER_DAY)])
         for day in range(7)
     ]
-
-
-def describe_windows(windows: tuple[Window, ...]) -> list[str]:
-    """Lines like "Mon–Fri 09:00–17:30" (consecutive days with the same hours are joined)."""
-    per_day = [tuple((w.start, w.end) for w in merge_windows(windows) if w.day == day) for day in range(7)]
-    lines = []
-    day = 0
-    while day < 7:
-        last = day
-        while last + 1 < 7 and per_day[last + 1] == per_day[day]:
-            last += 1
-        if per_day[day]:
-            days = DAY_NAMES[day].title() if last == day else f"{DAY_NAMES[day].title()}–{DAY_NAMES[last].title()}"
-            hours = ", ".join(f"{format_minutes(s)}–{format_minutes(e)}" for s, e in per_day[day])
-            lines.append(f"{days} {hours}")
-        day = last + 1
-    return lines

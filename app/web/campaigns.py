@@ -7,22 +7,17 @@ the person as actor, the view commits and says in words what the campaign is now
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.control import in_flight
-from app.control.schedule import DAY_MINUTES
-from app.control.upcoming import RunInterval, UpcomingDay, upcoming_runs
 from app.extensions import db
-from app.models import Brand, Campaign, CampaignEvent, utcnow
-from app.money import exponent, format_amount
+from app.models import Brand, Campaign, utcnow
+from app.money import format_amount
 from app.services import campaigns as service
+from app.services.campaign_page import campaign_page, describe_windows
 from app.services.enforcement import commit_and_enforce
-from app.services.totals import spend_today_and_month
 from app.web.auth import requires
 from app.web.campaign_forms import (
     QUARTER_FIELD,
@@ -31,15 +26,12 @@ from app.web.campaign_forms import (
     ScheduleForm,
     ScheduleValueError,
     SpendForm,
-    describe_windows,
     grid_rows,
     parse_quarters,
 )
 from app.web.filters import reason_words
 
 bp = Blueprint("campaigns", __name__)
-
-HISTORY_PER_PAGE = 20
 
 
 def _actor() -> str:
@@ -110,87 +102,18 @@ def new(brand_id: int):
 
 def _render_show(campaign: Campaign, *, edit_form: CampaignForm | None = None, spend_form: SpendForm | None = None,
                  schedule_error: str | None = None, status: int = 200):
-    brand = campaign.brand
-    now = utcnow()
-    tz = ZoneInfo(brand.timezone)
+    page = campaign_page(db.session, campaign.id, utcnow(), history_page=request.args.get("page", 1, type=int),
+                         can_edit=current_user.can("manager"))
     if edit_form is None:
         edit_form = CampaignForm(formdata=None, obj=campaign)
     if spend_form is None:
         spend_form = SpendForm(formdata=None)
-    events = db.paginate(
-        select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
-        .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc()),
-        page=request.args.get("page", 1, type=int), per_page=HISTORY_PER_PAGE, error_out=False,
-    )
-    latest = db.session.scalar(
-        select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
-        .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc()).limit(1)
-    )
-    spend_today, spend_month = spend_today_and_month(db.session, brand, now)
-    windows = campaign.schedule()
-    upcoming = upcoming_runs(windows, campaign.start_date, campaign.end_date,
-                             campaign.enabled and campaign.archived_at is None, tz, now)
-    editable = current_user.can("manager") and campaign.archived_at is None and brand.archived_at is None
-    local_now = now.astimezone(tz)
     return render_template(
-        "campaigns/show.html",
-        campaign=campaign, brand=brand, edit_form=edit_form, spend_form=spend_form,
+        "campaigns/show.html", page=page, campaign=page.campaign, brand=page.brand,
+        edit_form=edit_form, spend_form=spend_form,
         schedule_form=ScheduleForm(formdata=None), archive_form=ArchiveForm(formdata=None),
-        schedule_error=schedule_error, events=events, latest=latest,
-        spend_today=spend_today, spend_month=spend_month,
-        grid=grid_rows(windows), window_lines=describe_windows(windows), has_windows=bool(windows),
-        strip=_strip_rows(upcoming, campaign, local_now), editable=editable, local_now=local_now, quarter_field=QUARTER_FIELD,
-        amount_placeholder=format_amount(1250 * 10 ** exponent(brand.currency) // 100, brand.currency),
-        time_placeholder=local_now.strftime("%Y-%m-%dT%H:%M"),
+        schedule_error=schedule_error, grid=grid_rows(page.windows), quarter_field=QUARTER_FIELD,
     ), status
-
-
-def _duration_text(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
-
-
-def _interval_text(interval: RunInterval) -> str:
-    start = interval.start.strftime("%H:%M")
-    end = "24:00" if interval.end_minute == DAY_MINUTES else interval.end.strftime("%H:%M")
-    if interval.start.utcoffset() != interval.end.utcoffset():  # crosses a DST change: name both offsets
-        start += interval.start.strftime(" %Z")
-        end += interval.end.strftime(" %Z")
-    return f"{start}–{end}"
-
-
-def _strip_rows(upcoming: list[UpcomingDay], campaign: Campaign, local_now: datetime) -> list[dict]:
-    """The "next 7 days" rows: bars placed by wall-clock minute, with the same intervals in words."""
-    rows = []
-    for offset, day in enumerate(upcoming):
-        if day.intervals:
-            empty = None
-        elif campaign.archived_at is not None:
-            empty = "Archived"
-        elif not campaign.enabled:
-            empty = "Switched off"
-        elif not in_flight(campaign.start_date, campaign.end_date, day.day):
-            empty = "Outside its flight dates"
-        elif offset == 0:
-            empty = "No more scheduled hours today"
-        else:
-            empty = "No scheduled hours"
-        rows.append({
-            "label": ("Today · " if offset == 0 else ("Tomorrow · " if offset == 1 else "")) + day.day.strftime("%a %d %b"),
-            "bars": [
-                {"left": round(i.start_minute * 100 / DAY_MINUTES, 3),
-                 "width": round(max(i.end_minute - i.start_minute, 1) * 100 / DAY_MINUTES, 3),
-                 "text": _interval_text(i)}
-                for i in day.intervals
-            ],
-            "total": _duration_text(day.total) if day.intervals else None,
-            "empty": empty,
-            "now": round((local_now.hour * 60 + local_now.minute) * 100 / DAY_MINUTES, 3) if offset == 0 else None,
-        })
-    return rows
 
 
 def _locked(campaign_id: int, exc: Exception):
