@@ -48,6 +48,7 @@ def register_periodic_jobs(scheduler: Scheduler, jobs: tuple[PeriodicJob, ...] =
         job = scheduler.cron(
             spec.cron, func=spec.func, id=spec.id, queue_name=spec.queue_name, timeout=spec.timeout,
             result_ttl=spec.result_ttl, meta={"definition": spec.definition()}, use_local_timezone=False,
+            description=spec.description or None,
         )
         job.failure_ttl = spec.failure_ttl
         job.save()

@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
 from sqlalchemy import func, select
 
-from app.jobs import PERIODIC_JOBS
+from app.jobs import PERIODIC_JOBS, PeriodicJob
 from app.models import CampaignEvent, SpendRecord, utcnow
 from app.ingest.importer import create_import
 from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, request_enforcement
@@ -31,6 +31,7 @@ from app.scheduling import (
 )
 from app.services import reconcile as rec
 from app.services.spend import new_spend, write_spend
+from tests.helpers import add_user, sign_in
 from tests.redis_fixtures import ROOT, wait_for
 
 pytestmark = pytest.mark.redis
@@ -231,6 +232,49 @@ def test_undeclared_pacer_jobs_are_cancelled_and_others_left_alone(redis_connect
     assert registered(scheduler) == sorted([*declared_ids(), "another-app-nightly"])
     assert not Job.exists(f"{JOB_ID_PREFIX}retired-hourly-sweep", connection=redis_connection)
     assert register_periodic_jobs(scheduler).cancelled == []
+
+
+# The periodic jobs as declared before one sweep replaced the two identical ones (issue 9).
+BEFORE_ONE_SWEEP = (
+    PeriodicJob("pacer-periodic-1-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-3-enforce-budgets", "app.jobs.enforce_budgets", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-4-apply-dayparting", "app.jobs.apply_dayparting", "* * * * *", timeout=50),
+)
+
+
+@crontab_naive_now
+def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler, BEFORE_ONE_SWEEP)
+
+    result = register_periodic_jobs(scheduler)
+
+    assert sorted(result.cancelled) == ["pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"]
+    assert result.added == ["pacer-periodic-3-sweep"]
+    assert registered(scheduler) == declared_ids() == [
+        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep"]
+    assert [spec.func for spec in PERIODIC_JOBS].count("app.jobs.sweep") == 1
+    for old in ("pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"):
+        assert not Job.exists(old, connection=redis_connection)
+
+
+@crontab_naive_now
+def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, redis_connection):
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler)
+    for job in scheduler.get_jobs():
+        scheduler.change_execution_time(job, datetime.now(UTC) - timedelta(seconds=1))
+    scheduler.enqueue_jobs()
+    client = app.test_client()
+    sign_in(client, add_user(session, "admin@pacer.test", "admin"))
+
+    listed = client.get(f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/20/asc/1.json")
+
+    assert listed.status_code == 200
+    jobs = {job["id"]: job["description"] for job in listed.get_json()["jobs"]}
+    assert list(jobs) == [spec.id for spec in PERIODIC_JOBS]
+    assert jobs["pacer-periodic-3-sweep"] == "sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"
 
 
 @crontab_naive_now

@@ -233,11 +233,12 @@ def reset_monthly(session: Session, now: datetime, *, dry_run: bool = False) -> 
     )
 
 
-def enforce_budgets(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
-    """Sweep: every brand to the full rule at ``now`` (budgets, and every other rule with them)."""
-    return reconcile_brands(session, now, actor="enforce_budgets", dry_run=dry_run)
+def sweep(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
+    """The periodic sweep: every brand not archived to the full rule at ``now`` (budgets, schedules,
+    flights, switches together), one brand per transaction; idempotent.
 
-
-def apply_dayparting(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
-    """Sweep: every brand to the full rule at ``now``; it never activates what a budget pauses."""
-    return reconcile_brands(session, now, actor="apply_dayparting", dry_run=dry_run)
+    It replaces the two sweeps the original system ran (budgets, dayparting): with one rule
+    they were the same pass, and a pass that applies the whole rule can never activate a
+    campaign another rule pauses. Operators still call it by either old name (`jobs run`).
+    """
+    return reconcile_brands(session, now, actor="sweep", dry_run=dry_run)
