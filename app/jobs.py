@@ -119,6 +119,8 @@ class PeriodicJob:
                 f"|{self.description}")
 
 
+SWEEP_PERIOD = 60  # seconds: every periodic job runs each minute ("* * * * *")
+
 # Resets first, so the resumes at a brand's midnight are attributed to them, not to the sweep.
 # rq-scheduler enqueues jobs due at the same instant in job-id order, hence the numbers in the
 # ids. Every job applies the whole rule, so none can activate a campaign that another rule pauses.
