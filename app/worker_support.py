@@ -4,6 +4,7 @@ itself when Redis comes back without its registration (restarted empty, or faile
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import time
@@ -60,8 +61,14 @@ class RedisOutage(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "could not connect to Redis" in message:
-            self.failed(message.split(": ", 2)[-1])
+        retrying = re.search(r"could not connect to Redis instance: (.*?)\.? retrying in", message)
+        if retrying:
+            self.failed(retrying.group(1))
+            return False
+        # rq's "found an unhandled exception, quitting..." with a traceback, when Redis went away
+        # while a job ran: the worker loop in worker.py starts a fresh worker once Redis is back.
+        if record.exc_info and isinstance(record.exc_info[1], REDIS_DOWN):
+            self.failed(record.exc_info[1])
             return False
         return True
 
