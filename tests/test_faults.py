@@ -26,6 +26,7 @@ from app.services import reconcile as rec
 from app.services.changes import mark_brands_changed
 from app.services.spend import new_spend, write_spend
 from app.worker_support import WORKER_SILENT_AFTER
+from app.embedded_redis import free_port
 from tests.redis_fixtures import wait_for
 
 pytestmark = pytest.mark.redis
@@ -168,4 +169,35 @@ def test_a_reconcile_whose_work_horse_dies_is_retried(session, acme, restartable
     assert statuses(session, acme) == ["paused", "paused"]
     assert "Work-horse terminated unexpectedly" in background.output(enforcer)
     alive(background, enforcer, scheduler)
+    connection.close()
+
+
+def test_make_run_starts_its_embedded_redis_again_and_the_stack_comes_back(
+        session, background, instance_path, tmp_path):
+    # `make run`'s supervisor with no REDIS_URL: it owns an embedded Redis, and must not go down with it.
+    instance = tmp_path / "instance"
+    background.env.pop("REDIS_URL")
+    background.env.update(PACER_INSTANCE_PATH=str(instance), PORT=str(free_port()))
+    supervisor = background.start([sys.executable, "-m", "app.devserver"])
+    url = wait_for(lambda: (instance / "redis.url").exists() and (instance / "redis.url").read_text().strip(),
+                   60, "the embedded Redis", supervisor)
+    connection = redis.Redis.from_url(url, socket_connect_timeout=1)
+    wait_for(lambda: stack_is_up(connection), 90, "the workers and the scheduler to register", supervisor)
+    first = connection.info("server")["process_id"]
+
+    os.kill(first, signal.SIGKILL)
+
+    def restarted() -> bool:
+        try:
+            return connection.info("server")["process_id"] != first
+        except redis.ConnectionError:
+            return False
+
+    wait_for(restarted, 30, "the supervisor to start Redis again", supervisor)
+    wait_for(lambda: stack_is_up(connection), 60, "the workers and the periodic jobs to be registered again",
+             supervisor)
+    assert "starting it again on port" in background.output(supervisor)
+    supervisor.send_signal(signal.SIGINT)  # Ctrl-C
+    assert supervisor.wait(timeout=60) == 130, background.output(supervisor)  # honcho's exit on Ctrl-C
+    assert not (instance / "redis.url").exists()
     connection.close()
