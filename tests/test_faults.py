@@ -19,7 +19,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
 from app.health import live_workers
-from app.models import Brand, utcnow
+from app.models import Brand, CampaignEvent, utcnow
 from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, RECONCILE_RETRY, request_enforcement
 from app.scheduling import HEARTBEAT_KEY, missing_periodic_jobs
 from app.services import reconcile as rec
@@ -167,6 +167,9 @@ def test_a_reconcile_whose_work_horse_dies_is_retried(session, acme, restartable
     job.refresh()
     assert job.retries_left == RECONCILE_RETRY.max - 1  # one retry ran it
     assert statuses(session, acme) == ["paused", "paused"]
+    # Idempotent: the killed attempt wrote nothing, the retry one event per campaign.
+    events = session.scalars(select(CampaignEvent).where(CampaignEvent.actor == "reconcile_brand")).all()
+    assert sorted(e.campaign.name for e in events) == ["Display", "Search"]
     assert "Work-horse terminated unexpectedly" in background.output(enforcer)
     alive(background, enforcer, scheduler)
     connection.close()
