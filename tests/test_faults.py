@@ -204,3 +204,18 @@ def test_make_run_starts_its_embedded_redis_again_and_the_stack_comes_back(
     assert supervisor.wait(timeout=60) == 130, background.output(supervisor)  # honcho's exit on Ctrl-C
     assert not (instance / "redis.url").exists()
     connection.close()
+
+
+def test_workers_and_the_scheduler_still_stop_cleanly_while_redis_is_down(restartable_redis, background):
+    connection = redis.Redis.from_url(restartable_redis.url)
+    enforcer, importer, scheduler = (background.start(c) for c in (ENFORCER, IMPORTER, SCHEDULER))
+    wait_for(lambda: stack_is_up(connection), 60, "the workers and the scheduler to register", scheduler)
+    restartable_redis.kill()
+    for process in (enforcer, importer, scheduler):
+        wait_for(lambda p=process: OUTAGE_LINE in background.output(p), 30, "the outage to be logged", process)
+
+    for process in (enforcer, importer, scheduler):
+        process.terminate()  # a deploy during the outage
+    for process in (enforcer, importer, scheduler):
+        assert process.wait(timeout=30) == 0, background.output(process)
+    connection.close()
