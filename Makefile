@@ -54,10 +54,10 @@ simulate-spend: migrate ## Import a spend CSV: make simulate-spend FILE=spend.cs
 simulate-time: migrate ## Replay the rule: make simulate-time FROM=2026-11-01T00:00Z TO=2026-11-02T00:00Z [SPEND=file.csv]
 	$(FLASK) simulate --from "$(FROM)" --to "$(TO)" $(if $(SPEND),--spend "$(SPEND)")
 
-enforce-budgets: migrate ## Run the budget check now (AT=ISO to run as of another time)
+enforce-budgets: migrate ## Run the sweep (every brand to the whole rule) now (AT=ISO to run as of another time)
 	$(FLASK) jobs run enforce-budgets $(if $(AT),--at "$(AT)")
 
-apply-dayparting: migrate ## Run dayparting now (AT=ISO)
+apply-dayparting: migrate ## The same sweep by its dayparting name (AT=ISO)
 	$(FLASK) jobs run apply-dayparting $(if $(AT),--at "$(AT)")
 
 reset-daily: migrate ## Run the daily reset now (AT=ISO)

@@ -1,6 +1,9 @@
 """Run Pacer's scheduler: register the periodic jobs (stable ids, UTC cron), then run rq-scheduler.
 
     python scheduler.py
+
+It never exits because Redis went away: it logs one line, retries with backoff, and when Redis
+is back registers again whatever Redis lost (see app.scheduling.run_scheduler).
 """
 
 from __future__ import annotations
@@ -14,23 +17,15 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 from app import create_app  # noqa: E402
-from app.queue import QUEUE_SWEEPS, get_redis  # noqa: E402
-from app.scheduling import HEARTBEAT_INTERVAL, HeartbeatScheduler, register_periodic_jobs  # noqa: E402
-from app.worker_support import wait_for_redis  # noqa: E402
-
-log = logging.getLogger("pacer.scheduler")
+from app.queue import get_redis  # noqa: E402
+from app.scheduling import run_scheduler  # noqa: E402
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(message)s")
     app = create_app()
     with app.app_context():
-        connection = wait_for_redis(get_redis)
-        scheduler = HeartbeatScheduler(queue_name=QUEUE_SWEEPS, connection=connection, interval=HEARTBEAT_INTERVAL)
-        result = register_periodic_jobs(scheduler)
-        log.info("periodic jobs: added %s, replaced %s, cancelled %s, kept %s",
-                 result.added, result.replaced, result.cancelled, result.kept)
-        scheduler.run()
+        run_scheduler(get_redis)
 
 
 if __name__ == "__main__":

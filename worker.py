@@ -5,6 +5,9 @@
 Without --queues the worker serves every queue, most urgent first. The Procfile
 and `make run` give imports a worker of their own, so a long import never holds
 up the reconcile that pauses a brand's campaigns.
+
+It never exits because Redis went away: it logs one line, retries with backoff, and
+when Redis is back (even empty) registers again and carries on.
 """
 
 from __future__ import annotations
@@ -12,18 +15,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 
-from rq import Worker
 from sqlalchemy.orm import configure_mappers
 
 from app import create_app
 from app.extensions import db
 from app.jobs import use_app
 from app.queue import QUEUES, get_redis
-from app.worker_support import wait_for_redis
+from app.worker_support import (
+    REDIS_DOWN,
+    WORKER_TTL,
+    PacerWorker,
+    RedisOutage,
+    exit_on_stop_signals,
+    wait_for_redis,
+)
 
-# Short TTL so /healthz stops counting a killed worker within about two minutes.
-WORKER_TTL = 60
+log = logging.getLogger("pacer.worker")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -47,10 +56,30 @@ def main(argv: list[str]) -> int:
     with app.app_context():
         configure_mappers()
         db.engine.dispose()  # no pooled connection may cross the fork into a work horse
-        connection = wait_for_redis(get_redis)
-        worker = Worker(args.queues, connection=connection, worker_ttl=WORKER_TTL)
-        worker.work(burst=args.burst, with_scheduler=False)
-    return 0
+        return serve(args.queues, burst=args.burst)
+
+
+def serve(queues: list[str], *, burst: bool) -> int:
+    """Work until asked to stop (or, with ``burst``, until the queues are empty), through any outage."""
+    outage = RedisOutage("the worker", log)
+    logging.getLogger("rq.worker").addFilter(outage)
+    while True:
+        exit_on_stop_signals()
+        connection = wait_for_redis(get_redis, outage)
+        worker = PacerWorker(queues, connection=connection, worker_ttl=WORKER_TTL, outage=outage)
+        try:
+            worker.work(burst=burst, with_scheduler=False)
+        except REDIS_DOWN as exc:  # rq's own loop retries, but not everywhere (e.g. while a job runs)
+            exit_on_stop_signals()
+            if worker.stopping:
+                return 0
+            time.sleep(outage.failed(exc))
+            continue
+        if burst or worker.stopping:
+            return 0
+        # rq leaves its loop on a Redis timeout or an unexpected error; a fresh worker takes over.
+        log.warning("the worker loop ended without a stop request; starting a fresh worker")
+        time.sleep(1)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ from app.services.users import UserError, create_user
 UTC_ZONE = ZoneInfo("UTC")
 
 JOBS = {
-    "enforce-budgets": rec.enforce_budgets,
-    "apply-dayparting": rec.apply_dayparting,
+    # The operator names of the system Pacer replaces; both run the one sweep.
+    "enforce-budgets": rec.sweep,
+    "apply-dayparting": rec.sweep,
     "reset-daily": rec.reset_daily,
     "reset-monthly": rec.reset_monthly,
     "reconcile": lambda session, now, dry_run=False: rec.reconcile_brands(session, now, actor="cli", dry_run=dry_run),

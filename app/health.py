@@ -1,18 +1,35 @@
-"""Health of the running system: database, Redis, workers and the scheduler's heartbeat."""
+"""Health of the running system: database, Redis, a live worker on every queue, the scheduler's
+heartbeat and its periodic jobs."""
 
 from __future__ import annotations
 
-from rq import Worker
+from datetime import UTC, datetime
+
+from rq import Queue, Worker
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.queue import get_redis
-from app.scheduling import HEARTBEAT_STALE_AFTER, scheduler_heartbeat_age
+from app.queue import QUEUES, get_redis
+from app.scheduling import HEARTBEAT_STALE_AFTER, missing_periodic_jobs, scheduler_heartbeat_age
+from app.worker_support import WORKER_SILENT_AFTER
+
+
+def live_workers(connection) -> list[Worker]:
+    """Registered workers that heartbeated recently. Worker.all skips (and unregisters) workers
+    whose key expired; the heartbeat age notices a killed one sooner than that expiry."""
+    now = datetime.now(UTC)
+    return [
+        worker for worker in Worker.all(connection=connection)
+        if worker.last_heartbeat is not None
+        and (now - worker.last_heartbeat.replace(tzinfo=UTC)).total_seconds() <= WORKER_SILENT_AFTER
+    ]
 
 
 def check_health(session: Session) -> tuple[bool, dict]:
-    """(healthy, report). Healthy when the database and Redis answer, a worker is alive and
-    the scheduler's heartbeat is fresh; the report names what fails."""
+    """(healthy, report). Healthy when the database and Redis answer, every queue Pacer uses has a
+    live worker, the scheduler's heartbeat is fresh and every periodic job is registered; the
+    report names what fails (``failing``: "database", "redis", "workers", "queue:<name>",
+    "scheduler")."""
     report: dict = {}
     failing = []
     try:
@@ -26,23 +43,36 @@ def check_health(session: Session) -> tuple[bool, dict]:
         connection = get_redis()
         connection.ping()
         report["redis"] = "ok"
-        # Worker.all, not Worker.count: it skips (and unregisters) workers whose key expired,
-        # so a killed worker stops counting once its worker_ttl runs out.
-        report["workers"] = len(Worker.all(connection=connection))
+        workers = live_workers(connection)
+        report["workers"] = len(workers)
+        report["queues"] = {}
+        for name in QUEUES:
+            listening = sum(1 for worker in workers if name in worker.queue_names())
+            report["queues"][name] = {
+                "status": "ok" if listening else "no live worker",
+                "workers": listening,
+                "queued": Queue(name, connection=connection).count,
+            }
         age = scheduler_heartbeat_age(connection)
+        missing = missing_periodic_jobs(connection)
         if age is None:
             report["scheduler"] = "never seen"
         elif age > HEARTBEAT_STALE_AFTER:
             report["scheduler"] = f"stale: last seen {age:.0f}s ago"
+        elif missing:
+            report["scheduler"] = f"periodic jobs not registered: {', '.join(missing)}"
         else:
             report["scheduler"] = "ok"
     except Exception as exc:  # noqa: BLE001
         report["redis"] = f"error: {exc}"
         report["workers"] = 0
+        report["queues"] = {name: {"status": "unknown: Redis is unreachable", "workers": 0, "queued": None}
+                            for name in QUEUES}
         report["scheduler"] = "unknown: Redis is unreachable"
         failing.append("redis")
     if report["workers"] < 1:
         failing.append("workers")
+    failing += [f"queue:{name}" for name, queue in report["queues"].items() if queue["workers"] < 1]
     if report["scheduler"] != "ok":
         failing.append("scheduler")
     report["failing"] = failing

@@ -60,14 +60,11 @@ def _summary(changes: list[rec.Change]) -> dict:
 
 
 @job
-def enforce_budgets() -> dict:
+def sweep() -> dict:
+    """Every minute: every brand to the whole rule (`jobs run enforce-budgets` / `apply-dayparting`), and
+    the imports whose run was lost or never queued."""
     now = utcnow()
-    return _summary(rec.enforce_budgets(db.session, now)) | recover_imports(db.session, now)
-
-
-@job
-def apply_dayparting() -> dict:
-    return _summary(rec.apply_dayparting(db.session, utcnow()))
+    return _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
 
 
 @job
@@ -116,18 +113,26 @@ class PeriodicJob:
     result_ttl: int = -1
     failure_ttl: int = 7 * 24 * 3600
     queue_name: str = QUEUE_SWEEPS
+    description: str = ""  # what /rq shows for the job
 
     def definition(self) -> str:
         """What identifies this definition; a change means the registered job is replaced."""
-        return f"{self.func}|{self.cron}|{self.timeout}|{self.result_ttl}|{self.failure_ttl}|{self.queue_name}"
+        return (f"{self.func}|{self.cron}|{self.timeout}|{self.result_ttl}|{self.failure_ttl}|{self.queue_name}"
+                f"|{self.description}")
 
 
-# Resets first, so the resumes at a brand's midnight are attributed to them. rq-scheduler
-# enqueues jobs due at the same instant in job-id order, hence the numbers in the ids. Every
-# job applies the whole rule, so none can activate a campaign that another rule pauses.
+SWEEP_PERIOD = 60  # seconds: every periodic job runs each minute ("* * * * *")
+
+# Resets first, so the resumes at a brand's midnight are attributed to them, not to the sweep.
+# rq-scheduler enqueues jobs due at the same instant in job-id order, hence the numbers in the
+# ids. Every job applies the whole rule, so none can activate a campaign that another rule pauses.
+# One sweep replaces the former pacer-periodic-3-enforce-budgets and pacer-periodic-4-apply-dayparting
+# (the same pass twice a minute); registration cancels those ids on upgrade.
 PERIODIC_JOBS = (
-    PeriodicJob("pacer-periodic-1-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50),
-    PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50),
-    PeriodicJob("pacer-periodic-3-enforce-budgets", "app.jobs.enforce_budgets", "* * * * *", timeout=50),
-    PeriodicJob("pacer-periodic-4-apply-dayparting", "app.jobs.apply_dayparting", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-1-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50,
+                description="reset_monthly: brands whose local month turned, to the whole rule"),
+    PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50,
+                description="reset_daily: brands whose local day turned, to the whole rule"),
+    PeriodicJob("pacer-periodic-3-sweep", "app.jobs.sweep", "* * * * *", timeout=50,
+                description="sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"),
 )

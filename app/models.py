@@ -302,6 +302,30 @@ class BrandDaySpend(db.Model):
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class BrandChange(db.Model):
+    """When a brand's spend or settings last changed, so the sweep can catch up on it (app.services.changes).
+
+    Its own table rather than a column on brand: marking a brand from a long write transaction
+    must not lock the brand's row, which reconcile locks. No foreign key for the same reason
+    (inserting a referencing row takes a share lock on the brand row); brands are archived, never deleted.
+    """
+
+    __tablename__ = "brand_change"
+
+    brand_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SweepWatermark(db.Model):
+    """The instant the last completed sweep covered every brand as of; kept in the database, not in
+    Redis, so a catch-up after any outage knows where to start."""
+
+    __tablename__ = "sweep_watermark"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    swept_as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class CampaignEvent(db.Model):
     """Audit log: one row per change of a campaign's status or reasons, with the facts that decided it."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 from flask import current_app
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.worker import Worker
@@ -31,6 +31,10 @@ IMPORT_FAILURE_TTL = 7 * 24 * 3600
 # A brand with a reconcile already queued is not queued again until that job starts.
 PENDING_KEY = "pacer:reconcile-pending:{brand_id}"
 PENDING_TTL = 300
+
+# A reconcile that fails or whose work horse dies runs again a few seconds later (it is
+# idempotent); scheduler.py moves the scheduled retries to the queue (app.scheduling).
+RECONCILE_RETRY = Retry(max=3, interval=[2, 5, 15])
 
 
 class RedisUnavailable(RuntimeError):
@@ -62,11 +66,12 @@ def queue(name: str) -> Queue:
 
 
 def enqueue(func: str, *args, queue_name: str, job_timeout: int, result_ttl: int = 3600,
-            failure_ttl: int = 7 * 24 * 3600, job_id: str | None = None, meta: dict | None = None):
+            failure_ttl: int = 7 * 24 * 3600, job_id: str | None = None, meta: dict | None = None,
+            retry: Retry | None = None):
     """Enqueue ``func`` (a dotted path: job arguments carry ids, never user text)."""
     return queue(queue_name).enqueue(
         func, *args, job_timeout=job_timeout, result_ttl=result_ttl, failure_ttl=failure_ttl,
-        job_id=job_id, meta=meta or {},
+        job_id=job_id, meta=meta or {}, retry=retry,
     )
 
 
@@ -95,7 +100,8 @@ def enqueue_reconciles(brand_ids) -> tuple[list[int], list[int]]:
         connection = get_redis()
         for brand_id in sorted(set(brand_ids)):
             if connection.set(PENDING_KEY.format(brand_id=brand_id), "1", nx=True, ex=PENDING_TTL):
-                enqueue("app.jobs.reconcile_brand", brand_id, queue_name=QUEUE_ENFORCE, job_timeout=60, result_ttl=600)
+                enqueue("app.jobs.reconcile_brand", brand_id, queue_name=QUEUE_ENFORCE,
+                        job_timeout=60, result_ttl=600, retry=RECONCILE_RETRY)
                 queued.append(brand_id)
             else:
                 pending.append(brand_id)

@@ -153,3 +153,37 @@ def background(process_env, tmp_path) -> Iterator[Background]:
     processes = Background(process_env, tmp_path)
     yield processes
     processes.stop_all()
+
+
+class RestartableRedis:
+    """A Redis server of one test's own, on a fixed port, that the test can kill and start again
+    (empty: it keeps nothing on disk, like a restart without persistence or a failover)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = embedded_redis.free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process, _ = embedded_redis.start(self.data_dir, port=self.port)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def restartable_redis(app, tmp_path, process_env) -> Iterator[RestartableRedis]:
+    """A Redis of this test's own that the app and the processes it starts use (see RestartableRedis)."""
+    server = RestartableRedis(tmp_path / "own-redis")
+    server.start()
+    _close_app_clients(app)
+    app.config["REDIS_URL"] = server.url
+    process_env["REDIS_URL"] = server.url
+    try:
+        yield server
+    finally:
+        server.kill()
+        _close_app_clients(app)

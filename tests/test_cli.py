@@ -305,14 +305,16 @@ def test_every_job_runs_as_of_at_and_prints_each_change(runner, session, office)
     assert out.rstrip().endswith("2 changes.")
 
     out = jobs(runner, "apply-dayparting", "--at", "2026-11-25T09:00")  # no offset: UTC
-    assert "2026-11-25T09:00:00Z  Acme / Office: paused -> active (all rules pass)  [apply_dayparting]" in out
+    assert "2026-11-25T09:00:00Z  Acme / Office: paused -> active (all rules pass)  [sweep]" in out
     assert out.rstrip().endswith("1 change.")
     assert states(session) == {"Office": ("active", []), "Always": ("active", [])}
 
     add_spend(session, office.campaigns[0], 1000, datetime(2026, 11, 25, 9, 30, tzinfo=UTC))
     out = jobs(runner, "enforce-budgets", "--at", "2026-11-25T09:30:00Z")
-    assert out.count("active -> paused (daily_budget, monthly_budget)  [enforce_budgets]") == 2
+    assert out.count("active -> paused (daily_budget, monthly_budget)  [sweep]") == 2
     assert jobs(runner, "enforce-budgets", "--at", "2026-11-25T09:30:00Z").strip() == "0 changes."
+    # Both operator names are the one sweep: the other finds nothing left to do.
+    assert jobs(runner, "apply-dayparting", "--at", "2026-11-25T09:30:00Z").strip() == "0 changes."
 
     # Next day (a Thursday): the day budget lifts, the month budget and the schedule still pause.
     out = jobs(runner, "reset-daily", "--at", "2026-11-26T00:05:00+00:00")

@@ -51,11 +51,11 @@ def test_budget_hit_pauses_and_event_carries_the_facts(session, make, now):
     assert event.facts["local_time"].startswith("2026-11-25T10:00")
     # Idempotent: a second run at the same now changes nothing and logs nothing.
     before = event_count(session)
-    assert rec.enforce_budgets(session, now) == []
+    assert rec.sweep(session, now) == []
     assert event_count(session) == before
 
 
-def test_dayparting_job_never_activates_what_a_budget_pauses(session, make):
+def test_the_sweep_never_activates_what_a_budget_pauses(session, make):
     # The original system's bug: the hourly dayparting job re-enabled budget-paused campaigns.
     brand = make.brand(daily="10")
     campaign = make.campaign(brand, windows=(Window(2, 9 * 60, 17 * 60),))  # Wednesday 09:00-17:00
@@ -66,7 +66,7 @@ def test_dayparting_job_never_activates_what_a_budget_pauses(session, make):
     assert campaign.reasons == ["schedule", "daily_budget"]
 
     in_window = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-    changes = rec.apply_dayparting(session, in_window)
+    changes = rec.sweep(session, in_window)
     assert campaign.status == "paused" and campaign.reasons == ["daily_budget"]
     assert [c.new_reasons for c in changes] == [("daily_budget",)]
 

@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
 from sqlalchemy import func, select
 
-from app.jobs import PERIODIC_JOBS
+from app.jobs import PERIODIC_JOBS, PeriodicJob
 from app.models import CampaignEvent, SpendRecord, utcnow
 from app.services.imports import create_import
 from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, enqueue_reconciles
@@ -26,12 +26,13 @@ from app.scheduling import (
     HEARTBEAT_KEY,
     HEARTBEAT_STALE_AFTER,
     JOB_ID_PREFIX,
-    HeartbeatScheduler,
     register_periodic_jobs,
+    write_heartbeat,
 )
 from app.services import reconcile as rec
 from app.services.enforcement import commit_and_enforce
 from app.services.spend import new_spend, write_spend
+from tests.helpers import add_user, sign_in
 from tests.redis_fixtures import ROOT, wait_for
 
 pytestmark = pytest.mark.redis
@@ -234,6 +235,49 @@ def test_undeclared_pacer_jobs_are_cancelled_and_others_left_alone(redis_connect
     assert register_periodic_jobs(scheduler).cancelled == []
 
 
+# The periodic jobs as declared before one sweep replaced the two identical ones (issue 9).
+BEFORE_ONE_SWEEP = (
+    PeriodicJob("pacer-periodic-1-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-3-enforce-budgets", "app.jobs.enforce_budgets", "* * * * *", timeout=50),
+    PeriodicJob("pacer-periodic-4-apply-dayparting", "app.jobs.apply_dayparting", "* * * * *", timeout=50),
+)
+
+
+@crontab_naive_now
+def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler, BEFORE_ONE_SWEEP)
+
+    result = register_periodic_jobs(scheduler)
+
+    assert sorted(result.cancelled) == ["pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"]
+    assert result.added == ["pacer-periodic-3-sweep"]
+    assert registered(scheduler) == declared_ids() == [
+        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep"]
+    assert [spec.func for spec in PERIODIC_JOBS].count("app.jobs.sweep") == 1
+    for old in ("pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"):
+        assert not Job.exists(old, connection=redis_connection)
+
+
+@crontab_naive_now
+def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, redis_connection):
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    register_periodic_jobs(scheduler)
+    for job in scheduler.get_jobs():
+        scheduler.change_execution_time(job, datetime.now(UTC) - timedelta(seconds=1))
+    scheduler.enqueue_jobs()
+    client = app.test_client()
+    sign_in(client, add_user(session, "admin@pacer.test", "admin"))
+
+    listed = client.get(f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/20/asc/1.json")
+
+    assert listed.status_code == 200
+    jobs = {job["id"]: job["description"] for job in listed.get_json()["jobs"]}
+    assert list(jobs) == [spec.id for spec in PERIODIC_JOBS]
+    assert jobs["pacer-periodic-3-sweep"] == "sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"
+
+
 @crontab_naive_now
 def test_jobs_due_together_are_enqueued_resets_first(redis_connection):
     # Every periodic job fires each minute; the resets must run first so a midnight resume
@@ -372,27 +416,39 @@ def test_cli_spend_with_redis_down_enforces_in_process(runner, session, make, re
 # --- /healthz ---------------------------------------------------------------------------------
 
 
-def fresh_heartbeat(connection) -> None:
-    HeartbeatScheduler(queue_name=QUEUE_SWEEPS, connection=connection).heartbeat()
+def scheduler_ran(connection) -> None:
+    """What a running scheduler.py keeps in Redis: a fresh heartbeat and the periodic jobs."""
+    write_heartbeat(connection)
+    register_periodic_jobs(Scheduler(queue_name=QUEUE_SWEEPS, connection=connection))
 
 
-def test_healthz_ok_with_a_worker_and_a_fresh_heartbeat(client, background, redis_connection):
-    background.start_worker(redis_connection)
-    fresh_heartbeat(redis_connection)
+ALL_QUEUES_FAILING = [f"queue:{name}" for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)]
+
+
+@crontab_naive_now
+def test_healthz_ok_with_a_worker_on_every_queue_and_a_running_scheduler(client, background, redis_connection):
+    background.start_worker(redis_connection)  # worker.py without --queues serves them all
+    scheduler_ran(redis_connection)
 
     response = client.get("/healthz")
 
     assert response.status_code == 200, response.json
     body = response.json
-    assert (body["database"], body["redis"], body["scheduler"]) == ("ok", "ok", "ok")
-    assert body["workers"] >= 1
+    assert (body["database"], body["redis"], body["scheduler"], body["failing"]) == ("ok", "ok", "ok", [])
+    assert body["workers"] == 1
+    assert body["queues"] == {name: {"status": "ok", "workers": 1, "queued": 0}
+                              for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)}
 
 
+@crontab_naive_now
 @pytest.mark.parametrize("heartbeat", ["missing", "stale"])
 def test_healthz_names_the_scheduler_without_a_fresh_heartbeat(client, background, redis_connection, heartbeat):
     background.start_worker(redis_connection)
+    scheduler_ran(redis_connection)
     if heartbeat == "stale":
         redis_connection.set(HEARTBEAT_KEY, f"{time.time() - HEARTBEAT_STALE_AFTER - 5:.3f}")
+    else:
+        redis_connection.delete(HEARTBEAT_KEY)
 
     response = client.get("/healthz")
 
@@ -401,30 +457,50 @@ def test_healthz_names_the_scheduler_without_a_fresh_heartbeat(client, backgroun
     assert response.json["scheduler"] != "ok" and response.json["workers"] >= 1
 
 
-def test_healthz_names_the_workers_when_none_runs(client, redis_connection):
-    fresh_heartbeat(redis_connection)
+def test_healthz_stale_means_two_sweep_periods():
+    assert HEARTBEAT_STALE_AFTER == 2 * 60
+
+
+@crontab_naive_now
+def test_healthz_names_the_periodic_jobs_that_are_not_registered(client, background, redis_connection):
+    background.start_worker(redis_connection)
+    scheduler_ran(redis_connection)
+    scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
+    scheduler.cancel("pacer-periodic-3-sweep")  # e.g. deleted from /rq, or lost with Redis's data
 
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json["failing"] == ["workers"]
+    assert response.json["failing"] == ["scheduler"]
+    assert response.json["scheduler"] == "periodic jobs not registered: pacer-periodic-3-sweep"
+
+
+@crontab_naive_now
+def test_healthz_names_the_workers_and_every_queue_when_none_runs(client, redis_connection):
+    scheduler_ran(redis_connection)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json["failing"] == ["workers", *ALL_QUEUES_FAILING]
     assert (response.json["redis"], response.json["workers"], response.json["scheduler"]) == ("ok", 0, "ok")
 
 
+@crontab_naive_now
 def test_healthz_stops_counting_a_killed_worker_once_its_key_expires(client, background, redis_connection):
     worker = background.start_worker(redis_connection)
-    fresh_heartbeat(redis_connection)
+    scheduler_ran(redis_connection)
     assert client.get("/healthz").status_code == 200
     [key] = Worker.all_keys(connection=redis_connection)
 
     worker.send_signal(signal.SIGKILL)  # no chance to unregister
     worker.wait(timeout=10)
-    redis_connection.pexpire(key, 1)  # what worker_ttl does about two minutes later
+    redis_connection.pexpire(key, 1)  # what worker_ttl does about a minute and a half later
     wait_for(lambda: not redis_connection.exists(key), 5, "the worker key to expire")
 
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json["failing"] == ["workers"] and response.json["workers"] == 0
+    assert response.json["failing"] == ["workers", *ALL_QUEUES_FAILING] and response.json["workers"] == 0
 
 
 def test_healthz_names_redis_when_unreachable(client, redis_unreachable):

@@ -2,7 +2,8 @@
 
 A service that writes something the rule depends on (spend, a budget, a schedule, a switch,
 flight dates, a time zone, an import) names the brand with :func:`enforce_after_commit`.
-The caller then commits with :func:`commit_and_enforce`, which asks the queue for a
+The caller then commits with :func:`commit_and_enforce`, which marks them changed in the same
+transaction (app.services.changes, for the sweep) and then asks the queue for a
 ``reconcile_brand`` of each named brand, so a budget hit pauses campaigns within seconds.
 When Redis cannot be reached, the brands are reconciled here instead, at once: one
 fallback, one wording (:meth:`Enforcement.message`). A rollback forgets the names.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app import queue
 from app.models import utcnow
+from app.services.changes import mark_brands_changed
 from app.services.reconcile import Change, reconcile_brands
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,9 @@ def commit_and_enforce(session: Session, *, actor: str, now: datetime | None = N
     ``actor`` names who enforces when it happens here (e.g. "user:ann@example.com", "spend").
     """
     brand_ids = sorted(session.info.pop(_BRANDS, set()))
+    # The database's own record of the change, in the same transaction: if the request below is lost
+    # (Redis down, a crash after commit), the next sweep still visits these brands first.
+    mark_brands_changed(session, brand_ids, utcnow())
     session.commit()
     result = Enforcement()
     if not brand_ids:

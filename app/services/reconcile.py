@@ -30,6 +30,7 @@ from app.control import (
 from app.database import lock_brand
 from app.models import Brand, Campaign, CampaignEvent
 from app.money import format_amount
+from app.services.changes import brands_changed_since, record_sweep, sweep_watermark
 from app.services.totals import spend_today_and_month
 
 
@@ -233,11 +234,43 @@ def reset_monthly(session: Session, now: datetime, *, dry_run: bool = False) -> 
     )
 
 
-def enforce_budgets(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
-    """Sweep: every brand to the full rule at ``now`` (budgets, and every other rule with them)."""
-    return reconcile_brands(session, now, actor="enforce_budgets", dry_run=dry_run)
+@dataclass(frozen=True)
+class SweepPlan:
+    """The brands one sweep visits, in order: first those changed since the last completed sweep
+    (every brand when there was none), so what an outage deferred is enforced first, then the rest."""
+
+    watermark: datetime | None
+    catch_up: list[int]
+    rest: list[int]
+
+    @property
+    def brand_ids(self) -> list[int]:
+        return self.catch_up + self.rest
 
 
-def apply_dayparting(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
-    """Sweep: every brand to the full rule at ``now``; it never activates what a budget pauses."""
-    return reconcile_brands(session, now, actor="apply_dayparting", dry_run=dry_run)
+def plan_sweep(session: Session, now: datetime) -> SweepPlan:
+    """Read-only: which brands a sweep at ``now`` visits and why (see SweepPlan)."""
+    watermark = sweep_watermark(session)
+    active = active_brand_ids(session)
+    changed = brands_changed_since(session, watermark, now)
+    catch_up = active if changed is None else changed
+    seen = set(catch_up)
+    return SweepPlan(watermark, catch_up, [brand_id for brand_id in active if brand_id not in seen])
+
+
+def sweep(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
+    """The periodic sweep: every brand to the full rule at ``now`` (budgets, schedules, flights,
+    switches together), one brand per transaction, brands changed since the last completed sweep
+    first; then it moves the watermark to ``now``. Idempotent.
+
+    It replaces the two sweeps the original system ran (budgets, dayparting): with one rule
+    they were the same pass, and a pass that applies the whole rule can never activate a
+    campaign another rule pauses. Operators still call it by either old name (`jobs run`).
+    """
+    plan = plan_sweep(session, now)
+    session.commit()  # end the read (nothing written), so each brand's transaction starts with its lock
+    changes = reconcile_brands(session, now, actor="sweep", brand_ids=plan.brand_ids, dry_run=dry_run)
+    if not dry_run:
+        record_sweep(session, now)
+        session.commit()
+    return changes
