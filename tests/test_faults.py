@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from app.health import live_workers
 from app.models import Brand, CampaignEvent, utcnow
-from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, RECONCILE_RETRY, request_enforcement
+from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, RECONCILE_RETRY, RedisUnavailable, enqueue_reconciles
 from app.scheduling import HEARTBEAT_KEY, missing_periodic_jobs
 from app.services import reconcile as rec
 from app.services.changes import mark_brands_changed
@@ -94,9 +94,11 @@ def test_the_stack_rides_out_redis_restarted_empty_and_enforces_the_deferred_spe
     restartable_redis.kill()
     for process in (enforcer, importer, scheduler):
         wait_for(lambda p=process: OUTAGE_LINE in background.output(p), 30, "the outage to be logged", process)
-    # The API takes a spend that reaches the budget; its enforcement is deferred.
-    request = request_enforcement(spend_to_the_budget(session, acme))
-    assert request.deferred == [acme.id]
+    # A spend that reaches the budget is committed with its change mark, and its request for enforcement
+    # is lost (Redis is gone, and the writer died before it could enforce in-process).
+    brand_ids = spend_to_the_budget(session, acme)
+    with pytest.raises(RedisUnavailable):
+        enqueue_reconciles(brand_ids)
 
     restartable_redis.start()  # empty: no jobs, no registrations, no heartbeat
 
@@ -154,7 +156,7 @@ def test_a_reconcile_whose_work_horse_dies_is_retried(session, acme, restartable
 
     # Hold the brand's lock, so the reconcile's work horse waits in it until we kill it.
     session.execute(text("UPDATE brand SET name = name WHERE id = :id"), {"id": acme.id})
-    assert request_enforcement(brand_ids).queued == [acme.id]
+    assert enqueue_reconciles(brand_ids) == ([acme.id], [])
     [worker] = Worker.all(connection=connection)
     job_id = wait_for(worker.get_current_job_id, 30, "the worker to take the reconcile", enforcer)
     job = Job.fetch(job_id, connection=connection)
