@@ -193,15 +193,6 @@ def queue_import(session: Session, spend_import: SpendImport) -> str | None:
     return None
 
 
-def this_process() -> str:
-    """Who runs an import: "host pid-namespace pid", so a reader on the same host can tell a dead run."""
-    try:
-        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:
-        namespace = "-"
-    return f"{socket.gethostname()[:80]} {namespace} {os.getpid()}"
-
-
 # --- running ---------------------------------------------------------------------------------------
 
 
