@@ -36,6 +36,7 @@ from app.web.campaign_forms import (
     parse_quarters,
 )
 from app.web.filters import reason_words
+from app.web.pagination import page_number
 
 bp = Blueprint("campaigns", __name__)
 
@@ -120,7 +121,7 @@ def _render_show(campaign: Campaign, *, edit_form: CampaignForm | None = None, s
     events = db.paginate(
         select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
         .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc()),
-        page=request.args.get("page", 1, type=int), per_page=HISTORY_PER_PAGE, error_out=False,
+        page=page_number(), per_page=HISTORY_PER_PAGE, error_out=False,
     )
     latest = db.session.scalar(
         select(CampaignEvent).where(CampaignEvent.campaign_id == campaign.id)
