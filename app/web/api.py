@@ -20,6 +20,7 @@ from app.queue import request_enforcement
 from app.services.spend import spend_today_and_month
 from app.services.users import authenticate_token
 from app.web.json_body import JsonBodyError, read_json
+from app.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -51,6 +52,12 @@ def token_required(role: str):
         return wrapped
 
     return decorator
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API (no token needed)."""
+    return jsonify(openapi_document())
 
 
 def _brand_json(brand: Brand, now) -> dict:
