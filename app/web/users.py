@@ -140,10 +140,6 @@ def update(user_id: int):
             end_all_sessions(db.session, user)
             changed = True
             message = f"{user.email} is signed out everywhere: every session and “keep me signed in” cookie has ended."
-            if user.id == _actor().id:
-                db.session.commit()
-                flash(message, "success")
-                return redirect(url_for("auth.login"))
         elif form.action.data == "deactivate":
             changed = deactivate(db.session, _actor(), user)
             message = (f"{user.email} is deactivated: they cannot sign in and their API tokens stop working."
