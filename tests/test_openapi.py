@@ -6,6 +6,8 @@ body schema), and none may be a 5xx. The document itself is checked against the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -16,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.services.users import create_token, create_user
-from app.web.openapi import openapi_document
+from app.web.openapi import openapi_document, render_markdown
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.redis
@@ -59,3 +61,9 @@ def test_the_document_lists_every_api_route(app, client):
               if rule.rule.startswith("/api/v1/") for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == routes
     assert document == openapi_document()
+
+
+def test_docs_api_md_carries_the_generated_reference():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    generated = text.split("<!-- generated: python -m app.web.openapi -->\n", 1)[1].split("<!-- end generated -->")[0]
+    assert generated == render_markdown(), "run: python -m app.web.openapi, and paste it into docs/api.md"

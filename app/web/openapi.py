@@ -180,3 +180,42 @@ def openapi_document() -> dict[str, Any]:
             }},
         },
     }
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[1]
+    if "enum" in schema:
+        return " \\| ".join("null" if v is None else f"`{v}`" for v in schema["enum"])
+    kind = schema.get("type", "object")
+    if kind == "array":
+        return f"list of {_type_text(schema.get('items', {}))}"
+    return " or ".join(kind) if isinstance(kind, list) else kind
+
+
+def render_markdown(document: dict[str, Any] | None = None) -> str:
+    """The reference section of docs/api.md, generated from the document (tests keep the two equal)."""
+    document = document or openapi_document()
+    lines = ["## Reference (generated from `/api/v1/openapi.json`)", ""]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            lines += [f"### `{method.upper()} /api/v1{path}`", "", operation["summary"] + ".", ""]
+            for parameter in operation.get("parameters", []):
+                lines.append(f"- query `{parameter['name']}`: {parameter.get('description', '')}")
+            if operation.get("parameters"):
+                lines.append("")
+            lines += ["| status | meaning |", "|---|---|"]
+            lines += [f"| {code} | {response['description']} |" for code, response in operation["responses"].items()]
+            lines.append("")
+    for name, schema in document["components"]["schemas"].items():
+        lines += [f"### {name}", "", "| field | type | required | meaning |", "|---|---|---|---|"]
+        required = set(schema.get("required", []))
+        for field_name, field_schema in schema.get("properties", {}).items():
+            lines.append(f"| `{field_name}` | {_type_text(field_schema)} | {'yes' if field_name in required else 'no'}"
+                         f" | {field_schema.get('description', '')} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m app.web.openapi  (prints the reference section of docs/api.md)
+    print(render_markdown(), end="")
