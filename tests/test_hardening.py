@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from app.models import BrandDaySpend, SpendRecord
+from app.models import BrandDaySpend, SpendImport, SpendRecord
 from app.services.spend import new_spend, write_spend
 from app.services.users import create_token, create_user
 from tests.helpers import add_user, sign_in
@@ -189,7 +189,11 @@ def test_query_ids_beyond_the_column_are_a_form_error(as_admin):
 
 def test_huge_page_numbers_are_clamped(as_admin, session, acme):
     huge = "9223372036854775807"
-    for path in ("/", f"/brands/{acme.brand_id}", f"/campaigns/{acme.id}", "/spend/imports", "/activity", "/users"):
+    spend_import = SpendImport(filename="spend.csv", sha256="0" * 64, actor="user:admin@pacer.test", status="rejected")
+    session.add(spend_import)
+    session.commit()
+    for path in ("/", f"/brands/{acme.brand_id}", f"/campaigns/{acme.id}", "/spend/imports",
+                 f"/spend/imports/{spend_import.id}", "/activity", "/users"):
         for page in (huge, "-5", "zz", "1e9", "٣"):
             response = as_admin.get(f"{path}?page={page}")
             assert response.status_code == 200, f"{path}?page={page}: {response.status_code}"

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.extensions import db
 from app.models import ROLES, User, utcnow
+from app.services.signin import end_all_sessions
 from app.services.users import (
     MIN_PASSWORD,
     TOKEN_LIFETIMES,
@@ -25,7 +26,6 @@ from app.services.users import (
     revoke_token,
     user_tokens,
 )
-from app.services.signin import end_all_sessions
 from app.web.auth import remember_cookie_present, requires
 from app.web.pagination import page_number
 
