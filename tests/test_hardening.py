@@ -96,6 +96,19 @@ def test_production_adds_hsts(app, database_url, instance_path):
     assert_security_headers(response)
 
 
+def test_a_server_error_page_carries_them_too(database_url, instance_path, session):
+    user = add_user(session, "ana@pacer.test", "viewer")
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(instance_path),
+                         "SERVER_NAME": "pacer.test"})
+    broken.add_url_rule("/boom", "boom", lambda: 1 / 0)
+    client = broken.test_client()
+    sign_in(client, user)
+    response = client.get("/boom")
+    assert response.status_code == 500 and "Something went wrong" in response.get_data(as_text=True)
+    assert_security_headers(response)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_templates_have_no_inline_scripts_or_event_handlers():
     offenders = []
     for template in (ROOT / "templates").rglob("*.html"):
