@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.extensions import db
 from app.models import BrandDaySpend, SpendImport, SpendRecord
 from app.services.spend import new_spend, write_spend
 from app.services.users import create_token, create_user
@@ -92,6 +93,8 @@ def test_production_adds_hsts(app, database_url, instance_path):
     production = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                              "INSTANCE_PATH": str(instance_path), "PACER_ENV": "production"})
     response = production.test_client().get("/login")
+    with production.app_context():
+        db.engine.dispose()  # its pooled connection must not outlive the test
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert_security_headers(response)
 
@@ -104,6 +107,8 @@ def test_a_server_error_page_carries_them_too(database_url, instance_path, sessi
     client = broken.test_client()
     sign_in(client, user)
     response = client.get("/boom")
+    with broken.app_context():
+        db.engine.dispose()  # its pooled connection must not outlive the test
     assert response.status_code == 500 and "Something went wrong" in response.get_data(as_text=True)
     assert_security_headers(response)
     assert response.headers["Cache-Control"] == "no-store"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.extensions import db
 from app.models import ApiToken, LoginFailure, User
 from app.services.signin import (
     ACCOUNT_LIMIT,
@@ -93,9 +94,10 @@ def test_the_remember_cookie_is_secure_in_production(database_url, instance_path
                              "INSTANCE_PATH": str(instance_path), "PACER_ENV": "production",
                              "SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True,
                              "WTF_CSRF_ENABLED": False})
+    response = production.test_client().post(
+        "https://pacer.test/login", data={"email": "ana@pacer.test", "password": PASSWORD, "remember": "y"})
     with production.app_context():
-        response = production.test_client().post(
-            "https://pacer.test/login", data={"email": "ana@pacer.test", "password": PASSWORD, "remember": "y"})
+        db.engine.dispose()  # its pooled connection must not outlive the test
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
 
