@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.config import load_config
@@ -29,6 +30,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
 
+    if app.config.get("PACER_PROXY_COUNT"):
+        proxies = app.config["PACER_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -44,11 +48,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
 
+# Ids in URLs are INTEGER columns (32-bit on PostgreSQL): a larger number is a 404, not an overflow.
+MAX_URL_ID = 2**31 - 1
+
+
 class BoundedIntConverter(IntegerConverter):
-    """<int:...> URL parts beyond a 64-bit id are a 404, not a database overflow."""
+    """<int:...> URL parts beyond a 32-bit id are a 404, not a database overflow."""
 
     def __init__(self, map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_URL_ID)
         super().__init__(map, *args, **kwargs)
 
 

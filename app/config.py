@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -53,6 +54,13 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # Proxies in front of gunicorn whose X-Forwarded-For to trust (the login throttle counts per address).
+        "PACER_PROXY_COUNT": int(os.environ.get("PACER_PROXY_COUNT", "0")),
+        # JSON bodies of the API: at most this many bytes and this deep.
+        "PACER_API_MAX_BYTES": int(os.environ.get("PACER_API_MAX_MB", "16")) * 1024 * 1024,
+        "PACER_JSON_MAX_DEPTH": 32,
         "MAX_CONTENT_LENGTH": int(os.environ.get("PACER_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         "WTF_CSRF_TIME_LIMIT": None,

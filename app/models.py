@@ -69,12 +69,22 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="viewer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id every session and remember cookie carries: raising it signs the user out everywhere.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint("role in ('viewer', 'manager', 'admin')", name="role"),)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember cookie: ``"<id>:<generation>"``."""
+        return f"{self.id}:{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember cookie issued to this user so far."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -97,8 +107,29 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in, counted per account and per address by the login throttle.
+
+    Kept in the database, not Redis, so every gunicorn worker and machine sees the same
+    count and a Redis restart forgets nothing; rows older than the window are deleted as it goes.
+    """
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # "account:<sha256 of the normalised email>" or "address:<client IP>".
+    key: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "key", "at"),)
 
 
 class Brand(db.Model):

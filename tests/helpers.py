@@ -21,5 +21,5 @@ def add_user(session, email: str, role: str, *, active: bool = True, password: s
 def sign_in(client, user: User) -> None:
     """Sign ``client`` in as ``user`` through Flask-Login's session keys."""
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True

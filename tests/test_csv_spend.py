@@ -105,9 +105,10 @@ def test_nul_byte_beyond_the_first_8kib_is_a_file_error(session, brands, tmp_pat
     assert file_error(session, tmp_path, body) == "This is a binary file, not a CSV text file (a NUL byte on line 403)."
 
 
-def test_utf16_file_is_refused_as_binary(session, brands, tmp_path):
-    body = (HEADER + "\nAcme,Search,1.00,2026-07-01 09:00\n").encode("utf-16")
-    assert file_error(session, tmp_path, body).startswith("This is a binary file, not a CSV text file")
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_file_is_named_and_the_fix_given(session, brands, tmp_path, encoding):
+    body = (HEADER + "\nAcme,Search,1.00,2026-07-01 09:00\n").encode(encoding)
+    assert file_error(session, tmp_path, body).startswith("This file is UTF-16 text, not UTF-8: save it again as")
 
 
 def test_latin1_in_the_header(session, brands, tmp_path):

@@ -31,7 +31,7 @@ def add_user(session, email: str, role: str) -> User:
 def viewer_client(client, session):
     user = add_user(session, "vera@pacer.test", "viewer")
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
     return client
 

@@ -26,8 +26,15 @@ def local_time(now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def local_day(now: datetime, tz: ZoneInfo) -> date:
-    """The brand-local calendar date containing the instant ``now``."""
-    return local_time(now, tz).date()
+    """The brand-local calendar date containing the instant ``now``.
+
+    An instant whose local date would fall before 0001-01-01 or after 9999-12-31 (possible for a
+    stored spend once its brand moves to another zone) counts on the first or last date there is.
+    """
+    try:
+        return local_time(now, tz).date()
+    except OverflowError:
+        return date.min if now.astimezone(timezone.utc).year == 1 else date.max
 
 
 def month_start(day: date) -> date:

@@ -114,7 +114,7 @@ def open_text(stream: BinaryIO) -> io.TextIOWrapper:
     if not head.strip():
         raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     if b"\x00" in head:
-        raise SpendFileError(_binary(head[: head.index(b"\x00")].count(b"\n") + 1))
+        raise SpendFileError(utf16_message(head) or _binary(head[: head.index(b"\x00")].count(b"\n") + 1))
     try:
         head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -122,6 +122,17 @@ def open_text(stream: BinaryIO) -> io.TextIOWrapper:
         if exc.start < len(head) - 4:
             raise SpendFileError(_not_utf8(exc, 1)) from None
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+def utf16_message(head: bytes) -> str | None:
+    """The message for a file that starts as UTF-16 text (a BOM, or NULs in every other byte), else None."""
+    sample = head[:200]
+    if sample[:2] in (b"\xff\xfe", b"\xfe\xff") or (
+        len(sample) >= 4 and (sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4)
+    ):
+        return ("This file is UTF-16 text, not UTF-8: save it again as “CSV UTF-8” "
+                "(in Excel: File › Save As › CSV UTF-8) and upload that.")
+    return None
 
 
 def _binary(line: int) -> str:

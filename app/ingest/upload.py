@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from app.ingest.csv_spend import FORMAT, SpendFileError, open_text, parse_header
+from app.ingest.csv_spend import FORMAT, SpendFileError, open_text, parse_header, utf16_message
 
 BLOCK = 1 << 20
 
@@ -57,7 +57,8 @@ def _copy_checked(stream: BinaryIO, target: Path) -> tuple[str, int]:
             digest.update(block)
             size += len(block)
             if b"\x00" in block:
-                raise SpendFileError(_binary(line + block[: block.index(b"\x00")].count(b"\n")))
+                utf16 = utf16_message(block) if size == len(block) else None
+                raise SpendFileError(utf16 or _binary(line + block[: block.index(b"\x00")].count(b"\n")))
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:

@@ -95,6 +95,7 @@ def deactivate(session: Session, actor: User | None, user: User) -> bool:
         return False
     _refuse_losing_admin(session, actor, user, "deactivate")
     user.active = False
+    user.end_sessions()
     session.flush()
     return True
 
@@ -109,12 +110,14 @@ def reactivate(session: Session, user: User) -> bool:
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Set a new password after checking the current one; raises UserError. Does not commit."""
+    """Set a new password after checking the current one, and end every session of the user
+    (the caller signs the current one in again). Raises UserError. Does not commit."""
     if not user.check_password(current):
         raise UserError("The current password is not right.")
     if len(new) < MIN_PASSWORD:
         raise UserError(f"the password must be at least {MIN_PASSWORD} characters")
     user.set_password(new)
+    user.end_sessions()
     session.flush()
 
 
@@ -123,6 +126,8 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 TOKEN_PREFIX = "pcr_"
 LAST_USED_EVERY = timedelta(minutes=5)
 TOKEN_NAME_MAX = 100
+# The lifetimes offered for a new token, in days; None (the default) never expires.
+TOKEN_LIFETIMES = (None, 7, 30, 90, 365)
 
 
 def hash_token(plain: str) -> str:
@@ -130,23 +135,30 @@ def hash_token(plain: str) -> str:
     return hashlib.sha256(plain.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
-    """Create an API token for ``user``; returns the row and the plain token, which exists only here.
+def create_token(session: Session, user: User, name: str, now: datetime,
+                 lifetime_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create an API token for ``user``, expiring ``lifetime_days`` after ``now`` (None: never);
+    returns the row and the plain token, which exists only here.
 
-    Raises UserError for an empty or too long name, or one the user already gives a live token.
+    Raises UserError for an empty or too long name, one the user already gives a live token,
+    or a lifetime not in TOKEN_LIFETIMES.
     """
+    if lifetime_days not in TOKEN_LIFETIMES:
+        days = ", ".join(str(d) for d in TOKEN_LIFETIMES if d)
+        raise UserError(f"a token lasts {days} days or never expires, not {lifetime_days!r} days")
     name = name.strip()
     if not name:
         raise UserError("Give the token a name, e.g. the script that will use it.")
     if len(name) > TOKEN_NAME_MAX:
         raise UserError(f"the name must be at most {TOKEN_NAME_MAX} characters")
-    taken = session.scalar(
-        select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.name == name, ApiToken.revoked_at.is_(None))
-    )
-    if taken is not None:
+    taken = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.name == name, ApiToken.revoked_at.is_(None))
+    ).all()
+    if any(token.is_live(now) for token in taken):
         raise UserError(f"You already have a token named {name!r}; revoke it or choose another name.")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plain), created_at=now)
+    expires_at = now + timedelta(days=lifetime_days) if lifetime_days else None
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plain), created_at=now, expires_at=expires_at)
     session.add(token)
     session.flush()
     return token, plain
@@ -181,15 +193,15 @@ def authenticate_token(session: Session, plain: str | None, now: datetime | None
     """The active user a live token belongs to, or None; records ``now`` as the token's last use
     when the recorded one is older than LAST_USED_EVERY.
 
-    Revoked tokens and tokens of deactivated users authenticate nobody. Flushes the
+    Revoked and expired tokens, and tokens of deactivated users, authenticate nobody. Flushes the
     last-used time; the caller commits (also after a read-only request) to keep it.
     """
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
     now = now if now is not None else utcnow()
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    if token is None or not token.is_live(now) or not token.user.active:
+        return None
     # Kept to LAST_USED_EVERY, so reads through the API do not each write a row.
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
         token.last_used_at = now

@@ -9,7 +9,9 @@ def register_blueprints(app: Flask) -> None:
     from app.web.errors import register_error_handlers
     from app.web.filters import register_filters
     from app.web.rq import mount_rq_dashboard
+    from app.web.security import install_security
 
+    install_security(app)
     for module in (auth, dashboard, brands, campaigns, activity, spend, users, api, health):
         app.register_blueprint(module.bp)
     auth.install_login_guard(app)

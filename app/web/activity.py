@@ -24,6 +24,7 @@ from app.services.activity import (
 )
 from app.web.csv_export import csv_response
 from app.web.filters import REASON_WORDS
+from app.web.pagination import page_number
 
 bp = Blueprint("activity", __name__)
 
@@ -31,7 +32,7 @@ PER_PAGE = 50
 MAX_PAGE = 100_000  # far past any real log; keeps the OFFSET inside a 64-bit integer
 
 
-MAX_ID = 2**63 - 1  # larger numbers cannot be ids, and SQLite refuses to bind them
+MAX_ID = 2**31 - 1  # brand and campaign ids are INTEGER columns (32-bit on PostgreSQL)
 
 
 def _optional_int(value: Any) -> int | None:
@@ -131,8 +132,7 @@ def _filter_form() -> ActivityFilterForm:
 
 
 def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    return max(1, min(page, MAX_PAGE))
+    return page_number(MAX_PAGE)
 
 
 def _filter_args(form: ActivityFilterForm) -> dict[str, str]:
@@ -192,7 +192,7 @@ def export():
     form = _filter_form()
     if form.errors:
         # The page shows the same filters with their errors inline.
-        args = {name: value for name, value in request.args.items() if not name.startswith("_")}
+        args = {name: request.args[name] for name in form._fields if name in request.args}
         return redirect(url_for("activity.index", **args))
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     rows = export_rows(db.session, form.to_filter())

@@ -7,10 +7,8 @@ Viewers may read; managers and admins may also write spend. Errors are JSON
 from __future__ import annotations
 
 import functools
-import json
-from decimal import Decimal
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +19,8 @@ from app.services.enforcement import commit_and_enforce
 from app.services.spend import ApiSpendError, record_api_spend
 from app.services.totals import spend_today_and_month
 from app.services.users import authenticate_token
+from app.web.json_body import JsonBodyError, read_json
+from app.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -42,7 +42,7 @@ def token_required(role: str):
                 return _error(401, "send an API token: Authorization: Bearer <token> (create one on your account page)")
             user = authenticate_token(db.session, token.strip(), utcnow())
             if user is None:
-                return _error(401, "the API token is unknown, revoked, or its user is deactivated")
+                return _error(401, "the API token is unknown, revoked, expired, or its user is deactivated")
             db.session.commit()  # last_used_at
             if not user.can(role):
                 return _error(403, f"your role ({user.role}) may not do this; it needs {role} or above")
@@ -52,6 +52,12 @@ def token_required(role: str):
         return wrapped
 
     return decorator
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API (no token needed)."""
+    return jsonify(openapi_document())
 
 
 def _brand_json(brand: Brand, now) -> dict:
@@ -117,9 +123,10 @@ def campaigns():
 @token_required("manager")
 def spend():
     try:
-        payload = json.loads(request.get_data(cache=False) or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _error(400, f"the body is not valid JSON: {exc}")
+        payload = read_json(request, max_bytes=current_app.config["PACER_API_MAX_BYTES"],
+                            max_depth=current_app.config["PACER_JSON_MAX_DEPTH"])
+    except JsonBodyError as exc:
+        return _error(413 if "larger than" in str(exc) else 400, str(exc))
     try:
         result = record_api_spend(db.session, payload, utcnow())
     except ApiSpendError as exc:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.extensions import db, login_manager
-from app.models import User
-from app.services.users import find_user
+from app.models import User, utcnow
+from app.services.signin import Outcome, end_all_sessions, sign_in, user_for_session
 
 bp = Blueprint("auth", __name__)
 
@@ -29,8 +29,9 @@ class LoginForm(FlaskForm):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    # Checked on every request: a session or remember cookie from before the user's sessions ended is refused.
+    return user_for_session(db.session, session_id)
 
 
 login_manager.login_view = "auth.login"
@@ -67,9 +68,22 @@ def requires(role: str):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+    """A same-site path to go to after signing in; anything else (other hosts, CR/LF, backslashes) is ignored."""
+    if (
+        target
+        and len(target) <= 2000
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and urlsplit(target).netloc == ""
+    ):
         return target
     return url_for("dashboard.overview")
+
+
+def remember_cookie_present() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -78,14 +92,18 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user(db.session, form.email.data)
-        if user is None or not user.check_password(form.password.data):
+        result = sign_in(db.session, form.email.data, form.password.data, request.remote_addr, utcnow())
+        db.session.commit()  # the failure counts must outlive this request
+        if result.outcome is Outcome.THROTTLED:
+            form.password.errors.append(result.wait_message())
+            return render_template("auth/login.html", form=form), 429
+        if result.outcome is Outcome.WRONG:
             form.password.errors.append("That email and password do not match an account.")
-        elif not user.active:
+        elif result.outcome is Outcome.DEACTIVATED:
             form.email.errors.append("This account has been deactivated; ask an admin.")
         else:
-            login_user(user, remember=form.remember.data)
-            flash(f"Signed in as {user.email}.", "success")
+            login_user(result.user, remember=form.remember.data)
+            flash(f"Signed in as {result.user.email}.", "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 400
 
@@ -93,6 +111,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Every session and remember cookie of this user ends, including copies taken before now.
+    end_all_sessions(db.session, current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))

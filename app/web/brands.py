@@ -14,6 +14,7 @@ from app.services.brands import BrandError, archive_brand, create_brand, update_
 from app.services.enforcement import commit_and_enforce
 from app.web.auth import requires
 from app.web.brand_forms import ArchiveForm, BrandForm
+from app.web.pagination import page_number
 
 bp = Blueprint("brands", __name__)
 
@@ -119,7 +120,7 @@ def show(brand_id: int):
     days = service.month_chart(db.session, brand, now)
     records = db.paginate(
         service.spend_records_select(brand.id),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=RECORDS_PER_PAGE,
         error_out=False,
     )

@@ -30,6 +30,7 @@ from app.web.campaign_forms import (
     parse_quarters,
 )
 from app.web.filters import reason_words
+from app.web.pagination import page_number
 
 bp = Blueprint("campaigns", __name__)
 
@@ -102,7 +103,7 @@ def new(brand_id: int):
 
 def _render_show(campaign: Campaign, *, edit_form: CampaignForm | None = None, spend_form: SpendForm | None = None,
                  schedule_error: str | None = None, status: int = 200):
-    page = campaign_page(db.session, campaign.id, utcnow(), history_page=request.args.get("page", 1, type=int),
+    page = campaign_page(db.session, campaign.id, utcnow(), history_page=page_number(),
                          can_edit=current_user.can("manager"))
     if edit_form is None:
         edit_form = CampaignForm(formdata=None, obj=campaign)

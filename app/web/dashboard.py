@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from app.extensions import db
 from app.models import utcnow
 from app.services import overview as service
+from app.web.pagination import page_number
 
 bp = Blueprint("dashboard", __name__)
 
@@ -25,7 +26,7 @@ def overview():
         order = service.SORTS[sort]
     archived = request.args.get("archived") == "1"
     stmt = service.brands_select(db.session, now, q=q, sort=sort, descending=order == "desc", archived=archived)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(stmt, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template(
         "dashboard/overview.html",
         page=page,

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_login import current_user
 
 from app.money import format_amount
+from app.web.pagination import page_url
 
 REASON_WORDS = {
     "disabled": "Switched off",
@@ -31,7 +32,10 @@ def money(minor: int | None, currency: str) -> str:
 def local(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return "—"
-    return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+    try:
+        return value.astimezone(ZoneInfo(zone)).strftime(fmt)
+    except OverflowError:  # an instant at the very edge of year 1 or 9999 has no local time there
+        return value.strftime(fmt) + " UTC"
 
 
 def reason_words(reason: str) -> str:
@@ -43,6 +47,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(local)
     app.add_template_filter(reason_words)
     app.jinja_env.globals["REASON_WORDS"] = REASON_WORDS
+    app.jinja_env.globals["page_url"] = page_url
 
     @app.context_processor
     def roles():

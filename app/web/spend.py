@@ -9,7 +9,7 @@ import ntpath
 import posixpath
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from app.extensions import db
@@ -17,6 +17,7 @@ from app.models import SpendImport, utcnow
 from app.services import imports as service
 from app.web.auth import requires
 from app.web.csv_export import csv_response
+from app.web.pagination import page_number
 from app.web.spend_forms import RetryForm, UploadForm
 
 bp = Blueprint("spend", __name__)
@@ -70,7 +71,7 @@ def _limit_mb() -> int:
 @bp.get("/spend/imports")
 @requires("viewer")
 def imports():
-    page = db.paginate(service.history_query(), page=request.args.get("page", 1, type=int),
+    page = db.paginate(service.history_query(), page=page_number(),
                        per_page=service.HISTORY_PER_PAGE, error_out=False)
     return render_template("spend/imports.html", page=page)
 
@@ -79,7 +80,7 @@ def imports():
 @requires("viewer")
 def show(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
-    errors = db.paginate(service.errors_query(import_id), page=request.args.get("page", 1, type=int),
+    errors = db.paginate(service.errors_query(import_id), page=page_number(),
                          per_page=service.ERRORS_PER_PAGE, error_out=False)
     return render_template(
         "spend/show.html",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
@@ -11,8 +11,10 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.extensions import db
 from app.models import ROLES, User, utcnow
+from app.services.signin import end_all_sessions
 from app.services.users import (
     MIN_PASSWORD,
+    TOKEN_LIFETIMES,
     TOKEN_NAME_MAX,
     UserError,
     change_password,
@@ -24,7 +26,8 @@ from app.services.users import (
     revoke_token,
     user_tokens,
 )
-from app.web.auth import requires
+from app.web.auth import remember_cookie_present, requires
+from app.web.pagination import page_number
 
 bp = Blueprint("users", __name__)
 
@@ -69,11 +72,21 @@ class PasswordForm(FlaskForm):
     )
 
 
+def _lifetime(value) -> int | None:
+    return int(value) if value not in (None, "", "never") else None
+
+
 class TokenForm(FlaskForm):
     name = StringField(
         "Token name",
         validators=[DataRequired("Give the token a name, e.g. the script that will use it."),
                     Length(max=TOKEN_NAME_MAX, message=f"Use at most {TOKEN_NAME_MAX} characters.")],
+    )
+    lifetime = SelectField(
+        "Expires",
+        choices=[SelectChoice("never" if days is None else str(days), "Never" if days is None else f"After {days} days")
+                 for days in TOKEN_LIFETIMES],
+        default="never",
     )
 
 
@@ -85,8 +98,8 @@ def _actor() -> User:
 
 
 def _render_users(form: CreateUserForm, status: int = 200):
-    number = max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))
-    page = db.paginate(select(User).order_by(User.email), page=number, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(select(User).order_by(User.email), page=page_number(MAX_PAGE), per_page=PER_PAGE,
+                       error_out=False)
     return render_template("users/index.html", form=form, page=page, roles=ROLES,
                            min_password=MIN_PASSWORD), status
 
@@ -115,7 +128,7 @@ def index():
 def update(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UpdateUserForm()
-    if not form.validate_on_submit() or form.action.data not in ("role", "deactivate", "reactivate"):
+    if not form.validate_on_submit() or form.action.data not in ("role", "deactivate", "reactivate", "signout"):
         flash("That change was not understood; nothing was changed.", "error")
         return redirect(url_for("users.index"))
     try:
@@ -123,6 +136,10 @@ def update(user_id: int):
             changed = change_role(db.session, _actor(), user, form.role.data)
             message = (f"{user.email} is now {_article(user.role)} {user.role}." if changed
                        else f"{user.email} is already {_article(user.role)} {user.role}.")
+        elif form.action.data == "signout":
+            end_all_sessions(db.session, user)
+            changed = True
+            message = f"{user.email} is signed out everywhere: every session and “keep me signed in” cookie has ended."
         elif form.action.data == "deactivate":
             changed = deactivate(db.session, _actor(), user)
             message = (f"{user.email} is deactivated: they cannot sign in and their API tokens stop working."
@@ -156,6 +173,7 @@ def _render_me(password_form: PasswordForm | None = None, token_form: TokenForm 
         tokens=user_tokens(db.session, _actor()),
         new_token=new_token,
         min_password=MIN_PASSWORD,
+        now=utcnow(),
     )
     # The page may carry a freshly created token: keep it out of every cache.
     return response, status, {"Cache-Control": "no-store"}
@@ -181,7 +199,9 @@ def change_own_password():
             target.errors.append(message[0].upper() + message[1:].rstrip(".") + ".")
         else:
             db.session.commit()
-            flash("Your password is changed.", "success")
+            # Every other session and remember cookie ended with the change; this one carries on.
+            login_user(_actor(), remember=remember_cookie_present(), fresh=True)
+            flash("Your password is changed. Every other session of yours is signed out.", "success")
             return redirect(url_for("users.me"))
     return _render_me(password_form=form, status=400)
 
@@ -192,7 +212,7 @@ def create_token_view():
     form = TokenForm()
     if form.validate_on_submit():
         try:
-            _, plain = create_token(db.session, _actor(), form.name.data, utcnow())
+            _, plain = create_token(db.session, _actor(), form.name.data, utcnow(), _lifetime(form.lifetime.data))
         except UserError as exc:
             db.session.rollback()
             form.name.errors.append(str(exc))
