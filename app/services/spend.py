@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from app.control import local_day
 from app.database import is_postgres, upsert_insert
 from app.ingest.api_spend import parse_api_records
-# Re-exported for the API view, which catches it from record_api_spend.
-from app.ingest.api_spend import ApiSpendError as ApiSpendError
+# Re-exported for the API's view and its OpenAPI document: the error record_api_spend raises, and its limit.
+from app.ingest.api_spend import MAX_RECORDS as MAX_RECORDS, ApiSpendError as ApiSpendError
 from app.ingest.batches import STAGED_COLUMNS
 from app.ingest.csv_spend import BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
 from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, unique_key

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ingest.api_spend import MAX_RECORDS
+from app.services.spend import MAX_RECORDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 MONEY = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "decimal string in the currency's major unit",

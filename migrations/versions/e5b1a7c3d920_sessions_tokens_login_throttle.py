@@ -3,7 +3,7 @@ and remember cookie of the user), an optional expiry on API tokens, and failed s
 per account and per address.
 
 Revision ID: e5b1a7c3d920
-Revises: c41d7e9b2f10
+Revises: e7a5c0d91b34
 Create Date: 2026-12-01 15:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5b1a7c3d920'
-down_revision = 'c41d7e9b2f10'
+down_revision = 'e7a5c0d91b34'
 branch_labels = None
 depends_on = None
 
