@@ -12,6 +12,7 @@ from app.money import format_amount
 from app.services import overview as service
 from app.services.brands import BrandError, archive_brand, create_brand, update_brand
 from app.services.enforcement import commit_and_enforce
+from app.services.reconcile import changes_in_words
 from app.web.auth import requires
 from app.web.brand_forms import ArchiveForm, BrandForm
 
@@ -68,25 +69,12 @@ def edit(brand_id: int):
         else:
             commit_and_enforce(db.session, actor=_actor())
             if result.changed:
-                flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. {_changes_in_words(result.changes)}",
-                      "success")
+                flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. "
+                      f"{changes_in_words(result.changes)}", "success")
             else:
                 flash("Nothing changed.", "info")
             return redirect(url_for("brands.show", brand_id=brand.id))
     return render_template("brands/form.html", form=form, brand=brand), 400 if form.errors else 200
-
-
-def _changes_in_words(changes) -> str:
-    if not changes:
-        return "No campaign changed status."
-    paused = sum(1 for c in changes if c.new_status == "paused")
-    active = len(changes) - paused
-    parts = []
-    if active:
-        parts.append(f"{active} campaign{'s' if active != 1 else ''} now active")
-    if paused:
-        parts.append(f"{paused} campaign{'s' if paused != 1 else ''} now paused")
-    return " and ".join(parts).capitalize() + "."
 
 
 @bp.post("/brands/<int:brand_id>/archive")
