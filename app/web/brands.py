@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Brand, utcnow
 from app.money import format_amount
 from app.services import overview as service
-from app.services.brands import BrandError, archive_brand, create_brand, update_brand
+from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
 from app.services.enforcement import commit_and_enforce
 from app.services.reconcile import changes_in_words
 from app.web.auth import requires
@@ -96,6 +96,22 @@ def archive(brand_id: int):
         "success",
     )
     return redirect(url_for("dashboard.overview"))
+
+
+@bp.post("/brands/<int:brand_id>/restore")
+@requires("manager")
+def restore(brand_id: int):
+    brand = _brand_or_404(brand_id)
+    if not ArchiveForm().validate_on_submit():
+        abort(400)
+    if brand.archived_at is None:
+        flash(f"“{brand.name}” is not archived.", "info")
+        return redirect(url_for("brands.show", brand_id=brand.id))
+    result = restore_brand(db.session, brand.id, utcnow(), actor=_actor())
+    commit_and_enforce(db.session, actor=_actor())
+    flash(f"Restored “{brand.name}” and its {result.campaigns} campaign{'s' if result.campaigns != 1 else ''}. "
+          f"{changes_in_words(result.changes)}", "success")
+    return redirect(url_for("brands.show", brand_id=brand.id))
 
 
 @bp.get("/brands/<int:brand_id>")
