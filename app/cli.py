@@ -13,11 +13,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
 from app.ingest.timestamps import TimestampError, parse_instant
+from app.jobs import upload_retention
 from app.models import ROLES, Brand, Campaign, SpendImport, utcnow
 from app.services import reconcile as rec
 from app.services.campaigns import CampaignError, CampaignLocked, record_manual_spend
@@ -31,6 +32,7 @@ from app.services.imports import (
     create_import,
     earlier_import,
     prepare_retry,
+    prune_uploads,
     run_import,
 )
 from app.services.simulate import SimulationError, parse_step, simulate
@@ -189,6 +191,22 @@ def spend_retry(import_id: int) -> None:
         fail(str(exc))
     click.echo(f"Retrying import #{import_id} ({spend_import_row.filename}).")
     _run_and_report(spend_import_row)
+
+
+@spend_cli.command("prune-uploads")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Keep uploads this many days after their import ended. Default: PACER_UPLOAD_RETENTION_DAYS (30).")
+def spend_prune_uploads(days: int | None) -> None:
+    """Delete the stored upload files whose import ended more than the retention ago (the periodic sweep does
+    this too); each import keeps its result, counts and rejected rows."""
+    settings = upload_retention(current_app)
+    if days is not None:
+        settings["retention_days"] = days
+    result = prune_uploads(db.session, utcnow(), **settings)
+    ids = ", ".join(f"#{import_id}" for import_id in result.deleted)
+    click.echo(f"Deleted {len(result.deleted)} stored upload{'s' if len(result.deleted) != 1 else ''} "
+               f"kept more than {settings['retention_days']} days after their import ended"
+               + (f" ({ids}; {result.bytes_freed:,} bytes freed)." if result.deleted else "."))
 
 
 def _run_and_report(spend_import_row: SpendImport) -> None:
