@@ -21,7 +21,8 @@ from tests.helpers import add_user, sign_in
 from tests.test_web_spend import crashed_import
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-CONTENT = b"Brand,Campaign,Amount,Spent_At\nAcme,Search,1.50,2026-10-31T10:00:00Z\nAcme,Nope,2.00,2026-10-31T10:00:00Z\n"
+CONTENT = (b"Brand,Campaign,Amount,Spent_At\n"
+           b"Acme,Search,1.50,2026-10-31T10:00:00Z\nAcme,Nope,2.00,2026-10-31T10:00:00Z\n")
 
 
 @pytest.fixture
