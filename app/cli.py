@@ -113,7 +113,8 @@ def fixtures_load(file) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
+@click.option("--logins/--no-logins", default=True, help="Print the demo logins (`make run` prints them in its banner).")
+def seed_demo_command(logins: bool) -> None:
     """Load the demo brands, campaigns, spend and users once; running it again changes nothing."""
     now = utcnow()
     summary = seed_demo(db.session, now)
@@ -123,8 +124,9 @@ def seed_demo_command() -> None:
         return
     click.echo(f"Demo data loaded: {summary.describe()}.")
     commit_and_enforce(db.session, actor="seed-demo", now=now)
-    for email, role, password in DEMO_USERS:
-        click.echo(f"  {role:8} {email} / {password}")
+    if logins:
+        for email, role, password in DEMO_USERS:
+            click.echo(f"  {role:8} {email} / {password}")
 
 
 spend_cli = AppGroup("spend", help="Record or import spend.")
