@@ -27,10 +27,10 @@ from app.health import check_health
 from app.ingest.timestamps import TimestampError, parse_instant
 from app.jobs import upload_retention
 from app.models import ROLES, Brand, Campaign, CampaignEvent, SpendImport, utcnow
+from app.services import demo
 from app.services import reconcile as rec
 from app.services.campaigns import CampaignError, CampaignLocked, record_manual_spend
 from app.services.catalog import CatalogError, day_number, load_fixtures
-from app.services import demo
 from app.services.demo import DEMO_USERS, seed_demo
 from app.services.enforcement import commit_and_enforce
 from app.services.imports import (
@@ -113,7 +113,8 @@ def fixtures_load(file) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--logins/--no-logins", default=True, help="Print the demo logins (`make run` prints them in its banner).")
+@click.option("--logins/--no-logins", default=True,
+              help="Print the demo logins (`make run` prints them in its banner).")
 def seed_demo_command(logins: bool) -> None:
     """Load the demo brands, campaigns, spend and users once; running it again changes nothing."""
     now = utcnow()
@@ -368,13 +369,16 @@ def simulate_time_command(hour: int, day: str, as_json: bool) -> None:
                    + (f"  [window {check.window[4:]}]" if check.window else ""))
     if not as_json:
         moved = sum(check.changes for check in checks)
-        click.echo(f"{moved} of {len(checks)} campaign{'s' if len(checks) != 1 else ''} would change (nothing written).")
+        plural = "s" if len(checks) != 1 else ""
+        click.echo(f"{moved} of {len(checks)} campaign{plural} would change (nothing written).")
 
 
 @click.command("health")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of /healthz.")
 def health_command(as_json: bool) -> None:
-    """The checks of /healthz (the same service): database, Redis, workers per queue, scheduler; exits 1 if one fails."""
+    """The checks of /healthz (the same service): database, Redis, workers per queue, scheduler.
+
+    Exits 1 when one fails."""
     healthy, report = check_health(db.session)
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -438,15 +442,15 @@ def demo_run(url: str | None, wait: float, seed: int | None) -> None:
     over = demo.demo_brand(db.session, demo.OVER_BUDGET_BRAND)
     dayparted = demo.demo_brand(db.session, demo.DAYPARTING_BRAND)
     campaign = next(c for c in dayparted.campaigns if c.name == demo.DAYPARTING_CAMPAIGN)
-    with current_app.test_request_context(base_url=base):
-        pages = [("overview", url_for("dashboard.overview", _external=True)),
-                 (f"{over.name} (over budget)", url_for("brands.show", brand_id=over.id, _external=True)),
+    with current_app.test_request_context():
+        pages = [("overview", url_for("dashboard.overview")),
+                 (f"{over.name} (over budget)", url_for("brands.show", brand_id=over.id)),
                  (f"{dayparted.name} / {campaign.name} (new schedule)",
-                  url_for("campaigns.show", campaign_id=campaign.id, _external=True)),
-                 ("activity log", url_for("activity.index", _external=True))]
+                  url_for("campaigns.show", campaign_id=campaign.id)),
+                 ("activity log", url_for("activity.index"))]
     click.echo("\nPages to look at (log in as manager@pacer.local / pacer-manager):")
-    for label, link in pages:
-        click.echo(f"  {label:48} {link}")
+    for label, path in pages:
+        click.echo(f"  {label:48} {base}{path}")
 
 
 def _demo_steps(wait: float, rng: random.Random) -> None:
