@@ -67,7 +67,8 @@ def test_each_target_is_a_thin_call_of_the_flask_cli(args, command):
 @pytest.mark.parametrize(("args", "message"), [
     (["simulate-spend"], "make simulate-spend needs MIN=...; for example: make simulate-spend MIN=5 MAX=50."),
     (["simulate-spend", "MIN=5"], "make simulate-spend needs MAX=...; for example: make simulate-spend MIN=5 MAX=50."),
-    (["simulate-time", "DAY=mon"], "make simulate-time needs HOUR=...; for example: make simulate-time HOUR=9 DAY=mon."),
+    (["simulate-time", "DAY=mon"],
+     "make simulate-time needs HOUR=...; for example: make simulate-time HOUR=9 DAY=mon."),
     (["import-spend"], "make import-spend needs FILE=...; for example: make import-spend FILE=spend.csv."),
     (["replay", "FROM=2026-11-01"], "make replay needs TO=..."),
     (["superuser"], "make superuser needs EMAIL=...; for example: make superuser EMAIL=you@example.com."),
