@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-
 from datetime import UTC, datetime
 
 import rq_scheduler.scheduler
