@@ -162,3 +162,18 @@ def test_the_prune_uploads_command(app, runner, session, finished, clock):
     for bad in ("-1", "ten"):
         result = runner.invoke(args=["spend", "prune-uploads", "--days", bad])
         assert result.exit_code == 2 and "Invalid value for '--days'" in result.output
+
+
+def test_a_relative_upload_folder_is_pruned_too(app, session, acme, clock, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app.config["UPLOAD_FOLDER"] = "instance/uploads"  # PACER_INSTANCE_PATH=instance
+    folder = Path("instance/uploads")
+    folder.mkdir(parents=True)
+    (folder / "relative.csv").write_bytes(CONTENT)
+    spend_import = service.create_import(session, folder / "relative.csv", filename="relative.csv", actor="test",
+                                         skip_bad_rows=True)
+    session.commit()
+    service.run_import(session, spend_import.id)
+    assert spend_import.stored_path == "instance/uploads/relative.csv"
+    assert prune(app, T0 + timedelta(days=30)).deleted == [spend_import.id]
+    assert not (folder / "relative.csv").exists()

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app import queue
@@ -599,12 +599,13 @@ def prune_uploads(session: Session, now: datetime, *, retention_days: int, folde
     Files outside ``folder`` (a CLI import of the operator's own file) are never touched. Idempotent.
     """
     result = PruneResult()
-    prefix = str(folder.resolve()) + os.sep
+    # Stored paths are the folder as configured joined with a file name; a relative folder is matched both ways.
+    prefixes = {str(folder) + os.sep, str(folder.resolve()) + os.sep}
     due = session.scalars(
         select(SpendImport)
         .where(SpendImport.status.not_in(ACTIVE), SpendImport.file_deleted_at.is_(None),
                SpendImport.finished_at <= now - timedelta(days=retention_days),
-               SpendImport.stored_path.startswith(prefix, autoescape=True))
+               or_(*(SpendImport.stored_path.startswith(prefix, autoescape=True) for prefix in prefixes)))
         .order_by(SpendImport.id)
     ).all()
     for spend_import in due:
