@@ -6,8 +6,25 @@ FLASK  := $(BIN)/flask --app app
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate run test lint demo status test-spend simulate-spend simulate-time \
-        enforce-budgets apply-dayparting reset-daily reset-monthly reconcile monitor logs load-test clean
+.PHONY: help install migrate setup run test lint demo health status shell superuser db-reset test-spend \
+        simulate-spend import-spend simulate-time replay enforce-budgets apply-dayparting reset-daily reset-monthly \
+        reconcile task-budget-check task-dayparting task-daily-reset task-monthly-reset prune-uploads monitor logs \
+        load-test clean
+
+# $(call require,TARGET,VARS,EXAMPLE): stop before doing anything when `make TARGET` lacks one of VARS.
+require = $(if $(filter $(1),$(MAKECMDGOALS)),$(foreach v,$(2),$(if $(strip $($(v))),,$(error make $(1) needs \
+  $(v)=...; for example: make $(3)))))
+$(call require,test-spend,BRAND CAMPAIGN AMOUNT,test-spend BRAND="Acme Outdoor" CAMPAIGN="Search - Brand" AMOUNT=25.00)
+$(call require,simulate-spend,MIN MAX,simulate-spend MIN=5 MAX=50)
+$(call require,import-spend,FILE,import-spend FILE=spend.csv)
+$(call require,simulate-time,HOUR DAY,simulate-time HOUR=9 DAY=mon)
+$(call require,replay,FROM TO,replay FROM=2026-11-01T00:00Z TO=2026-11-02T00:00Z)
+$(call require,superuser,EMAIL,superuser EMAIL=you@example.com)
+ifneq ($(filter db-reset,$(MAKECMDGOALS)),)
+ifneq ($(filter-out yes,$(CONFIRM)),)
+$(error make db-reset takes CONFIRM=yes or nothing (it then asks), not CONFIRM=$(CONFIRM))
+endif
+endif
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -29,7 +46,7 @@ migrate: install ## Create or upgrade the database
 	$(FLASK) db upgrade
 
 run: migrate ## Run Pacer: web, worker, scheduler and Redis (embedded unless REDIS_URL is set)
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --no-logins
 	$(BIN)/python -m app.devserver
 
 test: install ## Run the test suite (SQLite; set PACER_TEST_DATABASE_URL for PostgreSQL)
@@ -39,19 +56,40 @@ lint: install ## Ruff, and the import contracts (arrows point down only: docs/ar
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-demo: migrate ## Load the demo brands, campaigns, spend and users (once)
+setup: migrate ## Set up from nothing: virtualenv, install, migrate, demo data and logins (once)
 	$(FLASK) seed-demo
+
+demo: migrate ## The demonstration on the running stack (make run): spend, over budget, dayparting, reset
+	$(FLASK) demo run
+
+health: install ## The checks of /healthz from here: database, Redis, workers per queue, scheduler
+	$(FLASK) health
 
 status: migrate ## Show every campaign's state
 	$(FLASK) status
 
+shell: migrate ## A Python shell in the app, with db, session and the models
+	$(FLASK) shell
+
+superuser: migrate ## Create an admin: make superuser EMAIL=you@example.com [PASSWORD=...] (asked when omitted)
+	$(FLASK) users create "$(EMAIL)" --role admin $(if $(PASSWORD),--password "$(PASSWORD)")
+
+db-reset: install ## Empty the database and the stored uploads (asks; CONFIRM=yes without a terminal)
+	$(FLASK) reset-database $(if $(CONFIRM),--yes)
+
 test-spend: migrate ## Record a spend: make test-spend BRAND="Acme Outdoor" CAMPAIGN="Search - Brand" AMOUNT=25.00
 	$(FLASK) spend record --brand "$(BRAND)" --campaign "$(CAMPAIGN)" --amount "$(AMOUNT)"
 
-simulate-spend: migrate ## Import a spend CSV: make simulate-spend FILE=spend.csv
-	$(FLASK) spend import "$(FILE)"
+simulate-spend: migrate ## Random spend for every running campaign: make simulate-spend MIN=5 MAX=50 (brand currency)
+	$(FLASK) spend simulate --min "$(MIN)" --max "$(MAX)"
 
-simulate-time: migrate ## Replay the rule: make simulate-time FROM=2026-11-01T00:00Z TO=2026-11-02T00:00Z [SPEND=file.csv]
+import-spend: migrate ## Import a spend CSV: make import-spend FILE=spend.csv [SKIP_BAD_ROWS=1]
+	$(FLASK) spend import "$(FILE)" $(if $(SKIP_BAD_ROWS),--skip-bad-rows)
+
+simulate-time: migrate ## What dayparting would do at a local hour and weekday (dry run): make simulate-time HOUR=9 DAY=mon
+	$(FLASK) simulate-time --hour "$(HOUR)" --day "$(DAY)"
+
+replay: migrate ## Replay the rule over time: make replay FROM=2026-11-01T00:00Z TO=2026-11-02T00:00Z [SPEND=file.csv]
 	$(FLASK) simulate --from "$(FROM)" --to "$(TO)" $(if $(SPEND),--spend "$(SPEND)")
 
 enforce-budgets: migrate ## Run the sweep (every brand to the whole rule) now (AT=ISO to run as of another time)
@@ -68,6 +106,14 @@ reset-monthly: migrate ## Run the monthly reset now (AT=ISO)
 
 reconcile: migrate ## Bring every campaign to the rule's state now (AT=ISO)
 	$(FLASK) jobs run reconcile $(if $(AT),--at "$(AT)")
+
+task-budget-check: enforce-budgets ## The original name of enforce-budgets (AT=ISO)
+task-dayparting: apply-dayparting ## The original name of apply-dayparting (AT=ISO)
+task-daily-reset: reset-daily ## The original name of reset-daily (AT=ISO)
+task-monthly-reset: reset-monthly ## The original name of reset-monthly (AT=ISO)
+
+prune-uploads: migrate ## Delete stored uploads kept PACER_UPLOAD_RETENTION_DAYS (30) days after their import
+	$(FLASK) spend prune-uploads
 
 monitor: migrate ## A live view of every brand (Ctrl-C to stop)
 	$(FLASK) monitor

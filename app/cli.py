@@ -6,22 +6,31 @@ Every command exits non-zero with a one-line reason on bad input.
 from __future__ import annotations
 
 import json
+import os
+import random
+import shutil
 import sys
+import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask
+from flask import Flask, current_app, url_for
 from flask.cli import AppGroup
 
+from app.cli_monitor import COMMANDS as MONITOR_COMMANDS
+from app.cli_monitor import event_line
 from app.extensions import db
+from app.health import check_health
 from app.ingest.timestamps import TimestampError, parse_instant
-from app.models import ROLES, Brand, Campaign, SpendImport, utcnow
+from app.jobs import upload_retention
+from app.models import ROLES, Brand, Campaign, CampaignEvent, SpendImport, utcnow
+from app.services import demo
 from app.services import reconcile as rec
 from app.services.campaigns import CampaignError, CampaignLocked, record_manual_spend
-from app.services.catalog import CatalogError, load_fixtures
+from app.services.catalog import CatalogError, day_number, load_fixtures
 from app.services.demo import DEMO_USERS, seed_demo
 from app.services.enforcement import commit_and_enforce
 from app.services.imports import (
@@ -31,9 +40,11 @@ from app.services.imports import (
     create_import,
     earlier_import,
     prepare_retry,
+    prune_uploads,
     run_import,
 )
-from app.services.simulate import SimulationError, parse_step, simulate
+from app.services.random_spend import RandomSpendError, parse_range, spend_at_random
+from app.services.simulate import SimulationError, dayparting_at, parse_step, simulate
 from app.services.status import campaign_states
 from app.services.users import UserError, create_user
 
@@ -102,7 +113,9 @@ def fixtures_load(file) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
+@click.option("--logins/--no-logins", default=True,
+              help="Print the demo logins (`make run` prints them in its banner).")
+def seed_demo_command(logins: bool) -> None:
     """Load the demo brands, campaigns, spend and users once; running it again changes nothing."""
     now = utcnow()
     summary = seed_demo(db.session, now)
@@ -112,8 +125,9 @@ def seed_demo_command() -> None:
         return
     click.echo(f"Demo data loaded: {summary.describe()}.")
     commit_and_enforce(db.session, actor="seed-demo", now=now)
-    for email, role, password in DEMO_USERS:
-        click.echo(f"  {role:8} {email} / {password}")
+    if logins:
+        for email, role, password in DEMO_USERS:
+            click.echo(f"  {role:8} {email} / {password}")
 
 
 spend_cli = AppGroup("spend", help="Record or import spend.")
@@ -189,6 +203,46 @@ def spend_retry(import_id: int) -> None:
         fail(str(exc))
     click.echo(f"Retrying import #{import_id} ({spend_import_row.filename}).")
     _run_and_report(spend_import_row)
+
+
+@spend_cli.command("simulate")
+@click.option("--min", "minimum", required=True, help="Smallest amount, in each brand's own currency, e.g. 5.00.")
+@click.option("--max", "maximum", required=True, help="Largest amount, in each brand's own currency, e.g. 50.00.")
+@click.option("--seed", type=int, default=None, help="Random seed, to repeat the same amounts.")
+def spend_simulate(minimum: str, maximum: str, seed: int | None) -> None:
+    """Record a random spend between --min and --max for every campaign active now, then enforce at once
+    (`make simulate-spend MIN= MAX=`, as in the system Pacer replaces)."""
+    try:
+        low, high = parse_range(minimum, maximum)
+    except RandomSpendError as exc:
+        raise click.BadParameter(str(exc), param_hint="--min" if str(exc).startswith("MIN") else "--max") from None
+    result = spend_at_random(db.session, utcnow(), low, high, random.Random(seed))
+    for brand in result.skipped_brands:
+        click.echo(f"Skipped {brand}: no amount between {low} and {high} fits its currency's decimals.")
+    if not result.spends:
+        db.session.rollback()
+        click.echo("No campaign is active now, so no spend was recorded (see `flask --app app status`).")
+        return
+    for spend in result.spends:
+        click.echo(f"Recorded {spend.amount} {spend.currency} for {spend.brand} / {spend.campaign}.")
+    click.echo(f"{len(result.spends)} spend{'s' if len(result.spends) != 1 else ''} recorded.")
+    commit_and_report("simulate-spend")
+
+
+@spend_cli.command("prune-uploads")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Keep uploads this many days after their import ended. Default: PACER_UPLOAD_RETENTION_DAYS (30).")
+def spend_prune_uploads(days: int | None) -> None:
+    """Delete the stored upload files whose import ended more than the retention ago (the periodic sweep does
+    this too); each import keeps its result, counts and rejected rows."""
+    settings = upload_retention(current_app)
+    if days is not None:
+        settings["retention_days"] = days
+    result = prune_uploads(db.session, utcnow(), **settings)
+    ids = ", ".join(f"#{import_id}" for import_id in result.deleted)
+    click.echo(f"Deleted {len(result.deleted)} stored upload{'s' if len(result.deleted) != 1 else ''} "
+               f"kept more than {settings['retention_days']} days after their import ended"
+               + (f" ({ids}; {result.bytes_freed:,} bytes freed)." if result.deleted else "."))
 
 
 def _run_and_report(spend_import_row: SpendImport) -> None:
@@ -287,6 +341,179 @@ def simulate_command(start: str, end: str, step: str, spend_file, as_json: bool)
         db.session.rollback()
 
 
+@click.command("simulate-time")
+@click.option("--hour", required=True, type=click.IntRange(0, 23), help="Local hour, 0-23 (each brand's own zone).")
+@click.option("--day", required=True, help="Weekday: mon..sun, monday..sunday or 0..6 (0 = Monday).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per campaign.")
+def simulate_time_command(hour: int, day: str, as_json: bool) -> None:
+    """Dry run: what dayparting would do at --hour:00 on --day, local to each brand, with spend as it
+    stands now. Writes nothing."""
+    weekday = day_number(day)
+    if weekday is None:
+        raise click.BadParameter(f"{day!r} is not a weekday: use mon..sun, monday..sunday or 0..6", param_hint="--day")
+    try:
+        checks = dayparting_at(db.session, utcnow(), weekday=weekday, hour=hour)
+    finally:
+        db.session.rollback()
+    for check in checks:
+        if as_json:
+            click.echo(json.dumps({
+                "brand": check.brand, "campaign": check.campaign, "local": check.local.isoformat(timespec="minutes"),
+                "at": check.at.isoformat().replace("+00:00", "Z"), "status_now": check.status_now,
+                "reasons_now": list(check.reasons_now), "status": check.status, "reasons": list(check.reasons),
+                "window": check.window}))
+            continue
+        would = f"{check.status} ({', '.join(check.reasons) or 'all rules pass'})"
+        change = f"{check.status_now} -> {would}" if check.changes else f"stays {would}"
+        click.echo(f"{check.local:%a %H:%M} {check.timezone:20} {check.brand} / {check.campaign}: {change}"
+                   + (f"  [window {check.window[4:]}]" if check.window else ""))
+    if not as_json:
+        moved = sum(check.changes for check in checks)
+        plural = "s" if len(checks) != 1 else ""
+        click.echo(f"{moved} of {len(checks)} campaign{plural} would change (nothing written).")
+
+
+@click.command("health")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of /healthz.")
+def health_command(as_json: bool) -> None:
+    """The checks of /healthz (the same service): database, Redis, workers per queue, scheduler.
+
+    Exits 1 when one fails."""
+    healthy, report = check_health(db.session)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"database   {report['database']}")
+        click.echo(f"redis      {report['redis']}")
+        click.echo(f"workers    {report['workers']} live")
+        for name, queue in report["queues"].items():
+            queued = "?" if queue["queued"] is None else queue["queued"]
+            click.echo(f"queue      {name}: {queue['status']} ({queue['workers']} workers, {queued} queued)")
+        click.echo(f"scheduler  {report['scheduler']}")
+        click.echo("healthy" if healthy else f"FAILING: {', '.join(report['failing'])}")
+    sys.exit(0 if healthy else 1)
+
+
+@click.command("reset-database")
+@click.option("--yes", is_flag=True, help="Do not ask (needed without a terminal).")
+def reset_database_command(yes: bool) -> None:
+    """Delete every brand, campaign, spend, import and user: migrate the database down to nothing and up
+    again, and delete the stored uploads. Asks first."""
+    from flask_migrate import downgrade, upgrade
+
+    where = db.engine.url.render_as_string(hide_password=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("refusing to reset the database without a terminal to ask on; "
+                 "pass --yes (make db-reset CONFIRM=yes) if you mean it")
+        click.confirm(f"Delete everything in {where} and the stored uploads?", abort=True)
+    db.session.remove()
+    downgrade(revision="base")
+    upgrade()
+    shutil.rmtree(current_app.config["UPLOAD_FOLDER"], ignore_errors=True)
+    click.echo(f"Reset {where}: empty, at the latest migration. Load the demo with `flask --app app seed-demo`.")
+
+
+demo_cli = AppGroup("demo", help="The demonstration of the system Pacer replaces.")
+
+
+@demo_cli.command("run")
+@click.option("--url", default=None, help="Where Pacer's pages are. Default: http://127.0.0.1:$PORT (5000).")
+@click.option("--wait", default=15.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds to wait for the running stack's worker to pause the over-budget brand.")
+@click.option("--seed", type=int, default=None, help="Random seed for the normal spend.")
+def demo_run(url: str | None, wait: float, seed: int | None) -> None:
+    """On the running stack (`make run`): demo data, normal spend, one brand pushed over its daily budget,
+    a dayparting change and the next daily reset (a dry run); then what happened and the pages to look at."""
+    base = (url or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}").rstrip("/")
+    started = utcnow()
+    first_event = (db.session.scalar(db.select(db.func.max(CampaignEvent.id))) or 0) + 1
+    try:
+        _demo_steps(wait, random.Random(seed))
+    except demo.DemoError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    events = db.session.scalars(db.select(CampaignEvent).where(CampaignEvent.id >= first_event)
+                                .order_by(CampaignEvent.id)).all()
+    click.echo(f"\nWhat happened since {started:%H:%M:%S} UTC ({len(events)} campaign change"
+               f"{'s' if len(events) != 1 else ''}):")
+    for event in events:
+        click.echo(f"  {event_line(event)}")
+    over = demo.demo_brand(db.session, demo.OVER_BUDGET_BRAND)
+    dayparted = demo.demo_brand(db.session, demo.DAYPARTING_BRAND)
+    campaign = next(c for c in dayparted.campaigns if c.name == demo.DAYPARTING_CAMPAIGN)
+    with current_app.test_request_context():
+        pages = [("overview", url_for("dashboard.overview")),
+                 (f"{over.name} (over budget)", url_for("brands.show", brand_id=over.id)),
+                 (f"{dayparted.name} / {campaign.name} (new schedule)",
+                  url_for("campaigns.show", campaign_id=campaign.id)),
+                 ("activity log", url_for("activity.index"))]
+    click.echo("\nPages to look at (log in as manager@pacer.local / pacer-manager):")
+    for label, path in pages:
+        click.echo(f"  {label:48} {base}{path}")
+
+
+def _demo_steps(wait: float, rng: random.Random) -> None:
+    now = utcnow()
+    click.echo("1. Demo data")
+    summary = seed_demo(db.session, now)
+    click.echo(f"   loaded: {summary.describe()}." if summary else "   already loaded.")
+    commit_and_enforce(db.session, actor="seed-demo", now=now)
+
+    click.echo("2. Normal spend on the campaigns running now (every brand stays under its daily budget)")
+    spends = demo.normal_spend(db.session, utcnow(), rng)
+    for spend in spends:
+        click.echo(f"   {spend.brand} / {spend.campaign}: {spend.amount} {spend.currency}")
+    click.echo("   none: no campaign is running now." if not spends else f"   {len(spends)} spends recorded.")
+    _demo_enforce()
+
+    click.echo(f"3. {demo.OVER_BUDGET_BRAND} pushed over its daily budget")
+    spend = demo.push_over_daily_budget(db.session, utcnow())
+    click.echo(f"   {spend.brand} / {spend.campaign}: {spend.amount} {spend.currency}")
+    _demo_enforce(wait_for_brand=demo.OVER_BUDGET_BRAND, wait=wait)
+
+    click.echo(f"4. Dayparting: {demo.DAYPARTING_BRAND} / {demo.DAYPARTING_CAMPAIGN} gets a new schedule")
+    change = demo.change_dayparting(db.session, utcnow())
+    click.echo(f"   now runs {change.describe()} ({demo.DAYPARTING_BRAND}'s local time); "
+               f"{'it is paused until then' if change.campaign.status == 'paused' else 'it runs now'}.")
+    commit_and_enforce(db.session, actor=demo.DEMO_ACTOR)
+
+    click.echo(f"5. The next daily reset of {demo.OVER_BUDGET_BRAND}, at its local midnight (dry run: nothing written)")
+    brand, midnight, changes = demo.preview_daily_reset(db.session, utcnow())
+    click.echo(f"   at {midnight:%Y-%m-%d %H:%M} UTC, 00:00 in {brand.timezone}; the scheduler does it then:")
+    for line in changes or []:
+        click.echo(f"   {line.campaign}: {line.old_status} ({', '.join(line.old_reasons)}) -> {line.new_status} "
+                   f"({', '.join(line.new_reasons) or 'all rules pass'})")
+    if not changes:
+        click.echo("   no campaign changes.")
+
+
+def _demo_enforce(wait_for_brand: str | None = None, wait: float = 0) -> None:
+    """Commit and enforce; for ``wait_for_brand``, wait up to ``wait`` s for the stack's worker to pause it for
+    its daily budget, and enforce here if it does not (the queued job then finds nothing to change)."""
+    enforcement = commit_and_enforce(db.session, actor=demo.DEMO_ACTOR)
+    if enforcement.state != "queued":
+        if enforcement.state:
+            click.echo(f"   {enforcement.message()}")
+        return
+    if wait_for_brand is None:
+        click.echo("   queued for the worker.")
+        return
+    deadline = time.monotonic() + wait
+    while True:
+        db.session.rollback()  # see the worker's commits
+        brand = demo.demo_brand(db.session, wait_for_brand)
+        if any("daily_budget" in c.reasons for c in brand.campaigns if c.archived_at is None):
+            click.echo("   the worker paused it within seconds.")
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    changes = rec.reconcile_brands(db.session, utcnow(), actor=demo.DEMO_ACTOR, brand_ids=[brand.id])
+    click.echo(f"   no worker paused it within {wait:g} s (is `make run` running?); enforced here instead: "
+               f"{len(changes)} change{'s' if len(changes) != 1 else ''}.")
+
+
 users_cli = AppGroup("users", help="Manage users.")
 
 
@@ -305,9 +532,18 @@ def users_create(email: str, role: str, password: str) -> None:
 
 
 def register(app: Flask) -> None:
-    from app.cli_monitor import COMMANDS as monitor_commands
+    for command in MONITOR_COMMANDS:
+        app.cli.add_command(command)
+    for command in (fixtures_cli, seed_demo_command, spend_cli, jobs_cli, status_command, simulate_command, users_cli,
+                    simulate_time_command, health_command, reset_database_command, demo_cli):
+        app.cli.add_command(command)
+    app.shell_context_processor(_shell_context)
 
-    for command in monitor_commands:
-        app.cli.add_command(command)
-    for command in (fixtures_cli, seed_demo_command, spend_cli, jobs_cli, status_command, simulate_command, users_cli):
-        app.cli.add_command(command)
+
+def _shell_context() -> dict:
+    """What `flask --app app shell` (make shell) starts with."""
+    from app import models
+
+    return {"db": db, "session": db.session, "utcnow": utcnow,
+            **{name: getattr(models, name) for name in ("Brand", "Campaign", "SpendRecord", "SpendImport",
+                                                          "CampaignEvent", "User")}}

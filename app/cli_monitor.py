@@ -13,7 +13,7 @@ from app.money import format_amount
 from app.services.totals import spend_today_and_month
 
 
-def _event_line(event: CampaignEvent) -> str:
+def event_line(event: CampaignEvent) -> str:
     reasons = event.new_reasons.replace(",", ", ") or "all rules pass"
     return (f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.brand.name} / {event.campaign.name}: "
             f"{event.old_status or 'new'} -> {event.new_status} ({reasons})  [{event.actor}]")
@@ -44,7 +44,7 @@ def render_monitor() -> str:
         lines.append("  no brands yet: `flask --app app seed-demo` or `fixtures load FILE.json`")
     lines += ["", "Latest changes:"]
     events = db.session.scalars(select(CampaignEvent).order_by(CampaignEvent.id.desc()).limit(10)).all()
-    lines += [f"  {_event_line(e)}" for e in events] or ["  none yet"]
+    lines += [f"  {event_line(e)}" for e in events] or ["  none yet"]
     return "\n".join(lines)
 
 
@@ -81,13 +81,13 @@ def log_command(limit: int, brand: str | None, follow: bool) -> None:
         stmt = stmt.where(CampaignEvent.brand_id == brand_id)
     events = list(reversed(db.session.scalars(stmt.limit(limit)).all()))
     for event in events:
-        click.echo(_event_line(event))
+        click.echo(event_line(event))
     last_id = events[-1].id if events else 0
     try:
         while follow:
             db.session.rollback()
             for event in db.session.scalars(stmt.where(CampaignEvent.id > last_id).order_by(None).order_by(CampaignEvent.id)):
-                click.echo(_event_line(event))
+                click.echo(event_line(event))
                 last_id = event.id
             time.sleep(1)
     except KeyboardInterrupt:

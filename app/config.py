@@ -3,6 +3,7 @@
 DATABASE_URL   default: SQLite file instance/pacer.sqlite3
 REDIS_URL      default: unset, meaning the embedded Redis (address kept under instance/)
 SECRET_KEY     required when PACER_ENV=production; otherwise generated into instance/secret_key
+PACER_UPLOAD_RETENTION_DAYS   days a stored upload is kept after its import ended (default 30)
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key_file.read_text().strip()
 
 
+def _retention_days() -> int:
+    text = os.environ.get("PACER_UPLOAD_RETENTION_DAYS", "30").strip()
+    if not text.isdigit():
+        raise ConfigError(f"PACER_UPLOAD_RETENTION_DAYS must be a whole number of days, 0 or more (not {text!r})")
+    return int(text)
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask config mapping from the environment for an app whose instance folder is given."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -63,5 +71,7 @@ def load_config(instance_path: Path) -> dict:
         "PACER_JSON_MAX_DEPTH": 32,
         "MAX_CONTENT_LENGTH": int(os.environ.get("PACER_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
+        # Days a stored upload is kept after its import ended (app.services.imports.prune_uploads).
+        "UPLOAD_RETENTION_DAYS": _retention_days(),
         "WTF_CSRF_TIME_LIMIT": None,
     }

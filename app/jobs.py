@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 from rq import get_current_job
 
 from app.extensions import db
@@ -19,7 +20,7 @@ from app.models import utcnow
 from app.queue import QUEUE_SWEEPS, clear_pending, meta_saver
 from app.services import reconcile as rec
 from app.services.enforcement import commit_and_enforce
-from app.services.imports import ImportNotQueued, ProgressReporter, recover_imports, run_import
+from app.services.imports import ImportNotQueued, ProgressReporter, prune_uploads, recover_imports, run_import
 
 _app: Flask | None = None
 
@@ -61,10 +62,16 @@ def _summary(changes: list[rec.Change]) -> dict:
 
 @job
 def sweep() -> dict:
-    """Every minute: every brand to the whole rule (`jobs run enforce-budgets` / `apply-dayparting`), and
-    the imports whose run was lost or never queued."""
+    """Every minute: every brand to the whole rule (`jobs run enforce-budgets` / `apply-dayparting`),
+    the imports whose run was lost or never queued, and the stored uploads past their retention."""
     now = utcnow()
-    return _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
+    summary = _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
+    return summary | {"uploads_deleted": len(prune_uploads(db.session, now, **upload_retention(current_app)).deleted)}
+
+
+def upload_retention(app: Flask) -> dict:
+    """prune_uploads' settings from the config (PACER_UPLOAD_RETENTION_DAYS, the upload folder)."""
+    return {"retention_days": app.config["UPLOAD_RETENTION_DAYS"], "folder": Path(app.config["UPLOAD_FOLDER"])}
 
 
 @job

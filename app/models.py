@@ -267,6 +267,10 @@ class SpendImport(db.Model):
     # "host pid-namespace pid" of the process running the latest attempt: a dead one means a crashed run.
     runner: Mapped[str | None] = mapped_column(String(120))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when the retention sweep deleted the stored file (services.imports.prune_uploads); the
+    # file's header is kept so the rejected rows still download under their own columns.
+    file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    file_header: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User | None] = relationship()
     errors: Mapped[list[SpendImportError]] = relationship(

@@ -9,7 +9,10 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+import rq_scheduler.scheduler
+from crontab import CronTab
 from redis import Redis
 from rq import Queue
 from rq.scheduler import RQScheduler
@@ -27,6 +30,20 @@ HEARTBEAT_KEY = "pacer:scheduler:heartbeat"
 HEARTBEAT_INTERVAL = 1
 # /healthz calls the scheduler down after two sweep periods of silence: one missed sweep is a blip.
 HEARTBEAT_STALE_AFTER = 2 * SWEEP_PERIOD
+
+
+def next_cron_time(cron_string: str, use_local_timezone: bool = False) -> datetime:
+    """The next instant after now that ``cron_string`` (UTC, as every Pacer cron is) matches, aware UTC.
+
+    rq-scheduler 0.14 hands crontab a naive local "now": crontab warns (a FutureWarning at every start of
+    scheduler.py) and reads the cron in the host's zone. An aware UTC "now" is the fix upstream has not
+    released (rq-scheduler #299, #300); ``use_local_timezone`` is accepted for its signature, never used.
+    """
+    return CronTab(cron_string).next(now=datetime.now(UTC), return_datetime=True)
+
+
+# Scheduler.cron and Scheduler.enqueue_job both look this name up in their module when they run.
+rq_scheduler.scheduler.get_next_scheduled_time = next_cron_time
 
 
 @dataclass

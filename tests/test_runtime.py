@@ -160,10 +160,6 @@ def test_plain_rq_worker_runs_the_job_too(session, budget_brand, redis_url, redi
 # --- Scheduler registration on rq-scheduler --------------------------------------------------
 
 
-# rq-scheduler calls crontab with a naive local "now", which warns; scheduler.py runs with TZ=UTC.
-crontab_naive_now = pytest.mark.filterwarnings(r"ignore:Version 0\.22\.0\+ of crontab:FutureWarning")
-
-
 def registered(scheduler: Scheduler) -> list[str]:
     return sorted(job.id for job in scheduler.get_jobs())
 
@@ -172,7 +168,6 @@ def declared_ids(jobs=PERIODIC_JOBS) -> list[str]:
     return sorted(spec.id for spec in jobs)
 
 
-@crontab_naive_now
 def test_registering_twice_leaves_each_job_once(redis_connection):
     first = register_periodic_jobs(Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection))
     assert sorted(first.added) == declared_ids() and not (first.kept or first.replaced or first.cancelled)
@@ -185,7 +180,6 @@ def test_registering_twice_leaves_each_job_once(redis_connection):
     assert scheduler.count() == len(PERIODIC_JOBS) == len(set(declared_ids()))
 
 
-@crontab_naive_now
 def test_cron_jobs_store_their_timeouts_and_queue(redis_connection):
     register_periodic_jobs(Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection))
     for spec in PERIODIC_JOBS:
@@ -198,7 +192,6 @@ def test_cron_jobs_store_their_timeouts_and_queue(redis_connection):
         assert spec.cron == "* * * * *" and spec.timeout < 60 and spec.result_ttl == -1
 
 
-@crontab_naive_now
 def test_a_changed_definition_replaces_its_job(redis_connection):
     scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
     register_periodic_jobs(scheduler)
@@ -221,7 +214,6 @@ def test_a_changed_definition_replaces_its_job(redis_connection):
     assert Job.fetch(target.id, connection=redis_connection).meta["cron_string"] == target.cron
 
 
-@crontab_naive_now
 def test_undeclared_pacer_jobs_are_cancelled_and_others_left_alone(redis_connection):
     scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
     scheduler.cron("0 * * * *", func="app.jobs.enforce_budgets", id=f"{JOB_ID_PREFIX}retired-hourly-sweep")
@@ -244,7 +236,6 @@ BEFORE_ONE_SWEEP = (
 )
 
 
-@crontab_naive_now
 def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
     scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
     register_periodic_jobs(scheduler, BEFORE_ONE_SWEEP)
@@ -260,7 +251,6 @@ def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
         assert not Job.exists(old, connection=redis_connection)
 
 
-@crontab_naive_now
 def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, redis_connection):
     scheduler = Scheduler(queue_name=QUEUE_SWEEPS, connection=redis_connection)
     register_periodic_jobs(scheduler)
@@ -278,7 +268,6 @@ def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, re
     assert jobs["pacer-periodic-3-sweep"] == "sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"
 
 
-@crontab_naive_now
 def test_jobs_due_together_are_enqueued_resets_first(redis_connection):
     # Every periodic job fires each minute; the resets must run first so a midnight resume
     # is attributed to reset_daily, not to whichever sweep happens to run before it.
@@ -293,7 +282,6 @@ def test_jobs_due_together_are_enqueued_resets_first(redis_connection):
     assert registered(scheduler) == declared_ids()  # each rescheduled for its next run, once
 
 
-@crontab_naive_now
 def test_periodic_jobs_survive_a_pause_in_the_workers(session, redis_connection, run_process):
     # rq expires a finished job's hash after result_ttl; if no worker runs the next enqueued
     # copy before then, rq-scheduler finds the hash gone and drops the periodic job for good.
@@ -425,7 +413,6 @@ def scheduler_ran(connection) -> None:
 ALL_QUEUES_FAILING = [f"queue:{name}" for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)]
 
 
-@crontab_naive_now
 def test_healthz_ok_with_a_worker_on_every_queue_and_a_running_scheduler(client, background, redis_connection):
     background.start_worker(redis_connection)  # worker.py without --queues serves them all
     scheduler_ran(redis_connection)
@@ -440,7 +427,6 @@ def test_healthz_ok_with_a_worker_on_every_queue_and_a_running_scheduler(client,
                               for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)}
 
 
-@crontab_naive_now
 @pytest.mark.parametrize("heartbeat", ["missing", "stale"])
 def test_healthz_names_the_scheduler_without_a_fresh_heartbeat(client, background, redis_connection, heartbeat):
     background.start_worker(redis_connection)
@@ -461,7 +447,6 @@ def test_healthz_stale_means_two_sweep_periods():
     assert HEARTBEAT_STALE_AFTER == 2 * 60
 
 
-@crontab_naive_now
 def test_healthz_names_the_periodic_jobs_that_are_not_registered(client, background, redis_connection):
     background.start_worker(redis_connection)
     scheduler_ran(redis_connection)
@@ -475,7 +460,6 @@ def test_healthz_names_the_periodic_jobs_that_are_not_registered(client, backgro
     assert response.json["scheduler"] == "periodic jobs not registered: pacer-periodic-3-sweep"
 
 
-@crontab_naive_now
 def test_healthz_names_the_workers_and_every_queue_when_none_runs(client, redis_connection):
     scheduler_ran(redis_connection)
 
@@ -486,7 +470,6 @@ def test_healthz_names_the_workers_and_every_queue_when_none_runs(client, redis_
     assert (response.json["redis"], response.json["workers"], response.json["scheduler"]) == ("ok", 0, "ok")
 
 
-@crontab_naive_now
 def test_healthz_stops_counting_a_killed_worker_once_its_key_expires(client, background, redis_connection):
     worker = background.start_worker(redis_connection)
     scheduler_ran(redis_connection)

@@ -20,7 +20,7 @@ from app.models import Brand, BrandDaySpend, CampaignEvent, SpendRecord
 from app.services import overview
 from app.money import MoneyError
 from app.services.brands import BrandError, create_brand, parse_budget
-from app.services.reconcile import reconcile_brands
+from app.services.reconcile import Change, changes_in_words, reconcile_brands
 from app.services.spend import new_spend, write_spend
 from app.services.totals import spend_today_and_month
 from app.services.users import create_user
@@ -479,6 +479,45 @@ def test_time_zone_change_moves_spend_to_its_new_local_days(client, session, mak
     session.refresh(campaign)
     assert (campaign.status, campaign.reasons) == ("active", [])
     assert "changed time zone" in text_of(client.get(f"/brands/{brand.id}"))
+
+
+def test_time_zone_change_that_only_changes_reasons_says_so(client, session, make, login):
+    login("manager")
+    brand = make.brand("Acme", daily="10", monthly="3000")
+    first, second = make.campaign(brand, "Search", enabled=False), make.campaign(brand, "Social", enabled=False)
+    session.commit()
+    # Over today's UTC budget, but on 24 Nov in New York: both stay paused (switched off), one reason fewer.
+    spend(session, first, 1_000, datetime(2026, 11, 25, 3, 0, tzinfo=UTC))
+    reconcile_brands(session, NOW, actor="enforce_budgets")
+    assert [c.reasons for c in (first, second)] == [["disabled", "daily_budget"]] * 2
+
+    client.post(f"/brands/{brand.id}/edit", data={"name": "Acme", "timezone": "America/New_York", "currency": "USD",
+                                                  "daily_budget": "10", "monthly_budget": "3000"})
+    for campaign in (first, second):
+        session.refresh(campaign)
+        assert (campaign.status, campaign.reasons) == ("paused", ["disabled"])
+    page = text_of(client.get(f"/brands/{brand.id}"))
+    assert ("Saved “Acme”: changed time zone. No campaign changed status; 2 campaigns still paused, "
+            "for other reasons.") in page
+    assert "now paused" not in page
+
+
+def _change(old_status, new_status, old_reasons=(), new_reasons=()):
+    return Change(at=NOW, brand="Acme", campaign="Search", campaign_id=1, old_status=old_status,
+                  new_status=new_status, old_reasons=old_reasons, new_reasons=new_reasons, actor="user:a@b.c")
+
+
+def test_changes_in_words_counts_status_changes_and_reason_changes_apart():
+    paused = _change("active", "paused", (), ("daily_budget",))
+    resumed = _change("paused", "active", ("schedule",), ())
+    reasons_only = _change("paused", "paused", ("schedule",), ("schedule", "daily_budget"))
+    new = _change(None, "paused", (), ("schedule",))
+    assert changes_in_words([]) == "No campaign changed status."
+    assert changes_in_words([paused]) == "1 campaign now paused."
+    assert changes_in_words([paused, new, resumed]) == "1 campaign now active; 2 campaigns now paused."
+    assert changes_in_words([paused, reasons_only, reasons_only]) == \
+        "1 campaign now paused; 2 still paused, for other reasons."
+    assert changes_in_words([reasons_only]) == "No campaign changed status; 1 campaign still paused, for other reasons."
 
 
 def test_unknown_brand_is_404(client, login):

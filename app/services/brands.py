@@ -280,3 +280,31 @@ def archive_brand(session: Session, brand_id: int, now: datetime, *, actor: str)
     session.flush()
     enforce_after_commit(session, [brand.id])
     return reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
+
+
+@dataclass
+class BrandRestore:
+    brand: Brand
+    campaigns: int  # the campaigns brought back with it
+    changes: list[Change]
+
+
+def restore_brand(session: Session, brand_id: int, now: datetime, *, actor: str) -> BrandRestore:
+    """Bring an archived brand back with the campaigns archived with it, then reconcile it at ``now``
+    under ``actor`` (a manual change in the log). Campaigns archived on their own before stay archived.
+
+    Idempotent: restoring a brand that is not archived changes nothing. Raises LookupError for an unknown brand.
+    """
+    brand = lock_brand(session, brand_id)
+    if brand is None:
+        raise LookupError(f"no brand with id {brand_id}")
+    if brand.archived_at is None:
+        return BrandRestore(brand, 0, [])
+    # archive_brand stamps the brand and the campaigns it archives with the same instant.
+    with_it = [campaign for campaign in brand.campaigns if campaign.archived_at == brand.archived_at]
+    for campaign in with_it:
+        campaign.archived_at = None
+    brand.archived_at = None
+    session.flush()
+    enforce_after_commit(session, [brand.id])
+    return BrandRestore(brand, len(with_it), reconcile_brand(session, brand.id, now, actor=actor, automatic=False))

@@ -39,6 +39,16 @@ from app.services.campaigns import (
 _DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {
     full: i for i, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
 }
+
+
+def day_number(text: str) -> int | None:
+    """A weekday as fixtures name it: mon..sun or monday..sunday (any case) or 0..6 (0 = Monday); None if not one."""
+    text = text.strip().lower()
+    if text.isdigit():
+        return int(text) if int(text) <= 6 else None
+    return _DAY_ALIASES.get(text)
+
+
 BRAND_DEFAULTS = {"timezone": "UTC", "currency": "USD", "daily_budget": "", "monthly_budget": ""}
 
 

@@ -1,19 +1,28 @@
-"""Demo data: brands in several zones with schedules, some spend, and one user per role."""
+"""Demo data: brands in several zones with schedules, some spend, and one user per role; and the steps of
+`demo run`, the demonstration of the system Pacer replaces (normal spend, a brand pushed over its daily
+budget, a dayparting change, the next daily reset)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.control import local_day
+from app.control import Window, local_day, local_time
 from app.ingest.timestamps import local_to_utc
-from app.models import Brand
+from app.models import Brand, Campaign
+from app.money import to_decimal
+from app.services.campaigns import Outcome, record_manual_spend, set_schedule
 from app.services.catalog import LoadSummary, load_fixtures
+from app.services.random_spend import running_campaigns
+from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import new_spend, write_spend
+from app.services.totals import spend_today_and_month
 from app.services.users import create_user, find_user
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -104,3 +113,108 @@ def _demo_spend(session: Session, brand: Brand, now: datetime) -> None:
                           external_id=f"demo-{campaign.id}-{day.isoformat()}")
             )
     write_spend(session, records)
+
+
+# --- `demo run` -----------------------------------------------------------------------------------
+
+DEMO_ACTOR = "demo"
+OVER_BUDGET_BRAND = "Brightside Books"
+# Its spend stays far below both budgets all month, so the schedule alone decides it.
+DAYPARTING_BRAND, DAYPARTING_CAMPAIGN = "Lord Howe Lodge", "Search - Stays"
+
+
+class DemoError(LookupError):
+    """The demo data the demonstration needs is missing or archived; the message says what to do."""
+
+
+def demo_brand(session: Session, name: str) -> Brand:
+    brand = session.scalar(select(Brand).where(Brand.name == name, Brand.archived_at.is_(None)))
+    if brand is None:
+        raise DemoError(f"the demo brand {name!r} is missing or archived; reset the demo data "
+                        "(`make db-reset`, then `make setup`) to run the demonstration")
+    return brand
+
+
+@dataclass(frozen=True)
+class DemoSpend:
+    brand: str
+    campaign: str
+    amount: str
+    currency: str
+
+
+def normal_spend(session: Session, now: datetime, rng: random.Random) -> list[DemoSpend]:
+    """Spend 1-4 % of its brand's daily budget on each running campaign, keeping every brand under its
+    daily budget (the over-budget brand is left for :func:`push_over_daily_budget`); does not commit."""
+    spends, used = [], {}
+    for campaign in running_campaigns(session):
+        brand = campaign.brand
+        if brand.name == OVER_BUDGET_BRAND:
+            continue
+        if brand.id not in used:
+            used[brand.id] = spend_today_and_month(session, brand, now)[0]
+        minor = brand.daily_budget_minor * rng.randint(1, 4) // 100
+        if minor == 0 or used[brand.id] + minor >= brand.daily_budget_minor:
+            continue
+        used[brand.id] += minor
+        spends.append(_record(session, campaign, minor, now))
+    return spends
+
+
+def push_over_daily_budget(session: Session, now: datetime) -> DemoSpend:
+    """Spend what is left of the over-budget brand's daily budget and a tenth more on one of its campaigns
+    (a running one if any); does not commit. Raises DemoError if the brand is missing."""
+    brand = demo_brand(session, OVER_BUDGET_BRAND)
+    live = [c for c in brand.campaigns if c.archived_at is None]
+    if not live:
+        raise DemoError(f"the demo brand {brand.name!r} has no campaign to spend on")
+    campaign = next((c for c in live if c.status == "active"), live[0])
+    today = spend_today_and_month(session, brand, now)[0]
+    minor = max(brand.daily_budget_minor - today, 0) + max(brand.daily_budget_minor // 10, 1)
+    return _record(session, campaign, minor, now)
+
+
+def _record(session: Session, campaign: Campaign, minor: int, now: datetime) -> DemoSpend:
+    amount = f"{to_decimal(minor, campaign.brand.currency):f}"
+    record_manual_spend(session, campaign, amount=amount, now=now)
+    return DemoSpend(campaign.brand.name, campaign.name, amount, campaign.brand.currency)
+
+
+@dataclass
+class ScheduleChange:
+    campaign: Campaign
+    windows: list[Window]
+    outcome: Outcome
+
+    def describe(self) -> str:
+        window = self.windows[0]
+        return f"every day {window.label()[4:]}"
+
+
+def change_dayparting(session: Session, now: datetime) -> ScheduleChange:
+    """Give the dayparting campaign a two-hour window every day starting at the next full local hour, so it
+    pauses now (out of hours) and the sweep resumes it when the window opens; reconciles under DEMO_ACTOR."""
+    brand = demo_brand(session, DAYPARTING_BRAND)
+    campaign = next((c for c in brand.campaigns if c.name == DAYPARTING_CAMPAIGN and c.archived_at is None), None)
+    if campaign is None:
+        raise DemoError(f"the demo campaign {DAYPARTING_BRAND} / {DAYPARTING_CAMPAIGN} is missing or archived")
+    start = (local_time(now, ZoneInfo(brand.timezone)).hour + 1) % 24 * 60
+    windows = [Window(day, start, min(start + 120, 24 * 60)) for day in range(7)]
+    outcome = set_schedule(session, campaign, windows, now=now, actor=DEMO_ACTOR)
+    return ScheduleChange(campaign, windows, outcome)
+
+
+def next_local_midnight(now: datetime, tz: ZoneInfo) -> datetime:
+    """The instant the brand-local day after ``now``'s begins."""
+    tomorrow = local_day(now, tz) + timedelta(days=1)
+    return local_to_utc(datetime.combine(tomorrow, time()), tz)
+
+
+def preview_daily_reset(session: Session, now: datetime) -> tuple[Brand, datetime, list[Change]]:
+    """Dry run: what the daily reset does to the over-budget brand at its next local midnight (its spend for
+    the new day is zero); writes nothing and ends the transaction."""
+    brand = demo_brand(session, OVER_BUDGET_BRAND)
+    midnight = next_local_midnight(now, ZoneInfo(brand.timezone))
+    changes = reconcile_brand(session, brand.id, midnight, actor="reset_daily", dry_run=True)
+    session.rollback()
+    return brand, midnight, changes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import os
 import socket
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app import queue
@@ -477,6 +478,8 @@ def prepare_retry(session: Session, spend_import: SpendImport, now: datetime) ->
         raise RetryRefused(f"{number} is still running; wait for it to finish or fail.")
     if spend_import.status not in RETRYABLE:
         raise RetryRefused(f"{number} has already finished ({spend_import.status}); upload the file again to re-import it.")
+    if spend_import.file_deleted_at is not None:
+        raise RetryRefused(deleted_file_words(spend_import) + " Upload it again to import it.")
     path = Path(spend_import.stored_path or "")
     if not spend_import.stored_path or not path.is_file():
         raise RetryRefused(f"The file of import #{spend_import.id} is no longer stored; upload it again.")
@@ -485,7 +488,8 @@ def prepare_retry(session: Session, spend_import: SpendImport, now: datetime) ->
                            "(its sha256 differs); import it again as a new file.")
     changed = session.execute(
         update(SpendImport)
-        .where(SpendImport.id == spend_import.id, SpendImport.status.in_(RETRYABLE))
+        .where(SpendImport.id == spend_import.id, SpendImport.status.in_(RETRYABLE),
+               SpendImport.file_deleted_at.is_(None))
         .values(status="queued", job_id=None, message=None, finished_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -531,7 +535,7 @@ def rejected_rows(session: Session, spend_import: SpendImport) -> RejectedRows:
     """The rejected rows as table rows: line, error, then the row's own fields under the file's
     header (read from the stored file; a single ``row`` column if it is gone). Lazy: rows are
     read from the database as they are consumed."""
-    file_header = _stored_header(spend_import.stored_path)
+    file_header = _stored_header(spend_import.stored_path) or _kept_header(spend_import)
     header = ["line", "error", *(file_header or ["row"])]
 
     def rows() -> Iterator[list[str]]:
@@ -565,3 +569,67 @@ def _stored_header(stored_path: str | None) -> list[str] | None:
     except (OSError, ValueError, csv.Error, UnicodeDecodeError):
         return None
     return None
+
+
+def _kept_header(spend_import: SpendImport) -> list[str] | None:
+    return json.loads(spend_import.file_header) if spend_import.file_header else None
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def deleted_file_words(spend_import: SpendImport) -> str:
+    """The sentence the import's page and a refused retry give once retention deleted its file."""
+    return (f"The file of import #{spend_import.id} was deleted on {spend_import.file_deleted_at:%Y-%m-%d} "
+            "(stored uploads are kept for a set number of days after their import ends); its result, counts "
+            "and rejected rows are kept.")
+
+
+@dataclass
+class PruneResult:
+    deleted: list[int] = field(default_factory=list)  # the imports whose stored file was deleted
+    bytes_freed: int = 0
+
+
+def prune_uploads(session: Session, now: datetime, *, retention_days: int, folder: Path) -> PruneResult:
+    """Delete each stored upload under ``folder`` whose import ended (done, rejected or failed) at least
+    ``retention_days`` days before ``now``; commits. The import keeps its result, counts and rejected
+    rows (and the file's header, for their download); a retry of it is refused from then on.
+
+    Files outside ``folder`` (a CLI import of the operator's own file) are never touched. Idempotent.
+    """
+    result = PruneResult()
+    # Stored paths are the folder as configured joined with a file name; a relative folder is matched both ways.
+    prefixes = {str(folder) + os.sep, str(folder.resolve()) + os.sep}
+    due = session.scalars(
+        select(SpendImport)
+        .where(SpendImport.status.not_in(ACTIVE), SpendImport.file_deleted_at.is_(None),
+               SpendImport.finished_at <= now - timedelta(days=retention_days),
+               or_(*(SpendImport.stored_path.startswith(prefix, autoescape=True) for prefix in prefixes)))
+        .order_by(SpendImport.id)
+    ).all()
+    for spend_import in due:
+        path = Path(spend_import.stored_path)
+        header = _stored_header(spend_import.stored_path)
+        # Only while it is still finished and not deleted: a retry that queued it meanwhile keeps its file.
+        marked = session.execute(
+            update(SpendImport)
+            .where(SpendImport.id == spend_import.id, SpendImport.status.not_in(ACTIVE),
+                   SpendImport.file_deleted_at.is_(None))
+            .values(file_deleted_at=now, file_header=json.dumps(header) if header else None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        if not marked:
+            continue
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            size = 0
+        except OSError:
+            log.exception("could not delete the stored upload of import %s (%s)", spend_import.id, path)
+            continue
+        result.deleted.append(spend_import.id)
+        result.bytes_freed += size
+    return result

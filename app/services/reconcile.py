@@ -55,6 +55,30 @@ class Change:
         )
 
 
+def _campaigns(count: int) -> str:
+    return f"{count} campaign{'s' if count != 1 else ''}"
+
+
+def changes_in_words(changes: list[Change]) -> str:
+    """What a reconcile did, for the person who made the change: status changes and changes of
+    reasons alone are counted apart ("1 campaign now paused; 2 still paused, for other reasons.")."""
+    if not changes:
+        return "No campaign changed status."
+    moved = [c for c in changes if c.old_status != c.new_status]
+    paused = sum(1 for c in moved if c.new_status == "paused")
+    parts = []
+    if len(moved) - paused:
+        parts.append(f"{_campaigns(len(moved) - paused)} now active")
+    if paused:
+        parts.append(f"{_campaigns(paused)} now paused")
+    if reasons_only := len(changes) - len(moved):
+        phrase = f"{reasons_only} still paused, for other reasons" if parts else \
+            f"No campaign changed status; {_campaigns(reasons_only)} still paused, for other reasons"
+        parts.append(phrase)
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
 def brand_budget_facts(session: Session, brand: Brand, now: datetime) -> BudgetFacts:
     spend_today, spend_month = spend_today_and_month(session, brand, now)
     return BudgetFacts(

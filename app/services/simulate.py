@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.control import BudgetFacts, decide, local_day, month_start
+from app.control import BudgetFacts, decide, local_day, local_time, month_start, window_at
 from app.ingest.csv_spend import RowError, SpendFileError, read_spend_csv
 from app.models import Brand, SpendRecord
+from app.services.reconcile import brand_budget_facts
 from app.services.spend import campaign_directory, unstored_rows
 
 QUARTER = timedelta(minutes=15)
@@ -192,3 +193,60 @@ def _instants(start: datetime, end: datetime, step: timedelta, ledgers: list[Bra
     for ledger in ledgers:
         points.update(at for at, _, _ in ledger.pending[ledger.cursor :] if at <= end)
     return sorted(points)
+
+
+# --- what dayparting would do at a local hour and weekday ---------------------------------------
+
+
+@dataclass(frozen=True)
+class DaypartingCheck:
+    """One campaign's state now and what the rule decides at ``at`` (its brand's local ``local``)."""
+
+    brand: str
+    campaign: str
+    at: datetime
+    local: datetime
+    timezone: str
+    status_now: str
+    reasons_now: tuple[str, ...]
+    status: str
+    reasons: tuple[str, ...]
+    window: str | None
+
+    @property
+    def changes(self) -> bool:
+        return (self.status, self.reasons) != (self.status_now, self.reasons_now)
+
+
+def next_local(now: datetime, tz: ZoneInfo, weekday: int, hour: int) -> datetime:
+    """The first instant at or after ``now`` that is ``hour``:00 on ``weekday`` (0=Monday) in ``tz``. A wall
+    time that daylight saving skips is the instant the clocks jump at; a repeated one, its first occurrence."""
+    today = local_day(now, tz)
+    day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    instant = datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
+    if instant < now:  # that hour has passed today: next week's
+        instant = datetime.combine(day + timedelta(weeks=1), time(hour), tzinfo=tz).astimezone(UTC)
+    return instant
+
+
+def dayparting_at(session: Session, now: datetime, *, weekday: int, hour: int) -> list[DaypartingCheck]:
+    """Dry run: for every campaign of every brand not archived, the rule at the next ``hour``:00 on
+    ``weekday`` in its brand's zone, with the brand's spend as it stands at ``now`` (so only the clock
+    moves: schedules and flights decide, budgets as today). Reads only."""
+    checks = []
+    brands = session.scalars(select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.name)).all()
+    for brand in brands:
+        tz = ZoneInfo(brand.timezone)
+        at = next_local(now, tz, weekday, hour)
+        budget = brand_budget_facts(session, brand, now)
+        for campaign in brand.campaigns:
+            if campaign.archived_at is not None:
+                continue
+            decision = decide(campaign.facts(), budget, at, tz)
+            window = window_at(campaign.schedule(), local_time(at, tz))
+            checks.append(DaypartingCheck(
+                brand.name, campaign.name, at, local_time(at, tz), brand.timezone, campaign.status,
+                tuple(campaign.reasons), str(decision.status), tuple(str(r) for r in decision.reasons),
+                window.label() if window else None,
+            ))
+    return checks

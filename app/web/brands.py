@@ -10,8 +10,9 @@ from app.extensions import db
 from app.models import Brand, utcnow
 from app.money import format_amount
 from app.services import overview as service
-from app.services.brands import BrandError, archive_brand, create_brand, update_brand
+from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
 from app.services.enforcement import commit_and_enforce
+from app.services.reconcile import changes_in_words
 from app.web.auth import requires
 from app.web.brand_forms import ArchiveForm, BrandForm
 from app.web.pagination import page_number
@@ -69,25 +70,12 @@ def edit(brand_id: int):
         else:
             commit_and_enforce(db.session, actor=_actor())
             if result.changed:
-                flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. {_changes_in_words(result.changes)}",
-                      "success")
+                flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. "
+                      f"{changes_in_words(result.changes)}", "success")
             else:
                 flash("Nothing changed.", "info")
             return redirect(url_for("brands.show", brand_id=brand.id))
     return render_template("brands/form.html", form=form, brand=brand), 400 if form.errors else 200
-
-
-def _changes_in_words(changes) -> str:
-    if not changes:
-        return "No campaign changed status."
-    paused = sum(1 for c in changes if c.new_status == "paused")
-    active = len(changes) - paused
-    parts = []
-    if active:
-        parts.append(f"{active} campaign{'s' if active != 1 else ''} now active")
-    if paused:
-        parts.append(f"{paused} campaign{'s' if paused != 1 else ''} now paused")
-    return " and ".join(parts).capitalize() + "."
 
 
 @bp.post("/brands/<int:brand_id>/archive")
@@ -109,6 +97,22 @@ def archive(brand_id: int):
         "success",
     )
     return redirect(url_for("dashboard.overview"))
+
+
+@bp.post("/brands/<int:brand_id>/restore")
+@requires("manager")
+def restore(brand_id: int):
+    brand = _brand_or_404(brand_id)
+    if not ArchiveForm().validate_on_submit():
+        abort(400)
+    if brand.archived_at is None:
+        flash(f"“{brand.name}” is not archived.", "info")
+        return redirect(url_for("brands.show", brand_id=brand.id))
+    result = restore_brand(db.session, brand.id, utcnow(), actor=_actor())
+    commit_and_enforce(db.session, actor=_actor())
+    flash(f"Restored “{brand.name}” and its {result.campaigns} campaign{'s' if result.campaigns != 1 else ''}. "
+          f"{changes_in_words(result.changes)}", "success")
+    return redirect(url_for("brands.show", brand_id=brand.id))
 
 
 @bp.get("/brands/<int:brand_id>")

@@ -89,7 +89,8 @@ def show(import_id: int):
         earlier=service.earlier_import(db.session, spend_import),
         errors=errors,
         retry_form=RetryForm(),
-        retryable=spend_import.status in service.RETRYABLE,
+        retryable=spend_import.status in service.RETRYABLE and spend_import.file_deleted_at is None,
+        file_deleted=service.deleted_file_words(spend_import) if spend_import.file_deleted_at else None,
     )
 
 
