@@ -1,7 +1,7 @@
 """upload retention: when a stored upload was deleted, and its header kept for the rejected rows' download
 
 Revision ID: b3f19d2c7a40
-Revises: e7a5c0d91b34
+Revises: e5b1a7c3d920
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b3f19d2c7a40'
-down_revision = 'e7a5c0d91b34'
+down_revision = 'e5b1a7c3d920'
 branch_labels = None
 depends_on = None
 
