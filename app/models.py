@@ -236,6 +236,9 @@ class SpendImport(db.Model):
     # "host pid-namespace pid" of the process running the latest attempt: a dead one means a crashed run.
     runner: Mapped[str | None] = mapped_column(String(120))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # SQLite writes an import in committed batches: while set, spend_record rows of this import (all
+    # with an id at least this) are stored but not counted; cleared when published or deleted.
+    unpublished_from_id: Mapped[int | None] = mapped_column(BigInteger)
 
     user: Mapped[User | None] = relationship()
     errors: Mapped[list[SpendImportError]] = relationship(

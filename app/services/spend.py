@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, Table, bindparam, func, literal, select, true, update
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, exists, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.control import local_day
 from app.database import is_postgres, upsert_insert
@@ -151,11 +151,12 @@ def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> 
 def rebuild_day_totals(session: Session, brand: Brand) -> None:
     """Recompute a brand's local dates and day totals from its records (after a time zone change)."""
     tz = ZoneInfo(brand.timezone)
-    records = session.scalars(select(SpendRecord).where(SpendRecord.brand_id == brand.id))
+    records = session.execute(select(SpendRecord, counted_spend()).where(SpendRecord.brand_id == brand.id))
     deltas: dict[tuple[int, date], int] = defaultdict(int)
-    for record in records:
+    for record, counted in records:
         record.local_date = local_day(record.spent_at, tz)
-        deltas[(brand.id, record.local_date)] += record.amount_minor
+        if counted:  # an import still being written adds its own rows when it publishes
+            deltas[(brand.id, record.local_date)] += record.amount_minor
     session.query(BrandDaySpend).filter_by(brand_id=brand.id).delete()
     session.flush()
     add_to_day_totals(session, deltas)
@@ -280,14 +281,22 @@ def _day_totals(source) -> Any:
 
 
 class ImportWriter:
-    """Writes an import's batches fast, with exact day totals; ``finish`` adds them. Never commits.
+    """Writes an import's batches fast, with exact day totals; ``finish`` adds them.
 
     Each batch is first staged (``executemany`` on SQLite, ``COPY`` on PostgreSQL: no index,
     no constraint, so this is the cheap part), then moved by one INSERT … SELECT … ON
-    CONFLICT DO NOTHING. Only rows actually inserted reach the totals: PostgreSQL returns
-    them; on SQLite, when the insert count shows a batch had duplicates, they are read back
-    by id range (the transaction's first statement is a write, which holds SQLite's only
-    write lock until commit, so every id above the one seen at the start is this import's).
+    CONFLICT DO NOTHING. Only rows actually inserted reach the totals.
+
+    PostgreSQL: one transaction for the whole file, never committed here; the inserted rows are
+    returned. Its locks (key-share on the brand rows) do not conflict with the brand lock.
+
+    SQLite, which has one writer at a time: each batch is committed, so the write lock is held for
+    one batch at a time and a reconcile gets it between batches. The rows are stored but do not
+    count (``SpendImport.unpublished_from_id`` is set, see :func:`counted_spend`) until the
+    caller publishes them by committing ``finish``'s totals with the import's outcome, one short
+    transaction; :func:`discard_unpublished` deletes them if the import fails or is rejected.
+    When the insert count shows a batch had duplicates, the inserted rows are read back by id
+    range (the batch holds the write lock, so every id above the one read at its start is its own).
     """
 
     def __init__(self, session: Session, import_id: int) -> None:
@@ -297,7 +306,6 @@ class ImportWriter:
         self.postgres = is_postgres(session)
         self.result = WriteResult()
         self.deltas: dict[tuple[int, date], int] = defaultdict(int)
-        self.last_id = 0  # SQLite: the highest spend_record id before this import's rows
         if self.postgres:
             moved = _move_staged(postgresql.insert, import_id).returning(
                 _RECORDS.c.brand_id, _RECORDS.c.local_date, _RECORDS.c.amount_minor).cte("inserted")
@@ -308,14 +316,17 @@ class ImportWriter:
         self.stage = str(_STAGING.insert().compile(dialect=dialect, column_keys=list(STAGED_COLUMNS)))
 
     def write(self, rows: list[tuple], totals: dict[tuple[int, str], int]) -> None:
-        """Store ``rows`` (values in STAGED_COLUMNS order) whose day totals are ``totals``, skipping stored keys."""
+        """Store ``rows`` (values in STAGED_COLUMNS order) whose day totals are ``totals``, skipping stored keys.
+
+        On SQLite the batch is committed (unpublished); on PostgreSQL nothing is committed.
+        """
         if not rows:
             return
         connection = self.session.connection()
-        if not self.started:
-            self._start(connection)
-            self.started = True
         if self.postgres:
+            if not self.started:
+                _STAGING.create(connection)
+                self.started = True
             driver = connection.connection.driver_connection
             columns = ", ".join(STAGED_COLUMNS)
             with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING.name} ({columns}) FROM STDIN") as copy:
@@ -323,29 +334,32 @@ class ImportWriter:
                     copy.write_row(row)
             inserted = self._add(connection.execute(self.move).all())
         else:
-            connection.exec_driver_sql(self.stage, rows)
-            inserted = connection.execute(self.move).rowcount
-            if inserted == len(rows):
-                for (brand_id, day), amount in totals.items():
-                    self.deltas[(brand_id, date.fromisoformat(day))] += amount
-                self.result.brand_ids.update(brand_id for brand_id, _ in totals)
-            elif inserted:
-                self._add(connection.execute(_day_totals(_RECORDS).where(_RECORDS.c.id > self.last_id)).all())
-            if inserted:
-                self.last_id = connection.execute(select(func.max(_RECORDS.c.id))).scalar()
+            inserted = self._write_sqlite_batch(connection, rows, totals)
         connection.execute(_STAGING.delete())
+        if not self.postgres:
+            _commit_batch(self.session)  # ends this batch's hold on SQLite's write lock; the rows stay unpublished
         self.result.inserted += inserted
         self.result.duplicates += len(rows) - inserted
 
-    def _start(self, connection) -> None:
-        if not self.postgres:
-            # The index pages an import touches stay in memory: 64 MiB of page cache for this connection.
-            connection.exec_driver_sql("PRAGMA cache_size = -65536")
-            # The transaction's first statement a write: it takes SQLite's write lock before the id is read.
-            connection.execute(update(SpendImport).where(SpendImport.id == self.import_id).values(id=SpendImport.id))
-            self.last_id = connection.execute(select(func.coalesce(func.max(_RECORDS.c.id), 0))).scalar()
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGING.name}")
-        _STAGING.create(connection)
+    def _write_sqlite_batch(self, connection, rows: list[tuple], totals: dict[tuple[int, str], int]) -> int:
+        # The index pages an import touches stay in memory: 64 MiB of page cache for this connection.
+        connection.exec_driver_sql("PRAGMA cache_size = -65536")
+        _STAGING.create(connection, checkfirst=True)  # a temporary table: the pool may hand over another connection
+        connection.exec_driver_sql(self.stage, rows)  # the temp database: SQLite's write lock is not taken yet
+        # The first write to the main database takes the write lock, before the highest id is read;
+        # the first batch also marks where the import's unpublished rows begin.
+        last_id = select(func.coalesce(func.max(_RECORDS.c.id), 0)).scalar_subquery()
+        connection.execute(update(SpendImport).where(SpendImport.id == self.import_id).values(
+            unpublished_from_id=func.coalesce(SpendImport.unpublished_from_id, last_id + 1)))
+        last_id = connection.execute(select(func.coalesce(func.max(_RECORDS.c.id), 0))).scalar()
+        inserted = connection.execute(self.move).rowcount
+        if inserted == len(rows):
+            for (brand_id, day), amount in totals.items():
+                self.deltas[(brand_id, date.fromisoformat(day))] += amount
+            self.result.brand_ids.update(brand_id for brand_id, _ in totals)
+        elif inserted:
+            self._add(connection.execute(_day_totals(_RECORDS).where(_RECORDS.c.id > last_id)).all())
+        return inserted
 
     def _add(self, day_totals) -> int:
         """Add rows of (brand id, local date, amount, count) to the deltas; return the count."""
@@ -357,5 +371,57 @@ class ImportWriter:
         return inserted
 
     def finish(self) -> WriteResult:
+        """Add the inserted rows' day totals and publish the rows, in the caller's transaction (not committed)."""
         add_to_day_totals(self.session, self.deltas)
+        self.session.execute(
+            update(SpendImport).where(SpendImport.id == self.import_id).values(unpublished_from_id=None))
         return self.result
+
+
+def _commit_batch(session) -> None:
+    """Commit without expiring the caller's loaded objects: a batch changes none of them."""
+    real = session.registry() if isinstance(session, scoped_session) else session
+    previous, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = previous
+
+
+DISCARD_ROWS = 20_000  # rows deleted per transaction, so SQLite's write lock is held briefly
+
+
+def discard_unpublished(session: Session, import_id: int, *, statuses: tuple[str, ...]) -> int:
+    """Delete the unpublished rows of an import (see ImportWriter), a batch per transaction; commits.
+
+    Each batch deletes only while the import's status is one of ``statuses``, so rows of a retry
+    that claimed the import meanwhile are never touched. Returns the rows deleted.
+    """
+    deleted = 0
+    while True:
+        first = session.scalar(select(SpendImport.unpublished_from_id).where(
+            SpendImport.id == import_id, SpendImport.status.in_(statuses)))
+        if first is None:
+            session.commit()
+            return deleted
+        # The no-op update takes SQLite's write lock before the status is checked again, in this transaction.
+        still = session.execute(update(SpendImport).where(
+            SpendImport.id == import_id, SpendImport.status.in_(statuses),
+            SpendImport.unpublished_from_id.is_not(None)).values(id=SpendImport.id)).rowcount
+        if not still:
+            session.commit()
+            return deleted
+        ids = select(_RECORDS.c.id).where(_RECORDS.c.id >= first, _RECORDS.c.import_id == import_id).limit(DISCARD_ROWS)
+        count = session.execute(_RECORDS.delete().where(_RECORDS.c.id.in_(ids))).rowcount
+        deleted += count
+        if count < DISCARD_ROWS:
+            session.execute(update(SpendImport).where(SpendImport.id == import_id).values(unpublished_from_id=None))
+        session.commit()
+        if count < DISCARD_ROWS:
+            return deleted
+
+
+def counted_spend(records=_RECORDS):
+    """The condition a spend_record row counts under: not an unpublished row of an import still being written."""
+    return or_(records.c.import_id.is_(None), ~exists().where(
+        SpendImport.id == records.c.import_id, SpendImport.unpublished_from_id.is_not(None)))
