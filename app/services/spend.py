@@ -251,6 +251,7 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
 # --- a whole file, in batches -------------------------------------------------------------------
 
 _RECORDS = SpendRecord.__table__
+SQLITE_COMMIT_ROWS = 5_000  # rows an import writes per SQLite transaction (see ImportWriter)
 # A temporary table of one import's batch: the stored columns' own types, no index, no constraint.
 # ``position`` keeps the file's order, so of two rows with one key in a file the first is the one stored.
 _STAGING = Table(
@@ -290,8 +291,8 @@ class ImportWriter:
     PostgreSQL: one transaction for the whole file, never committed here; the inserted rows are
     returned. Its locks (key-share on the brand rows) do not conflict with the brand lock.
 
-    SQLite, which has one writer at a time: each batch is committed, so the write lock is held for
-    one batch at a time and a reconcile gets it between batches. The rows are stored but do not
+    SQLite, which has one writer at a time: every SQLITE_COMMIT_ROWS rows are committed, so the write
+    lock is held briefly at a time and a reconcile gets it in between. The rows are stored but do not
     count (``SpendImport.unpublished_from_id`` is set, see :func:`counted_spend`) until the
     caller publishes them by committing ``finish``'s totals with the import's outcome, one short
     transaction; :func:`discard_unpublished` deletes them if the import fails or is rejected.
@@ -323,25 +324,33 @@ class ImportWriter:
         if not rows:
             return
         connection = self.session.connection()
-        if self.postgres:
-            if not self.started:
-                _STAGING.create(connection)
-                self.started = True
-            driver = connection.connection.driver_connection
-            columns = ", ".join(STAGED_COLUMNS)
-            with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING.name} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            inserted = self._add(connection.execute(self.move).all())
-        else:
-            inserted = self._write_sqlite_batch(connection, rows, totals)
-        connection.execute(_STAGING.delete())
         if not self.postgres:
-            _commit_batch(self.session)  # ends this batch's hold on SQLite's write lock; the rows stay unpublished
+            # A few thousand rows per transaction: SQLite's write lock is held a few hundredths of a second at a time.
+            for start in range(0, len(rows), SQLITE_COMMIT_ROWS):
+                chunk = rows[start : start + SQLITE_COMMIT_ROWS]
+                inserted = self._write_sqlite_chunk(self.session.connection(), chunk,
+                                                    totals if len(chunk) == len(rows) else None)
+                self.session.connection().execute(_STAGING.delete())
+                _commit_batch(self.session)  # ends this hold on the write lock; the rows stay unpublished
+                self.result.inserted += inserted
+                self.result.duplicates += len(chunk) - inserted
+            return
+        connection = self.session.connection()
+        if not self.started:
+            _STAGING.create(connection)
+            self.started = True
+        driver = connection.connection.driver_connection
+        columns = ", ".join(STAGED_COLUMNS)
+        with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        inserted = self._add(connection.execute(self.move).all())
+        connection.execute(_STAGING.delete())
         self.result.inserted += inserted
         self.result.duplicates += len(rows) - inserted
 
-    def _write_sqlite_batch(self, connection, rows: list[tuple], totals: dict[tuple[int, str], int]) -> int:
+    def _write_sqlite_chunk(self, connection, rows: list[tuple], totals: dict[tuple[int, str], int] | None) -> int:
+        """Stage and move ``rows`` in one transaction (not committed here); ``totals`` are theirs, or None to sum them."""
         # The index pages an import touches stay in memory: 64 MiB of page cache for this connection.
         connection.exec_driver_sql("PRAGMA cache_size = -65536")
         _STAGING.create(connection, checkfirst=True)  # a temporary table: the pool may hand over another connection
@@ -354,6 +363,10 @@ class ImportWriter:
         last_id = connection.execute(select(func.coalesce(func.max(_RECORDS.c.id), 0))).scalar()
         inserted = connection.execute(self.move).rowcount
         if inserted == len(rows):
+            if totals is None:
+                totals = defaultdict(int)
+                for row in rows:  # STAGED_COLUMNS: brand_id, amount_minor and local_date are 1, 2 and 4
+                    totals[(row[1], row[4])] += row[2]
             for (brand_id, day), amount in totals.items():
                 self.deltas[(brand_id, date.fromisoformat(day))] += amount
             self.result.brand_ids.update(brand_id for brand_id, _ in totals)
@@ -388,7 +401,7 @@ def _commit_batch(session) -> None:
         real.expire_on_commit = previous
 
 
-DISCARD_ROWS = 20_000  # rows deleted per transaction, so SQLite's write lock is held briefly
+DISCARD_ROWS = 5_000  # rows deleted per transaction, so SQLite's write lock is held briefly
 
 
 def discard_unpublished(session: Session, import_id: int, *, statuses: tuple[str, ...]) -> int:
