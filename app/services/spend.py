@@ -4,7 +4,8 @@ Every write to ``spend_record`` and ``brand_day_spend`` is in this module: one o
 records through :func:`write_spend` (form, CLI, API, demo), a whole file through
 :class:`ImportWriter` (imports), a time zone change through :func:`rebuild_day_totals`.
 Each inserts records skipping stored dedupe keys and adds exactly the inserted amounts
-to the day totals in the same transaction. Nothing here commits.
+to the day totals in the same transaction. Nothing here commits, except an import on SQLite,
+whose rows are committed in short unpublished batches (ImportWriter, discard_unpublished).
 """
 
 from __future__ import annotations
