@@ -285,13 +285,15 @@ def _run_claimed(session: Session, import_id: int, now: datetime,
         return _finish(session, import_id, outcome)
     try:
         total = os.fstat(handle.fileno()).st_size
-        directory, latest = campaign_directory(session), latest_spend(now)
+        latest = latest_spend(now)
         writer = ImportWriter(session, import_id)
         with handle:
             if total >= READER_PROCESS_MIN_BYTES:
+                directory = campaign_directory(session)  # whole: the forked reader must not touch the database
                 batches = batches_from_child(lambda: parse_batches(handle, directory, latest))
             else:
-                batches = parse_batches(handle, directory, latest)
+                # Read as the file names brands, so a small file's import does not grow with the brands stored.
+                batches = parse_batches(handle, campaign_directory(session, lazy=True), latest)
             with closing(batches):  # ends the reading (and a reader process) before the file closes, also on an error
                 for batch in batches:
                     outcome.rows_read = batch.rows_read

@@ -166,23 +166,52 @@ def rebuild_day_totals(session: Session, brand: Brand) -> None:
 # --- where spend may go -------------------------------------------------------------------------
 
 
-def campaign_directory(session: Session) -> CampaignDirectory:
-    """Every live brand and campaign by name, as plain data for the parsers (app.ingest)."""
+def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirectory:
+    """Every live brand and campaign by name, as plain data for the parsers (app.ingest).
+
+    With ``lazy`` only the brands a file or request names are read, as they come (a query per
+    distinct brand name, every brand once if a name is not found as written): a small file's cost
+    does not grow with the number of brands. Never
+    lazy for a directory a forked reader inherits: the child must not touch the database.
+    """
+    if not lazy:
+        return CampaignDirectory(*_directory_entries(session, None))
+    complete = False
+
+    def lookup(name: str) -> tuple[list[BrandRef], list[CampaignRef]]:
+        # By exact name; a name written otherwise (another case, or unknown) reads every brand once, since
+        # the databases' lower() do not fold as Python's casefold does.
+        nonlocal complete
+        if complete:
+            return [], []
+        found = _directory_entries(session, Brand.name == name)
+        if found[0]:
+            return found
+        complete = True
+        return _directory_entries(session, None)
+
+    return CampaignDirectory([], [], lookup=lookup)
+
+
+def _directory_entries(session: Session, which) -> tuple[list[BrandRef], list[CampaignRef]]:
+    """The live brands matching ``which`` (all when None) and their live campaigns."""
     brands: dict[int, BrandRef] = {}
     zones: dict[str, ZoneInfo] = {}
-    for brand_id, name, zone, currency in session.execute(
-        select(Brand.id, Brand.name, Brand.timezone, Brand.currency).where(Brand.archived_at.is_(None))
-    ):
+    live = select(Brand.id, Brand.name, Brand.timezone, Brand.currency).where(Brand.archived_at.is_(None))
+    for brand_id, name, zone, currency in session.execute(live if which is None else live.where(which)):
         brands[brand_id] = BrandRef(brand_id, name, zones.setdefault(zone, ZoneInfo(zone)), currency)
+    if not brands:
+        return [], []
+    named = select(Campaign.id, Campaign.brand_id, Campaign.name).where(Campaign.archived_at.is_(None))
+    if which is not None:
+        named = named.where(Campaign.brand_id.in_(list(brands)))
     campaigns = [
         CampaignRef(campaign_id, brand_id, brands[brand_id].name, name, brands[brand_id].timezone,
                     brands[brand_id].currency)
-        for campaign_id, brand_id, name in session.execute(
-            select(Campaign.id, Campaign.brand_id, Campaign.name).where(Campaign.archived_at.is_(None))
-        )
+        for campaign_id, brand_id, name in session.execute(named)
         if brand_id in brands
     ]
-    return CampaignDirectory(brands.values(), campaigns)
+    return list(brands.values()), campaigns
 
 
 def stored_keys(session: Session, keys: list[str]) -> set[str]:
@@ -220,7 +249,7 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
     campaign, instant, amount and occurrence within the request. Raises ApiSpendError (from
     app.ingest.api_spend) for a payload that is not a usable list.
     """
-    parsed = parse_api_records(payload, campaign_directory(session), latest_spend(now))
+    parsed = parse_api_records(payload, campaign_directory(session, lazy=True), latest_spend(now))
     result = ApiSpendResult(results=[{} for _ in parsed])
     good = []
     for index, item in enumerate(parsed):
