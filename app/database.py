@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from sqlalchemy import event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.models import Brand
+
+# SQLite: how long one attempt at the write lock may wait; short, so a free moment between an import's
+# committed batches is seen at once (SQLite's own busy handler sleeps up to 100 ms between tries).
+_SQLITE_TRY_MS = 5
+_SQLITE_BUSY_MS = 30000  # the connection's busy timeout (see _sqlite_pragmas), restored after a timed lock
 
 
 @event.listens_for(Engine, "connect")
@@ -18,7 +25,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -33,16 +40,59 @@ def upsert_insert(session: Session, table):
     return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
 
 
-def lock_brand(session: Session, brand_id: int) -> Brand | None:
+class BrandLockTimeout(RuntimeError):
+    """The brand's lock was not free within the time asked for; the caller gives up and tries again later."""
+
+
+def lock_brand(session: Session, brand_id: int, *, timeout: float | None = None) -> Brand | None:
     """Take the brand's write lock for the rest of the transaction and return it fresh.
 
-    PostgreSQL locks the brand's row; SQLite has one writer at a time, and a no-op
-    UPDATE as the transaction's first write takes that lock before anything is read.
+    PostgreSQL locks the brand's row FOR NO KEY UPDATE, which does not conflict with the key-share
+    locks that inserts referencing the brand (an import's spend records) take, so it never waits
+    for an import. SQLite has one writer at a time, and a no-op UPDATE as the transaction's first
+    write takes that lock before anything is read (an import releases it between its batches).
+
+    With ``timeout`` (seconds), raises BrandLockTimeout when the lock is not had by then; the
+    transaction is then left for the caller to roll back.
     """
     if is_postgres(session):
-        stmt = select(Brand).where(Brand.id == brand_id).with_for_update()
-        return session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
-    session.execute(text("UPDATE brand SET id = id WHERE id = :id"), {"id": brand_id})
+        if timeout is not None:
+            session.execute(text("SELECT set_config('lock_timeout', :ms, true)"), {"ms": f"{int(timeout * 1000)}ms"})
+        stmt = select(Brand).where(Brand.id == brand_id).with_for_update(key_share=True)
+        try:
+            brand = session.scalars(stmt.execution_options(populate_existing=True)).one_or_none()
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                raise BrandLockTimeout(f"brand {brand_id} stayed locked for {timeout} s") from exc
+            raise
+        if timeout is not None:
+            session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
+        return brand
+    if timeout is None:
+        session.execute(text("UPDATE brand SET id = id WHERE id = :id"), {"id": brand_id})
+    else:
+        _sqlite_write_lock(session, brand_id, timeout)
     return session.scalars(
         select(Brand).where(Brand.id == brand_id).execution_options(populate_existing=True)
     ).one_or_none()
+
+
+def _sqlite_write_lock(session: Session, brand_id: int, timeout: float) -> None:
+    """The no-op UPDATE, tried every few milliseconds until ``timeout``: SQLite's busy handler backs
+    off to 100 ms sleeps and could keep missing an importer's short gaps between batches."""
+    connection = session.connection()
+    deadline = time.monotonic() + timeout
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_TRY_MS}")
+    try:
+        while True:
+            try:
+                connection.execute(text("UPDATE brand SET id = id WHERE id = :id"), {"id": brand_id})
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                    if "locked" in str(exc.orig):
+                        raise BrandLockTimeout(f"the database stayed locked for {timeout} s") from exc
+                    raise
+                time.sleep(0.002)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")

@@ -271,6 +271,9 @@ class SpendImport(db.Model):
     # file's header is kept so the rejected rows still download under their own columns.
     file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     file_header: Mapped[str | None] = mapped_column(Text)
+    # SQLite writes an import in committed batches: while set, spend_record rows of this import (all
+    # with an id at least this) are stored but not counted; cleared when published or deleted.
+    unpublished_from_id: Mapped[int | None] = mapped_column(BigInteger)
 
     user: Mapped[User | None] = relationship()
     errors: Mapped[list[SpendImportError]] = relationship(

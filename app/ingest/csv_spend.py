@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -77,18 +77,49 @@ class CampaignDirectory:
     Plain data (the services build it from the database), so a forked reader can use it as is.
     """
 
-    def __init__(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef]) -> None:
-        self.brands: dict[str, BrandRef] = {brand.name: brand for brand in brands}
+    def __init__(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef],
+                 lookup: Callable[[str], tuple[list[BrandRef], list[CampaignRef]]] | None = None) -> None:
+        """``lookup``, when given, is asked on a miss for the brands named so ignoring case and their
+        campaigns (a directory filled lazily, for the brands a file names); it must not be used
+        across a fork."""
+        self.brands: dict[str, BrandRef] = {}
         self.campaigns: dict[tuple[int, str], CampaignRef] = {}
-        by_brand: dict[int, dict[str, CampaignRef]] = defaultdict(dict)
+        self._by_brand: dict[int, dict[str, CampaignRef]] = defaultdict(dict)
+        self._lookup = lookup
+        self._looked_up: set[str] = set()
+        self._add(brands, campaigns)
+
+    def _add(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef]) -> None:
+        self.brands.update((brand.name, brand) for brand in brands)
         for ref in campaigns:
             self.campaigns[(ref.brand_id, ref.campaign_name)] = ref
-            by_brand[ref.brand_id][ref.campaign_name] = ref
+            self._by_brand[ref.brand_id][ref.campaign_name] = ref
         self._brands_folded = _fold_unique(self.brands)
-        self._campaigns_folded = {brand_id: _fold_unique(named) for brand_id, named in by_brand.items()}
+        self._campaigns_folded = {brand_id: _fold_unique(named) for brand_id, named in self._by_brand.items()}
+
+    def _looks_up(self, name: str) -> bool:
+        """Ask ``lookup`` about ``name`` once; True if that added anything."""
+        key = name.strip().casefold()
+        if self._lookup is None or not key or key in self._looked_up:
+            return False
+        self._looked_up.add(key)
+        brands, campaigns = self._lookup(name.strip())
+        if brands:
+            self._add(brands, campaigns)
+        return bool(brands)
+
+    def exact_brand(self, name: str) -> BrandRef | None:
+        """The brand named exactly ``name`` (the fast path's lookup)."""
+        found = self.brands.get(name)
+        if found is None and self._looks_up(name):
+            found = self.brands.get(name)
+        return found
 
     def brand(self, name: str) -> BrandRef | None:
-        return self.brands.get(name) or self._brands_folded.get(name.casefold())
+        found = self.brands.get(name) or self._brands_folded.get(name.casefold())
+        if found is None and self._looks_up(name):
+            found = self.brands.get(name) or self._brands_folded.get(name.casefold())
+        return found
 
     def campaign(self, brand: BrandRef, name: str) -> CampaignRef | None:
         return self.campaigns.get((brand.brand_id, name)) or self._campaigns_folded.get(brand.brand_id, {}).get(
@@ -235,7 +266,7 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: 
     local_dates: dict[int, date | None] = {}
 
     def target(brand_name: str, campaign_name: str) -> tuple | None:
-        brand = directory.brands.get(brand_name)
+        brand = directory.exact_brand(brand_name)
         ref = directory.campaigns.get((brand.brand_id, campaign_name)) if brand is not None else None
         if ref is None:
             return None

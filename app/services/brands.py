@@ -7,6 +7,7 @@ and ``fixtures load`` (which passes ``reconcile=False`` and reconciles once at t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,10 +15,10 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.database import lock_brand
-from app.models import Brand, SpendRecord
+from app.models import Brand, Campaign, SpendRecord
 from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currency, parse_amount, to_decimal, to_minor
 from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
@@ -108,9 +109,32 @@ def brands_named(session: Session, name: str) -> list[Brand]:
     return list(session.scalars(select(Brand).where(func.lower(Brand.name) == name.strip().lower()).order_by(Brand.id)))
 
 
-def _name_taken(session: Session, name: str, brand_id: int | None) -> Brand | None:
+class BrandNames:
+    """What :func:`brands_named` answers for many names, read in one query per 500 names (fixtures):
+    the brands (archived too) by name ignoring case and surrounding spaces, with their campaigns and
+    schedules loaded. Brands created afterwards are added with :meth:`add` (create_brand does)."""
+
+    def __init__(self, session: Session, names: Iterable[str]) -> None:
+        self.by_key: dict[str, list[Brand]] = {}
+        keys = sorted({name.strip().lower() for name in names if name.strip()})
+        for i in range(0, len(keys), 500):
+            for brand in session.scalars(
+                select(Brand).where(func.lower(Brand.name).in_(keys[i : i + 500])).order_by(Brand.id)
+                .options(selectinload(Brand.campaigns).selectinload(Campaign.windows))
+            ):
+                self.add(brand)
+
+    def named(self, name: str) -> list[Brand]:
+        return list(self.by_key.get(name.strip().lower(), ()))
+
+    def add(self, brand: Brand) -> None:
+        self.by_key.setdefault(brand.name.strip().lower(), []).append(brand)
+
+
+def _name_taken(session: Session, name: str, brand_id: int | None, names: BrandNames | None = None) -> Brand | None:
     # Case-insensitive, so "Acme" and "acme" never sit side by side in the lists.
-    return next((other for other in brands_named(session, name) if other.id != brand_id), None)
+    named = names.named(name) if names is not None else brands_named(session, name)
+    return next((other for other in named if other.id != brand_id), None)
 
 
 def validate_brand(
@@ -122,8 +146,12 @@ def validate_brand(
     daily_budget: str | Decimal,
     monthly_budget: str | Decimal,
     brand: Brand | None = None,
+    names: BrandNames | None = None,
 ) -> BrandValues:
-    """Check every field (all problems at once) against the database; raises BrandError."""
+    """Check every field (all problems at once) against the database; raises BrandError.
+
+    ``names``, when the caller has one, answers the name lookup instead of a query.
+    """
     errors: dict[str, list[str]] = {}
 
     def fail(field: str, message: str) -> None:
@@ -135,7 +163,7 @@ def validate_brand(
     elif len(name) > NAME_MAX:
         fail("name", f"At most {NAME_MAX} characters (this one has {len(name)}).")
     else:
-        other = _name_taken(session, name, brand.id if brand is not None else None)
+        other = _name_taken(session, name, brand.id if brand is not None else None, names)
         if other is not None:
             archived = " (archived)" if other.archived_at is not None else ""
             fail("name", f"A brand named “{other.name}”{archived} already exists.")
@@ -165,12 +193,14 @@ def validate_brand(
     return BrandValues(name, timezone, currency, budgets["daily_budget"], budgets["monthly_budget"])
 
 
-def create_brand(session: Session, now: datetime, *, actor: str, reconcile: bool = True, **fields) -> Brand:
+def create_brand(session: Session, now: datetime, *, actor: str, reconcile: bool = True,
+                 names: BrandNames | None = None, **fields) -> Brand:
     """Validate and add a brand (fields as for :func:`validate_brand`); flushes, does not commit.
 
     With ``reconcile=False`` the caller reconciles the brand once it has made all its changes.
+    With ``names`` the name is checked against it, and the new brand added to it.
     """
-    values = validate_brand(session, **fields)
+    values = validate_brand(session, names=names, **fields)
     brand = Brand(
         name=values.name,
         timezone=values.timezone,
@@ -181,6 +211,8 @@ def create_brand(session: Session, now: datetime, *, actor: str, reconcile: bool
     )
     session.add(brand)
     session.flush()
+    if names is not None:
+        names.add(brand)
     if reconcile:
         reconcile_brand(session, brand.id, now, actor=actor, automatic=False)
     enforce_after_commit(session, [brand.id])
@@ -199,7 +231,8 @@ class BrandUpdate:
 
 
 def update_brand(
-    session: Session, brand_id: int, now: datetime, *, actor: str, reconcile: bool = True, **fields
+    session: Session, brand_id: int, now: datetime, *, actor: str, reconcile: bool = True,
+    names: BrandNames | None = None, **fields
 ) -> BrandUpdate:
     """Validate and apply the fields given under the brand's lock, then reconcile its campaigns at ``now``.
 
@@ -227,7 +260,7 @@ def update_brand(
     }
     restate = _budgets_to_restate(brand, fields)
     try:
-        values = validate_brand(session, brand=brand, **(stored | fields))
+        values = validate_brand(session, brand=brand, names=names, **(stored | fields))
     except BrandError as exc:
         raise BrandError(exc.errors | restate) from None
     if restate:

@@ -71,11 +71,13 @@ def _check_open(campaign: Campaign) -> None:
 
 
 def validate_campaign(session: Session, brand: Brand | None, *, name: str, start_date: date | None,
-                      end_date: date | None, campaign_id: int | None = None) -> str:
+                      end_date: date | None, campaign_id: int | None = None,
+                      siblings: dict[str, Campaign] | None = None) -> str:
     """Check a campaign's name (required, at most NAME_MAX, unique within ``brand`` as typed) and flight.
 
     Returns the stripped name; raises CampaignError with every problem. ``brand`` is None for a
-    brand not stored yet, which has no campaigns to clash with.
+    brand not stored yet, which has no campaigns to clash with. ``siblings``, when the caller holds
+    every campaign of the brand by name (fixtures), answers the clash instead of a query.
     """
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
@@ -84,9 +86,13 @@ def validate_campaign(session: Session, brand: Brand | None, *, name: str, start
     elif len(name) > NAME_MAX:
         errors.setdefault("name", []).append(f"At most {NAME_MAX} characters.")
     elif brand is not None:
-        clash = session.scalar(
-            select(Campaign).where(Campaign.brand_id == brand.id, Campaign.name == name, Campaign.id != campaign_id)
-        )
+        if siblings is not None:
+            clash = siblings.get(name)
+            clash = clash if clash is not None and (campaign_id is None or clash.id != campaign_id) else None
+        else:
+            clash = session.scalar(
+                select(Campaign).where(Campaign.brand_id == brand.id, Campaign.name == name, Campaign.id != campaign_id)
+            )
         if clash is not None:
             archived = " (archived)" if clash.archived_at is not None else ""
             errors.setdefault("name", []).append(f"{brand.name} already has a campaign{archived} named {name!r}.")
@@ -100,46 +106,56 @@ def validate_campaign(session: Session, brand: Brand | None, *, name: str, start
 
 
 def _reconcile(session: Session, campaign: Campaign, now: datetime, actor: str, reconcile: bool = True) -> list[Change]:
-    session.flush()
-    enforce_after_commit(session, [campaign.brand_id])
+    brand_id = campaign.brand.id
+    enforce_after_commit(session, [brand_id])
     if not reconcile:
-        return []
-    return reconcile_brand(session, campaign.brand_id, now, actor=actor, automatic=False)
+        return []  # the caller's next flush or commit writes it: many entries then go in one flush
+    session.flush()
+    return reconcile_brand(session, brand_id, now, actor=actor, automatic=False)
 
 
 def create_campaign(session: Session, brand: Brand, *, name: str, enabled: bool, start_date: date | None,
-                    end_date: date | None, now: datetime, actor: str, reconcile: bool = True) -> Outcome:
+                    end_date: date | None, now: datetime, actor: str, reconcile: bool = True,
+                    siblings: dict[str, Campaign] | None = None) -> Outcome:
     """Add a campaign to ``brand`` (no schedule: it runs at any hour) and reconcile the brand.
 
     Raises CampaignError for a missing, too long or taken name or a flight that ends
     before it starts; CampaignLocked for an archived brand. With ``reconcile=False`` the
-    caller reconciles the brand once it has made all its changes.
+    caller reconciles the brand once it has made all its changes (and the campaign is written
+    at the caller's next flush). ``siblings``: the brand's campaigns by name, held by a caller
+    that has the brand's lock for the whole transaction (fixtures); the new campaign is added to it.
     """
-    # The brand's lock first: two people adding the same name queue here, and the second is told it is taken.
-    brand = lock_brand(session, brand.id) or brand
+    if siblings is None:
+        # The brand's lock first: two people adding the same name queue here, and the second is told it is taken.
+        brand = lock_brand(session, brand.id) or brand
     if brand.archived_at is not None:
         raise CampaignLocked(f"brand {brand.name!r} is archived, so it cannot get new campaigns")
-    name = validate_campaign(session, brand, name=name, start_date=start_date, end_date=end_date)
+    name = validate_campaign(session, brand, name=name, start_date=start_date, end_date=end_date, siblings=siblings)
     campaign = Campaign(brand=brand, name=name, enabled=enabled, start_date=start_date, end_date=end_date)
     session.add(campaign)
+    if siblings is not None:
+        siblings[name] = campaign
     return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile))
 
 
 def update_campaign(session: Session, campaign: Campaign, *, now: datetime, actor: str, reconcile: bool = True,
-                    **fields) -> Outcome:
+                    siblings: dict[str, Campaign] | None = None, **fields) -> Outcome:
     """Change the fields given (any of name, enabled, start_date, end_date), then reconcile its brand.
 
-    The fields not given keep their stored values.
+    The fields not given keep their stored values. ``siblings`` as for :func:`create_campaign`.
     """
     unknown = set(fields) - set(CAMPAIGN_FIELDS)
     if unknown:
         raise TypeError(f"update_campaign() got unknown fields: {', '.join(sorted(unknown))}")
-    lock_brand(session, campaign.brand_id)
+    if siblings is None:
+        lock_brand(session, campaign.brand_id)
     _check_open(campaign)
     values = {field: getattr(campaign, field) for field in CAMPAIGN_FIELDS} | fields
     values["name"] = validate_campaign(session, campaign.brand, name=values["name"], start_date=values["start_date"],
-                                       end_date=values["end_date"], campaign_id=campaign.id)
+                                       end_date=values["end_date"], campaign_id=campaign.id, siblings=siblings)
     changed = any(getattr(campaign, field) != value for field, value in values.items())
+    if siblings is not None and values["name"] != campaign.name:
+        siblings[values["name"]] = siblings.pop(campaign.name, campaign)
     for field, value in values.items():
         setattr(campaign, field, value)
     return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile), changed)
@@ -150,8 +166,9 @@ def set_windows(session: Session, campaign: Campaign, windows: list[Window]) -> 
     new = merge_windows(windows)
     if list(campaign.schedule()) == new:
         return False
-    campaign.windows.clear()
-    session.flush()
+    if campaign.windows:
+        campaign.windows.clear()
+        session.flush()
     campaign.windows.extend(
         ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in new
     )
@@ -159,12 +176,14 @@ def set_windows(session: Session, campaign: Campaign, windows: list[Window]) -> 
 
 
 def set_schedule(session: Session, campaign: Campaign, windows: list[Window], *, now: datetime,
-                 actor: str, reconcile: bool = True) -> Outcome:
+                 actor: str, reconcile: bool = True, brand_locked: bool = False) -> Outcome:
     """Replace the campaign's dayparting with ``windows`` (merged), then reconcile its brand.
 
-    An empty list means the campaign runs at any hour.
+    An empty list means the campaign runs at any hour. ``brand_locked``: the caller holds the
+    brand's lock for the whole transaction (fixtures).
     """
-    lock_brand(session, campaign.brand_id)  # two saves of one grid queue instead of interleaving
+    if not brand_locked:
+        lock_brand(session, campaign.brand_id)  # two saves of one grid queue instead of interleaving
     _check_open(campaign)
     changed = set_windows(session, campaign, windows)
     return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile), changed)

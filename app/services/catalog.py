@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app.control import Window, parse_clock
 from app.control.schedule import DAY_NAMES, check_hours, check_step, merge_windows
 from app.models import Brand, Campaign
-from app.services.brands import BrandError, BrandLocked, brands_named, create_brand, update_brand
+from app.services.brands import BrandError, BrandLocked, BrandNames, create_brand, update_brand
 from app.services.campaigns import (
     CampaignError,
     CampaignLocked,
@@ -84,6 +84,9 @@ def load_fixtures(session: Session, data: Any, now: datetime) -> LoadSummary:
     if not isinstance(data, dict) or not isinstance(data.get("brands"), list):
         raise CatalogError(["the document must be an object with a \"brands\" list"])
     loader = _Loader(session, now)
+    # Every brand the document names, with its campaigns and schedules, in a few queries instead of a few per entry.
+    loader.names = BrandNames(session, [raw["name"] for raw in data["brands"]
+                                        if isinstance(raw, dict) and isinstance(raw.get("name"), str)])
     for i, raw in enumerate(data["brands"]):
         loader.brand(raw, f"brands[{i}]")
     if loader.problems:
@@ -101,6 +104,8 @@ class _Loader:
         self.problems: list[str] = []
         self.summary = LoadSummary()
         self.seen_brands: set[str] = set()
+        self.names: BrandNames | None = None
+        self.created: set[int] = set()  # brands this load created: no campaigns yet (and none to load)
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
@@ -137,15 +142,18 @@ class _Loader:
 
         brand, writable = self._write_brand(key, name, fields, where, reported={"name"} if name is None else set())
         seen: set[str] = set()
+        # The brand was created, or locked by update_brand, in this transaction: its campaigns by name stand
+        # for the per-entry lock and name query of the campaign services.
+        siblings = {} if brand is None or brand.id in self.created else {c.name: c for c in brand.campaigns}
         for j, craw in enumerate(campaigns):
-            self.campaign(brand, writable, craw, f"{where}.campaigns[{j}]", seen)
+            self.campaign(brand, writable, craw, f"{where}.campaigns[{j}]", seen, siblings)
         if writable and brand is not None and brand.id not in self.summary.brand_ids:
             self.summary.brand_ids.append(brand.id)
 
     def _write_brand(self, key: str, name: str | None, fields: dict, where: str,
                      reported: set[str]) -> tuple[Brand | None, bool]:
         """The brand the entry names, created or updated, and whether its campaigns may be written."""
-        existing = brands_named(self.session, key) if key else []
+        existing = self.names.named(key) if key else []
         if len(existing) > 1:
             spellings = ", ".join(f"“{b.name}”" for b in existing)
             self.problem(f"{where}.name", f"{len(existing)} brands are named so ignoring case ({spellings}); "
@@ -154,7 +162,7 @@ class _Loader:
         if existing:
             try:
                 result = update_brand(self.session, existing[0].id, self.now, actor=self.actor, reconcile=False,
-                                      **fields)
+                                      names=self.names, **fields)
             except BrandLocked as exc:
                 self.problem(f"{where}.name", f"{exc}.")
                 return None, False
@@ -164,15 +172,17 @@ class _Loader:
             self.summary.brands_updated += bool(result.changed)
             return result.brand, True
         try:
-            brand = create_brand(self.session, self.now, actor=self.actor, reconcile=False,
+            brand = create_brand(self.session, self.now, actor=self.actor, reconcile=False, names=self.names,
                                  **(BRAND_DEFAULTS | fields | {"name": name or ""}))
         except BrandError as exc:
             self.service_errors(where, exc.errors, reported=reported)
             return None, False
         self.summary.brands_created += 1
+        self.created.add(brand.id)
         return brand, True
 
-    def campaign(self, brand: Brand | None, brand_written: bool, raw: Any, where: str, seen: set[str]) -> None:
+    def campaign(self, brand: Brand | None, brand_written: bool, raw: Any, where: str, seen: set[str],
+                 siblings: dict[str, Campaign]) -> None:
         if not isinstance(raw, dict):
             self.problem(where, "must be an object")
             return
@@ -192,7 +202,7 @@ class _Loader:
             if date_field in raw:
                 fields[date_field] = _parse_date(raw[date_field], f"{where}.{date_field}", self)
         windows = parse_schedule(raw["schedule"], f"{where}.schedule", self.problems) if "schedule" in raw else None
-        existing = _campaign_named(brand, name)
+        existing = siblings.get(name) if brand is not None and name else None
 
         if not brand_written or len(self.problems) > before:
             self._check_campaign(brand, existing, name, fields, where, reported={"name"} if text is None else set())
@@ -202,15 +212,15 @@ class _Loader:
                 outcome = create_campaign(
                     self.session, brand, name=name, enabled=fields.get("enabled", True),
                     start_date=fields.get("start_date"), end_date=fields.get("end_date"),
-                    now=self.now, actor=self.actor, reconcile=False)
+                    now=self.now, actor=self.actor, reconcile=False, siblings=siblings)
                 changed = True
             else:
                 outcome = update_campaign(self.session, existing, now=self.now, actor=self.actor, reconcile=False,
-                                          **fields)
+                                          siblings=siblings, **fields)
                 changed = outcome.changed
             if windows is not None:
                 changed = set_schedule(self.session, outcome.campaign, windows, now=self.now, actor=self.actor,
-                                       reconcile=False).changed or changed
+                                       reconcile=False, brand_locked=True).changed or changed
         except CampaignLocked as exc:
             self.problem(where, f"{exc}.")
             return
@@ -235,12 +245,6 @@ class _Loader:
 
 
 _BAD = object()  # a value already reported as unreadable
-
-
-def _campaign_named(brand: Brand | None, name: str) -> Campaign | None:
-    if brand is None or not name:
-        return None
-    return next((c for c in brand.campaigns if c.name == name), None)
 
 
 def _text(raw: dict, key: str, where: str, loader: _Loader, default: str | None = None) -> str | None:

@@ -34,7 +34,7 @@ from app.ingest.spend_values import latest_spend
 from app.ingest.upload import store_upload
 from app.models import SpendImport, SpendImportError, utcnow
 from app.queue import JobState
-from app.services.spend import ImportWriter, campaign_directory
+from app.services.spend import ImportWriter, campaign_directory, discard_unpublished
 
 log = logging.getLogger(__name__)
 
@@ -213,15 +213,6 @@ class ImportNotQueued(RuntimeError):
     """The import is not waiting to run (another run has it, or it has finished): nothing to do."""
 
 
-def this_process() -> str:
-    """Who runs an import: "host pid-namespace pid", so a reader on the same host can tell a dead run."""
-    try:
-        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:
-        namespace = "-"
-    return f"{socket.gethostname()[:80]} {namespace} {os.getpid()}"
-
-
 def claim_import(session: Session, import_id: int, *, now: datetime) -> None:
     """Move a ``queued`` import to ``running`` for this process and commit.
 
@@ -272,6 +263,9 @@ def run_import(
 def _run_claimed(session: Session, import_id: int, now: datetime,
                  progress: Callable[[ImportProgress], None] | None) -> ImportOutcome:
     spend_import = session.get(SpendImport, import_id)
+    skip_bad_rows = spend_import.skip_bad_rows  # read once: the writer commits between batches on SQLite
+    # Rows an earlier attempt stored unpublished (a killed run) go first, so this one counts every row once.
+    discard_unpublished(session, import_id, statuses=("running",))
 
     outcome = ImportOutcome(status="done")
     path = Path(spend_import.stored_path or "")
@@ -283,32 +277,36 @@ def _run_claimed(session: Session, import_id: int, now: datetime,
         return _finish(session, import_id, outcome)
     try:
         total = os.fstat(handle.fileno()).st_size
-        directory, latest = campaign_directory(session), latest_spend(now)
+        latest = latest_spend(now)
         writer = ImportWriter(session, import_id)
         with handle:
             if total >= READER_PROCESS_MIN_BYTES:
+                directory = campaign_directory(session)  # whole: the forked reader must not touch the database
                 batches = batches_from_child(lambda: parse_batches(handle, directory, latest))
             else:
-                batches = parse_batches(handle, directory, latest)
+                # Read as the file names brands, so a small file's import does not grow with the brands stored.
+                batches = parse_batches(handle, campaign_directory(session, lazy=True), latest)
             with closing(batches):  # ends the reading (and a reader process) before the file closes, also on an error
                 for batch in batches:
                     outcome.rows_read = batch.rows_read
                     outcome.rejected += batch.rejected
                     outcome.errors.extend(batch.errors)
-                    if spend_import.skip_bad_rows or not outcome.rejected:  # all or nothing: no use writing after a bad row
+                    if skip_bad_rows or not outcome.rejected:  # all or nothing: no use writing after a bad row
                         writer.write(batch.rows, batch.totals)
                     if progress:
                         progress(ImportProgress(batch.rows_read, batch.bytes_read, total))
             written = writer.finish()
     except SpendFileError as exc:
         session.rollback()
+        discard_unpublished(session, import_id, statuses=("running",))
         outcome.status = "rejected"
         outcome.message = str(exc)
         outcome.errors = []
         return _finish(session, import_id, outcome)
 
-    if outcome.rejected and not spend_import.skip_bad_rows:
+    if outcome.rejected and not skip_bad_rows:
         session.rollback()
+        discard_unpublished(session, import_id, statuses=("running",))
         outcome.status = "rejected"
         outcome.message = (
             f"{outcome.rejected} bad row{'s' if outcome.rejected != 1 else ''}: nothing was imported "
@@ -342,6 +340,7 @@ def _mark_failed(session: Session, import_id: int, exc: BaseException) -> None:
                         message=f"The import failed ({type(cause).__name__}); nothing was imported. Try again.")
             )
             fresh.commit()
+            discard_unpublished(fresh, import_id, statuses=("failed",))
     except Exception:  # noqa: BLE001 - the original error matters more; reading the import detects the dead run
         log.exception("could not mark import %s failed", import_id)
 
@@ -457,6 +456,10 @@ def recover_imports(session: Session, now: datetime) -> dict:
             session.commit()
             queued += queue_import(session, spend_import) is None
     session.commit()
+    # Rows a crashed run stored unpublished (SQLite) never counted; delete them now.
+    for import_id in session.scalars(select(SpendImport.id).where(
+            SpendImport.status.in_(("failed", "rejected")), SpendImport.unpublished_from_id.is_not(None))).all():
+        discard_unpublished(session, import_id, statuses=("failed", "rejected"))
     return {"imports_failed": failed, "imports_queued": queued}
 
 

@@ -21,6 +21,7 @@ from app.control import BudgetFacts, local_day, month_bounds
 from app.control.pacing import Pacing, even_pacing_by_day, pace, projection_factor
 from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, SpendRecord
 from app.money import format_amount
+from app.services.spend import counted_spend
 
 # Sort keys of the overview and the direction each starts in.
 SORTS = {"name": "asc", "daily": "desc", "monthly": "desc", "pacing": "desc", "paused": "desc"}
@@ -251,7 +252,7 @@ def spend_records_select(brand_id: int) -> Select:
     """The brand's spend records, newest first, with their campaigns loaded; for ``db.paginate``."""
     return (
         select(SpendRecord)
-        .where(SpendRecord.brand_id == brand_id)
+        .where(SpendRecord.brand_id == brand_id, counted_spend())
         .options(joinedload(SpendRecord.campaign))
         .order_by(SpendRecord.spent_at.desc(), SpendRecord.id.desc())
     )

@@ -27,11 +27,14 @@ from app.control import (
     month_start,
     window_at,
 )
-from app.database import lock_brand
+from app.database import BrandLockTimeout, lock_brand
 from app.models import Brand, Campaign, CampaignEvent
 from app.money import format_amount
 from app.services.changes import brands_changed_since, record_sweep, sweep_watermark
 from app.services.totals import spend_today_and_month
+
+# Seconds a reconcile waits for its brand's lock before giving up (the job is retried, the sweep moves on).
+LOCK_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,10 @@ def reconcile_brand(
     """Bring one brand's campaigns to the rule's state at ``now``; does not commit.
 
     Takes the brand's lock first, so concurrent runs serialise and the second sees
-    the first's writes and changes nothing.
+    the first's writes and changes nothing. Raises BrandLockTimeout if the lock is not
+    had within LOCK_TIMEOUT seconds.
     """
-    brand = lock_brand(session, brand_id)
+    brand = lock_brand(session, brand_id, timeout=LOCK_TIMEOUT)
     if brand is None:
         return []
     changes = []
@@ -208,14 +212,24 @@ def reconcile_brands(
 ) -> list[Change]:
     """Reconcile the given brands (default: every brand not archived), committing after each brand.
 
+    A brand whose lock is not had in time is skipped so the others go on; BrandLockTimeout is raised
+    at the end, so the job is retried (and a sweep does not move its watermark).
     With ``dry_run`` nothing is written: each brand's work is rolled back.
     """
     changes: list[Change] = []
+    skipped: list[int] = []
     for brand_id in active_brand_ids(session) if brand_ids is None else brand_ids:
-        changes += reconcile_brand(
-            session, brand_id, now, actor=actor, automatic=automatic, dry_run=dry_run
-        )
+        try:
+            changes += reconcile_brand(
+                session, brand_id, now, actor=actor, automatic=automatic, dry_run=dry_run
+            )
+        except BrandLockTimeout:
+            session.rollback()
+            skipped.append(brand_id)
+            continue
         session.rollback() if dry_run else session.commit()
+    if skipped:
+        raise BrandLockTimeout(f"brands {skipped} stayed locked; the others were reconciled")
     return changes
 
 

@@ -26,7 +26,7 @@ from app.control import BudgetFacts, decide, local_day, local_time, month_start,
 from app.ingest.csv_spend import RowError, SpendFileError, read_spend_csv
 from app.models import Brand, SpendRecord
 from app.services.reconcile import brand_budget_facts
-from app.services.spend import campaign_directory, unstored_rows
+from app.services.spend import campaign_directory, counted_spend, unstored_rows
 
 QUARTER = timedelta(minutes=15)
 MAX_SPAN = timedelta(days=366)
@@ -168,7 +168,7 @@ def _ledger(session: Session, brand: Brand, start: datetime, end: datetime, extr
     stored = session.execute(
         select(SpendRecord.spent_at, SpendRecord.local_date, func.sum(SpendRecord.amount_minor))
         .where(SpendRecord.brand_id == brand.id, SpendRecord.spent_at >= earliest, SpendRecord.spent_at <= end,
-               SpendRecord.local_date >= first_day)
+               SpendRecord.local_date >= first_day, counted_spend())
         .group_by(SpendRecord.spent_at, SpendRecord.local_date)
     ).all()
     pending = sorted([(at, day, int(amount)) for at, day, amount in stored] + list(extra))

@@ -4,7 +4,8 @@ Every write to ``spend_record`` and ``brand_day_spend`` is in this module: one o
 records through :func:`write_spend` (form, CLI, API, demo), a whole file through
 :class:`ImportWriter` (imports), a time zone change through :func:`rebuild_day_totals`.
 Each inserts records skipping stored dedupe keys and adds exactly the inserted amounts
-to the day totals in the same transaction. Nothing here commits.
+to the day totals in the same transaction. Nothing here commits, except an import on SQLite,
+whose rows are committed in short unpublished batches (ImportWriter, discard_unpublished).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, Table, bindparam, func, literal, select, true, update
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, exists, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.control import local_day
 from app.database import is_postgres, upsert_insert
@@ -151,11 +152,12 @@ def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> 
 def rebuild_day_totals(session: Session, brand: Brand) -> None:
     """Recompute a brand's local dates and day totals from its records (after a time zone change)."""
     tz = ZoneInfo(brand.timezone)
-    records = session.scalars(select(SpendRecord).where(SpendRecord.brand_id == brand.id))
+    records = session.execute(select(SpendRecord, counted_spend()).where(SpendRecord.brand_id == brand.id))
     deltas: dict[tuple[int, date], int] = defaultdict(int)
-    for record in records:
+    for record, counted in records:
         record.local_date = local_day(record.spent_at, tz)
-        deltas[(brand.id, record.local_date)] += record.amount_minor
+        if counted:  # an import still being written adds its own rows when it publishes
+            deltas[(brand.id, record.local_date)] += record.amount_minor
     session.query(BrandDaySpend).filter_by(brand_id=brand.id).delete()
     session.flush()
     add_to_day_totals(session, deltas)
@@ -164,23 +166,52 @@ def rebuild_day_totals(session: Session, brand: Brand) -> None:
 # --- where spend may go -------------------------------------------------------------------------
 
 
-def campaign_directory(session: Session) -> CampaignDirectory:
-    """Every live brand and campaign by name, as plain data for the parsers (app.ingest)."""
+def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirectory:
+    """Every live brand and campaign by name, as plain data for the parsers (app.ingest).
+
+    With ``lazy`` only the brands a file or request names are read, as they come (a query per
+    distinct brand name, every brand once if a name is not found as written): a small file's cost
+    does not grow with the number of brands. Never
+    lazy for a directory a forked reader inherits: the child must not touch the database.
+    """
+    if not lazy:
+        return CampaignDirectory(*_directory_entries(session, None))
+    complete = False
+
+    def lookup(name: str) -> tuple[list[BrandRef], list[CampaignRef]]:
+        # By exact name; a name written otherwise (another case, or unknown) reads every brand once, since
+        # the databases' lower() do not fold as Python's casefold does.
+        nonlocal complete
+        if complete:
+            return [], []
+        found = _directory_entries(session, Brand.name == name)
+        if found[0]:
+            return found
+        complete = True
+        return _directory_entries(session, None)
+
+    return CampaignDirectory([], [], lookup=lookup)
+
+
+def _directory_entries(session: Session, which) -> tuple[list[BrandRef], list[CampaignRef]]:
+    """The live brands matching ``which`` (all when None) and their live campaigns."""
     brands: dict[int, BrandRef] = {}
     zones: dict[str, ZoneInfo] = {}
-    for brand_id, name, zone, currency in session.execute(
-        select(Brand.id, Brand.name, Brand.timezone, Brand.currency).where(Brand.archived_at.is_(None))
-    ):
+    live = select(Brand.id, Brand.name, Brand.timezone, Brand.currency).where(Brand.archived_at.is_(None))
+    for brand_id, name, zone, currency in session.execute(live if which is None else live.where(which)):
         brands[brand_id] = BrandRef(brand_id, name, zones.setdefault(zone, ZoneInfo(zone)), currency)
+    if not brands:
+        return [], []
+    named = select(Campaign.id, Campaign.brand_id, Campaign.name).where(Campaign.archived_at.is_(None))
+    if which is not None:
+        named = named.where(Campaign.brand_id.in_(list(brands)))
     campaigns = [
         CampaignRef(campaign_id, brand_id, brands[brand_id].name, name, brands[brand_id].timezone,
                     brands[brand_id].currency)
-        for campaign_id, brand_id, name in session.execute(
-            select(Campaign.id, Campaign.brand_id, Campaign.name).where(Campaign.archived_at.is_(None))
-        )
+        for campaign_id, brand_id, name in session.execute(named)
         if brand_id in brands
     ]
-    return CampaignDirectory(brands.values(), campaigns)
+    return list(brands.values()), campaigns
 
 
 def stored_keys(session: Session, keys: list[str]) -> set[str]:
@@ -218,7 +249,7 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
     campaign, instant, amount and occurrence within the request. Raises ApiSpendError (from
     app.ingest.api_spend) for a payload that is not a usable list.
     """
-    parsed = parse_api_records(payload, campaign_directory(session), latest_spend(now))
+    parsed = parse_api_records(payload, campaign_directory(session, lazy=True), latest_spend(now))
     result = ApiSpendResult(results=[{} for _ in parsed])
     good = []
     for index, item in enumerate(parsed):
@@ -250,6 +281,7 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
 # --- a whole file, in batches -------------------------------------------------------------------
 
 _RECORDS = SpendRecord.__table__
+SQLITE_COMMIT_ROWS = 5_000  # rows an import writes per SQLite transaction (see ImportWriter)
 # A temporary table of one import's batch: the stored columns' own types, no index, no constraint.
 # ``position`` keeps the file's order, so of two rows with one key in a file the first is the one stored.
 _STAGING = Table(
@@ -280,14 +312,22 @@ def _day_totals(source) -> Any:
 
 
 class ImportWriter:
-    """Writes an import's batches fast, with exact day totals; ``finish`` adds them. Never commits.
+    """Writes an import's batches fast, with exact day totals; ``finish`` adds them.
 
     Each batch is first staged (``executemany`` on SQLite, ``COPY`` on PostgreSQL: no index,
     no constraint, so this is the cheap part), then moved by one INSERT … SELECT … ON
-    CONFLICT DO NOTHING. Only rows actually inserted reach the totals: PostgreSQL returns
-    them; on SQLite, when the insert count shows a batch had duplicates, they are read back
-    by id range (the transaction's first statement is a write, which holds SQLite's only
-    write lock until commit, so every id above the one seen at the start is this import's).
+    CONFLICT DO NOTHING. Only rows actually inserted reach the totals.
+
+    PostgreSQL: one transaction for the whole file, never committed here; the inserted rows are
+    returned. Its locks (key-share on the brand rows) do not conflict with the brand lock.
+
+    SQLite, which has one writer at a time: every SQLITE_COMMIT_ROWS rows are committed, so the write
+    lock is held briefly at a time and a reconcile gets it in between. The rows are stored but do not
+    count (``SpendImport.unpublished_from_id`` is set, see :func:`counted_spend`) until the
+    caller publishes them by committing ``finish``'s totals with the import's outcome, one short
+    transaction; :func:`discard_unpublished` deletes them if the import fails or is rejected.
+    When the insert count shows a batch had duplicates, the inserted rows are read back by id
+    range (the batch holds the write lock, so every id above the one read at its start is its own).
     """
 
     def __init__(self, session: Session, import_id: int) -> None:
@@ -297,7 +337,6 @@ class ImportWriter:
         self.postgres = is_postgres(session)
         self.result = WriteResult()
         self.deltas: dict[tuple[int, date], int] = defaultdict(int)
-        self.last_id = 0  # SQLite: the highest spend_record id before this import's rows
         if self.postgres:
             moved = _move_staged(postgresql.insert, import_id).returning(
                 _RECORDS.c.brand_id, _RECORDS.c.local_date, _RECORDS.c.amount_minor).cte("inserted")
@@ -308,44 +347,62 @@ class ImportWriter:
         self.stage = str(_STAGING.insert().compile(dialect=dialect, column_keys=list(STAGED_COLUMNS)))
 
     def write(self, rows: list[tuple], totals: dict[tuple[int, str], int]) -> None:
-        """Store ``rows`` (values in STAGED_COLUMNS order) whose day totals are ``totals``, skipping stored keys."""
+        """Store ``rows`` (values in STAGED_COLUMNS order) whose day totals are ``totals``, skipping stored keys.
+
+        On SQLite the batch is committed (unpublished); on PostgreSQL nothing is committed.
+        """
         if not rows:
             return
         connection = self.session.connection()
+        if not self.postgres:
+            # A few thousand rows per transaction: SQLite's write lock is held a few hundredths of a second at a time.
+            for start in range(0, len(rows), SQLITE_COMMIT_ROWS):
+                chunk = rows[start : start + SQLITE_COMMIT_ROWS]
+                inserted = self._write_sqlite_chunk(self.session.connection(), chunk,
+                                                    totals if len(chunk) == len(rows) else None)
+                self.session.connection().execute(_STAGING.delete())
+                _commit_batch(self.session)  # ends this hold on the write lock; the rows stay unpublished
+                self.result.inserted += inserted
+                self.result.duplicates += len(chunk) - inserted
+            return
+        connection = self.session.connection()
         if not self.started:
-            self._start(connection)
+            _STAGING.create(connection)
             self.started = True
-        if self.postgres:
-            driver = connection.connection.driver_connection
-            columns = ", ".join(STAGED_COLUMNS)
-            with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING.name} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            inserted = self._add(connection.execute(self.move).all())
-        else:
-            connection.exec_driver_sql(self.stage, rows)
-            inserted = connection.execute(self.move).rowcount
-            if inserted == len(rows):
-                for (brand_id, day), amount in totals.items():
-                    self.deltas[(brand_id, date.fromisoformat(day))] += amount
-                self.result.brand_ids.update(brand_id for brand_id, _ in totals)
-            elif inserted:
-                self._add(connection.execute(_day_totals(_RECORDS).where(_RECORDS.c.id > self.last_id)).all())
-            if inserted:
-                self.last_id = connection.execute(select(func.max(_RECORDS.c.id))).scalar()
+        driver = connection.connection.driver_connection
+        columns = ", ".join(STAGED_COLUMNS)
+        with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        inserted = self._add(connection.execute(self.move).all())
         connection.execute(_STAGING.delete())
         self.result.inserted += inserted
         self.result.duplicates += len(rows) - inserted
 
-    def _start(self, connection) -> None:
-        if not self.postgres:
-            # The index pages an import touches stay in memory: 64 MiB of page cache for this connection.
-            connection.exec_driver_sql("PRAGMA cache_size = -65536")
-            # The transaction's first statement a write: it takes SQLite's write lock before the id is read.
-            connection.execute(update(SpendImport).where(SpendImport.id == self.import_id).values(id=SpendImport.id))
-            self.last_id = connection.execute(select(func.coalesce(func.max(_RECORDS.c.id), 0))).scalar()
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGING.name}")
-        _STAGING.create(connection)
+    def _write_sqlite_chunk(self, connection, rows: list[tuple], totals: dict[tuple[int, str], int] | None) -> int:
+        """Stage and move ``rows`` in one transaction (not committed here); ``totals`` are theirs, or None to sum them."""
+        # The index pages an import touches stay in memory: 64 MiB of page cache for this connection.
+        connection.exec_driver_sql("PRAGMA cache_size = -65536")
+        _STAGING.create(connection, checkfirst=True)  # a temporary table: the pool may hand over another connection
+        connection.exec_driver_sql(self.stage, rows)  # the temp database: SQLite's write lock is not taken yet
+        # The first write to the main database takes the write lock, before the highest id is read;
+        # the first batch also marks where the import's unpublished rows begin.
+        last_id = select(func.coalesce(func.max(_RECORDS.c.id), 0)).scalar_subquery()
+        connection.execute(update(SpendImport).where(SpendImport.id == self.import_id).values(
+            unpublished_from_id=func.coalesce(SpendImport.unpublished_from_id, last_id + 1)))
+        last_id = connection.execute(select(func.coalesce(func.max(_RECORDS.c.id), 0))).scalar()
+        inserted = connection.execute(self.move).rowcount
+        if inserted == len(rows):
+            if totals is None:
+                totals = defaultdict(int)
+                for row in rows:  # STAGED_COLUMNS: brand_id, amount_minor and local_date are 1, 2 and 4
+                    totals[(row[1], row[4])] += row[2]
+            for (brand_id, day), amount in totals.items():
+                self.deltas[(brand_id, date.fromisoformat(day))] += amount
+            self.result.brand_ids.update(brand_id for brand_id, _ in totals)
+        elif inserted:
+            self._add(connection.execute(_day_totals(_RECORDS).where(_RECORDS.c.id > last_id)).all())
+        return inserted
 
     def _add(self, day_totals) -> int:
         """Add rows of (brand id, local date, amount, count) to the deltas; return the count."""
@@ -357,5 +414,57 @@ class ImportWriter:
         return inserted
 
     def finish(self) -> WriteResult:
+        """Add the inserted rows' day totals and publish the rows, in the caller's transaction (not committed)."""
         add_to_day_totals(self.session, self.deltas)
+        self.session.execute(
+            update(SpendImport).where(SpendImport.id == self.import_id).values(unpublished_from_id=None))
         return self.result
+
+
+def _commit_batch(session) -> None:
+    """Commit without expiring the caller's loaded objects: a batch changes none of them."""
+    real = session.registry() if isinstance(session, scoped_session) else session
+    previous, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = previous
+
+
+DISCARD_ROWS = 5_000  # rows deleted per transaction, so SQLite's write lock is held briefly
+
+
+def discard_unpublished(session: Session, import_id: int, *, statuses: tuple[str, ...]) -> int:
+    """Delete the unpublished rows of an import (see ImportWriter), a batch per transaction; commits.
+
+    Each batch deletes only while the import's status is one of ``statuses``, so rows of a retry
+    that claimed the import meanwhile are never touched. Returns the rows deleted.
+    """
+    deleted = 0
+    while True:
+        first = session.scalar(select(SpendImport.unpublished_from_id).where(
+            SpendImport.id == import_id, SpendImport.status.in_(statuses)))
+        if first is None:
+            session.commit()
+            return deleted
+        # The no-op update takes SQLite's write lock before the status is checked again, in this transaction.
+        still = session.execute(update(SpendImport).where(
+            SpendImport.id == import_id, SpendImport.status.in_(statuses),
+            SpendImport.unpublished_from_id.is_not(None)).values(id=SpendImport.id)).rowcount
+        if not still:
+            session.commit()
+            return deleted
+        ids = select(_RECORDS.c.id).where(_RECORDS.c.id >= first, _RECORDS.c.import_id == import_id).limit(DISCARD_ROWS)
+        count = session.execute(_RECORDS.delete().where(_RECORDS.c.id.in_(ids))).rowcount
+        deleted += count
+        if count < DISCARD_ROWS:
+            session.execute(update(SpendImport).where(SpendImport.id == import_id).values(unpublished_from_id=None))
+        session.commit()
+        if count < DISCARD_ROWS:
+            return deleted
+
+
+def counted_spend(records=_RECORDS):
+    """The condition a spend_record row counts under: not an unpublished row of an import still being written."""
+    return or_(records.c.import_id.is_(None), ~exists().where(
+        SpendImport.id == records.c.import_id, SpendImport.unpublished_from_id.is_not(None)))
