@@ -213,6 +213,15 @@ class ImportNotQueued(RuntimeError):
     """The import is not waiting to run (another run has it, or it has finished): nothing to do."""
 
 
+def this_process() -> str:
+    """Who runs an import: "host pid-namespace pid", so a reader on the same host can tell a dead run."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()[:80]} {namespace} {os.getpid()}"
+
+
 def claim_import(session: Session, import_id: int, *, now: datetime) -> None:
     """Move a ``queued`` import to ``running`` for this process and commit.
 
