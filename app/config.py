@@ -56,4 +56,9 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("PACER_MAX_UPLOAD_MB", "200")) * 1024 * 1024,
         "UPLOAD_FOLDER": str(instance_path / "uploads"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Webhooks (docs/webhooks.md): private, loopback and link-local receivers are refused unless allowed.
+        "WEBHOOK_ALLOW_PRIVATE": os.environ.get("PACER_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("PACER_WEBHOOK_TIMEOUT", "10")),
+        "WEBHOOK_BACKOFF_BASE": float(os.environ.get("PACER_WEBHOOK_BACKOFF_BASE", "10")),
+        "WEBHOOK_RETRY_WINDOW_HOURS": float(os.environ.get("PACER_WEBHOOK_RETRY_WINDOW_HOURS", "24")),
     }
