@@ -1,5 +1,5 @@
-"""`make run`: web, three workers (enforcement, imports, webhooks), the scheduler and (unless REDIS_URL is set) an embedded
-Redis, together through honcho. Ctrl-C stops every process it started.
+"""`make run`: web, three workers (enforcement, imports, webhooks), the scheduler and (unless REDIS_URL is
+set) an embedded Redis, together through honcho. Ctrl-C stops every process it started.
 
 The embedded Redis's address is written to instance/redis.url, so `flask --app app ...`
 commands in another terminal of this checkout reach the same Redis and database. If that Redis
