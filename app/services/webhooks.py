@@ -385,11 +385,14 @@ def _due(session: Session, now: datetime) -> list[int]:
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest pending delivery may be attempted (its lease counted), or None."""
+    """When the earliest pending delivery may be attempted (its lease counted), or None. A delivery
+    waiting behind an earlier one of its ordering key does not count: that one's time does."""
     rows = session.execute(
         select(WebhookDelivery.next_attempt_at, WebhookDelivery.leased_until)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == "pending", WebhookEndpoint.enabled.is_(True))
+        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
+        .where(WebhookDelivery.status == "pending", ~_blocked(),
+               or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)))
         .order_by(WebhookDelivery.next_attempt_at).limit(DELIVERY_BATCH)
     ).all()
     times = [max(n, lease) if lease else n for n, lease in rows]
