@@ -11,6 +11,7 @@ import functools
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 from rq import get_current_job
@@ -68,8 +69,9 @@ def sweep() -> dict:
     the imports whose run was lost or never queued."""
     now = utcnow()
     summary = _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
-    # Whatever a lost request left in the outbox: its delivery is asked for again here.
-    summary["delivery_requested"] = webhooks.has_work(db.session, now) and request_delivery()
+    # Whatever a lost request left in the outbox, or falls due before the next sweep, is asked for here.
+    summary["delivery_requested"] = (webhooks.has_work(db.session, now + timedelta(seconds=SWEEP_PERIOD))
+                                     and request_delivery())
     return summary
 
 

@@ -399,11 +399,12 @@ def next_due(session: Session) -> datetime | None:
     return min(times) if times else None
 
 
-def has_work(session: Session, now: datetime) -> bool:
-    """True when an event waits to be dispatched or a delivery is due: the sweep then asks for a job."""
+def has_work(session: Session, until: datetime) -> bool:
+    """True when an event waits to be dispatched or a delivery falls due by ``until`` (a lease ending
+    counts): the sweep then asks for a job."""
     undispatched = session.scalar(select(exists().where(OutboxEvent.dispatched_at.is_(None))))
     due = next_due(session)
-    return bool(undispatched) or (due is not None and due <= now)
+    return bool(undispatched) or (due is not None and due <= until)
 
 
 def deliver_due(session: Session, now: datetime, settings: DeliverySettings, *,
