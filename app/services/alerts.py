@@ -48,6 +48,17 @@ def parse_percents(text: str) -> tuple[int, ...]:
     return chosen
 
 
+def set_alert_percents(session: Session, brand_id: int, text: str) -> tuple[int, ...]:
+    """Store the brand's thresholds as typed (see parse_percents); an empty text restores the defaults.
+    Raises ValueError with a sentence, LookupError for an unknown brand. Does not commit."""
+    brand = session.get(Brand, brand_id)
+    if brand is None:
+        raise LookupError(brand_id)
+    percents = parse_percents(text) or DEFAULT_PERCENTS
+    brand.alert_percents = ",".join(map(str, percents))
+    return percents
+
+
 def brand_percents(brand: Brand) -> tuple[int, ...]:
     try:
         return parse_percents(brand.alert_percents)
