@@ -233,3 +233,53 @@ def test_a_send_to_an_address_refused_since_is_not_made(session, make, now, http
     [delivery] = session.scalars(select(WebhookDelivery)).all()
     assert delivery.last_error.startswith("not sent: The host") and delivery.status == "pending"
     assert session.get(WebhookEndpoint, endpoint.id).failing_since is None
+
+
+def test_a_simulated_month_every_change_and_alert_reaches_a_flaky_receiver_signed_with_stable_ids(
+        session, make, endpoint, httpserver):
+    """The issue's check: a receiver that verifies every signature and fails on purpose (every third
+    request, and a whole day down) gets every audit-log change and every alert at least once."""
+    from app.control import Window
+    from app.models import Alert, CampaignEvent
+
+    requests: list = []
+    down = {"from": datetime(2026, 11, 10, tzinfo=UTC), "until": datetime(2026, 11, 11, tzinfo=UTC)}
+    clock = {"now": None}
+
+    def receiver(request):
+        requests.append(request)
+        failing = down["from"] <= clock["now"] < down["until"] or len(requests) % 3 == 0
+        return Response("no", status=500) if failing else Response("ok", status=200)
+
+    httpserver.expect_request("/hook").respond_with_handler(receiver)
+    brand = make.brand("Acme", daily="100", monthly="1500")
+    office = tuple(Window(day, 9 * 60, 17 * 60) for day in range(5))
+    search = make.campaign(brand, "Search", windows=office)
+    make.campaign(brand, "Display")
+    session.commit()
+    rng = random.Random(11)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for hour in range(30 * 24):
+        clock["now"] = at = start + timedelta(hours=hour)
+        if at.hour in (10, 14):
+            write_spend(session, [new_spend(search, 4_500, at, source="api")])
+            session.commit()
+        rec.sweep(session, at)
+        deliver_due(session, at, LOCAL, rng=rng)
+    clock["now"] = at = start + timedelta(days=30)
+    while (run := deliver_due(session, at, LOCAL, rng=rng)).next_due is not None:
+        clock["now"] = at = max(run.next_due, at)
+
+    audit = session.scalars(select(CampaignEvent)).all()
+    alerts = session.scalars(select(Alert)).all()
+    assert len(audit) > 40 and len(alerts) > 15
+    delivered_ids = {r.headers["webhook-id"] for r in requests}
+    outbox = session.scalars(select(OutboxEvent)).all()
+    assert len(outbox) == len(audit) + len(alerts)
+    assert {e.event_id for e in outbox} == delivered_ids  # every change and alert, at least once
+    assert sorted(e.payload["data"]["audit_event_id"] for e in outbox if e.campaign_id) == sorted(a.id for a in audit)
+    assert all(signature_ok(endpoint.secret, r) for r in requests)  # none unsigned
+    for r in requests:  # ids stable: one id always carries the same body
+        assert json.loads(r.get_data())["id"] == r.headers["webhook-id"]
+    assert len(requests) > len(delivered_ids)  # there were retries
+    assert session.scalars(select(WebhookDelivery).where(WebhookDelivery.status != "delivered")).all() == []
