@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -108,11 +109,25 @@ def _forget_on_rollback(session: Session, previous_transaction) -> None:
         session.info.pop(_WRITTEN, None)
 
 
+# After a request that failed slowly (a connect timeout), later commits in this process skip asking
+# for this long, so a Redis outage does not add seconds to every write; the sweep asks again anyway.
+RETRY_REQUEST_AFTER = 10.0
+SLOW_FAILURE = 0.5
+_failed_at: float | None = None
+
+
 def request_delivery() -> bool:
     """Ask for a delivery job; False when Redis cannot be reached (the sweep will ask again)."""
+    global _failed_at
+    if _failed_at is not None and time.monotonic() - _failed_at < RETRY_REQUEST_AFTER:
+        return False
+    started = time.monotonic()
     try:
         queue.enqueue_delivery()
     except queue.RedisUnavailable as exc:
+        if time.monotonic() - started > SLOW_FAILURE:
+            _failed_at = time.monotonic()
         log.info("delivery not requested (%s): the periodic sweep requests it", exc)
         return False
+    _failed_at = None
     return True
