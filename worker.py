@@ -3,8 +3,8 @@
     python worker.py [--burst] [--queues pacer-enforce,pacer-sweeps]
 
 Without --queues the worker serves every queue, most urgent first. The Procfile
-and `make run` give imports a worker of their own, so a long import never holds
-up the reconcile that pauses a brand's campaigns.
+and `make run` give imports and webhooks workers of their own, so a long import or a
+slow receiver never holds up the reconcile that pauses a brand's campaigns.
 
 It never exits because Redis went away: it logs one line, retries with backoff, and
 when Redis is back (even empty) registers again and carries on.

@@ -74,4 +74,9 @@ def load_config(instance_path: Path) -> dict:
         # Days a stored upload is kept after its import ended (app.services.imports.prune_uploads).
         "UPLOAD_RETENTION_DAYS": _retention_days(),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Webhooks (docs/webhooks.md): private, loopback and link-local receivers are refused unless allowed.
+        "WEBHOOK_ALLOW_PRIVATE": os.environ.get("PACER_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("PACER_WEBHOOK_TIMEOUT", "10")),
+        "WEBHOOK_BACKOFF_BASE": float(os.environ.get("PACER_WEBHOOK_BACKOFF_BASE", "10")),
+        "WEBHOOK_RETRY_WINDOW_HOURS": float(os.environ.get("PACER_WEBHOOK_RETRY_WINDOW_HOURS", "24")),
     }

@@ -1,5 +1,5 @@
-"""`make run`: web, two workers (one for imports), the scheduler and (unless REDIS_URL is set) an embedded
-Redis, together through honcho. Ctrl-C stops every process it started.
+"""`make run`: web, three workers (enforcement, imports, webhooks), the scheduler and (unless REDIS_URL is
+set) an embedded Redis, together through honcho. Ctrl-C stops every process it started.
 
 The embedded Redis's address is written to instance/redis.url, so `flask --app app ...`
 commands in another terminal of this checkout reach the same Redis and database. If that Redis
@@ -20,7 +20,7 @@ from honcho.manager import Manager
 
 from app import ROOT, create_app
 from app import embedded_redis
-from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS
+from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, QUEUE_WEBHOOKS
 from app.services.demo import DEMO_USERS
 
 BIN = Path(sys.executable).parent
@@ -88,6 +88,8 @@ def main() -> int:
     manager.add_process("worker", f"{BIN / 'python'} worker.py --queues {QUEUE_ENFORCE},{QUEUE_SWEEPS}",
                         env=env, cwd=str(ROOT))
     manager.add_process("importer", f"{BIN / 'python'} worker.py --queues {QUEUE_IMPORTS}", env=env, cwd=str(ROOT))
+    # Webhooks too: a slow or failing receiver never holds up enforcement.
+    manager.add_process("webhooks", f"{BIN / 'python'} worker.py --queues {QUEUE_WEBHOOKS}", env=env, cwd=str(ROOT))
     manager.add_process("scheduler", f"{BIN / 'python'} scheduler.py", env=env, cwd=str(ROOT))
 
     print(f"\n  Pacer is starting on http://127.0.0.1:{port}")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.queue import QUEUES, get_redis
 from app.scheduling import HEARTBEAT_STALE_AFTER, missing_periodic_jobs, scheduler_heartbeat_age
+from app.services.webhooks import failing_endpoints, undelivered_count
 from app.worker_support import WORKER_SILENT_AFTER
 
 
@@ -29,12 +30,16 @@ def check_health(session: Session) -> tuple[bool, dict]:
     """(healthy, report). Healthy when the database and Redis answer, every queue Pacer uses has a
     live worker, the scheduler's heartbeat is fresh and every periodic job is registered; the
     report names what fails (``failing``: "database", "redis", "workers", "queue:<name>",
-    "scheduler")."""
+    "scheduler"). ``webhooks`` lists the endpoints marked failing and the undelivered count, but is never
+a failure of Pacer's own."""
     report: dict = {}
     failing = []
     try:
         session.execute(text("SELECT 1"))
         report["database"] = "ok"
+        # Shown, never a 503: a receiver that is down is its owner's problem, and nothing is lost.
+        report["webhooks"] = {"failing_endpoints": failing_endpoints(session),
+                              "undelivered": undelivered_count(session)}
     except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
         session.rollback()
         report["database"] = f"error: {type(exc).__name__}"

@@ -8,19 +8,23 @@ job that runs twice, or two that overlap, change nothing the second time.
 from __future__ import annotations
 
 import functools
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 from rq import get_current_job
 
 from app.extensions import db
 from app.models import utcnow
-from app.queue import QUEUE_SWEEPS, clear_pending, meta_saver
+from app.queue import QUEUE_SWEEPS, clear_delivery_pending, clear_pending, meta_saver
 from app.services import reconcile as rec
+from app.services import webhooks
 from app.services.enforcement import commit_and_enforce
 from app.services.imports import ImportNotQueued, ProgressReporter, prune_uploads, recover_imports, run_import
+from app.services.outbox import request_delivery
 
 _app: Flask | None = None
 
@@ -66,7 +70,11 @@ def sweep() -> dict:
     the imports whose run was lost or never queued, and the stored uploads past their retention."""
     now = utcnow()
     summary = _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
-    return summary | {"uploads_deleted": len(prune_uploads(db.session, now, **upload_retention(current_app)).deleted)}
+    summary["uploads_deleted"] = len(prune_uploads(db.session, now, **upload_retention(current_app)).deleted)
+    # Whatever a lost request left in the outbox, or falls due before the next sweep, is asked for here.
+    summary["delivery_requested"] = (webhooks.has_work(db.session, now + timedelta(seconds=SWEEP_PERIOD))
+                                     and request_delivery())
+    return summary
 
 
 def upload_retention(app: Flask) -> dict:
@@ -105,6 +113,32 @@ def import_spend(import_id: int) -> dict:
         "imported": outcome.imported, "duplicates": outcome.duplicates, "rejected": outcome.rejected,
         "enforcement": enforcement.message() if enforcement.state else None,
     }
+
+
+# A delivery job stays to send the retries due within this long (its timeout is DELIVERY_JOB_TIMEOUT);
+# later ones are asked for by the next sweep.
+DELIVERY_STAY = 120
+DELIVERY_WAIT_AT_MOST = 30
+
+
+@job
+def deliver_webhooks() -> dict:
+    """Send every outbox delivery that is due, then those that fall due in the next moments (retries)."""
+    clear_delivery_pending()
+    settings = webhooks.DeliverySettings.from_config(current_app.config)
+    started = time.monotonic()
+    totals: dict = {"passes": 0, "delivered": 0, "retrying": 0, "given_up": 0, "dispatched": 0}
+    while True:
+        run = webhooks.deliver_due(db.session, utcnow(), settings, clock=utcnow)
+        totals["passes"] += 1
+        for key in ("delivered", "retrying", "given_up", "dispatched"):
+            totals[key] += getattr(run, key)
+        if run.next_due is None:
+            return totals
+        wait = max((run.next_due - utcnow()).total_seconds(), 0.05)
+        if wait > DELIVERY_WAIT_AT_MOST or time.monotonic() - started + wait > DELIVERY_STAY:
+            return totals | {"next_due": run.summary()["next_due"]}
+        time.sleep(wait)
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,8 @@ class Brand(db.Model):
     monthly_reset_on: Mapped[date | None] = mapped_column(Date)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Percentages of the daily and the monthly budget at which an alert fires, e.g. "80,100".
+    alert_percents: Mapped[str] = mapped_column(String(64), default="80,100", server_default="80,100")
 
     campaigns: Mapped[list[Campaign]] = relationship(
         back_populates="brand", order_by="Campaign.name", cascade="all, delete-orphan"
@@ -397,3 +399,129 @@ class CampaignEvent(db.Model):
     @property
     def reasons(self) -> list[str]:
         return self.new_reasons.split(",") if self.new_reasons else []
+
+
+class OutboxEvent(db.Model):
+    """A decision leaving Pacer: written in the same transaction as the change it describes, so it
+    exists if and only if that change committed (app.services.outbox). Never deleted by delivery.
+
+    ``event_id`` is the Standard Webhooks ``webhook-id``: the same on every attempt and every
+    destination, so receivers can dedupe. Events with the same ``ordering_key`` (one campaign, or
+    one brand's alerts) are delivered to each destination in ``id`` order.
+    """
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    brand_id: Mapped[int | None] = mapped_column(Integer)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    ordering_key: Mapped[str] = mapped_column(String(64))
+    payload_json: Mapped[str] = mapped_column("payload", Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the event was fanned out to the endpoints subscribed then (None: not yet).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Only this endpoint receives it (the "send test event" button), never the subscribers.
+    only_endpoint_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index(None, "dispatched_at", "id"), Index(None, "brand_id", "id"))
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.payload_json)
+
+
+class WebhookEndpoint(db.Model):
+    """Where admins want events sent, with the secret that signs them (Standard Webhooks, whsec_...)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(String(100))
+    # Comma-separated event types and brand ids; empty means every one.
+    event_types: Mapped[str] = mapped_column(String(200), default="")
+    brand_ids: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when a delivery gave up after the retry window; cleared by the next success.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_reason: Mapped[str | None] = mapped_column(Text)
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def event_type_list(self) -> list[str]:
+        return [t for t in self.event_types.split(",") if t]
+
+    @property
+    def brand_id_list(self) -> list[int]:
+        return [int(b) for b in self.brand_ids.split(",") if b]
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: every attempt's outcome, and when to try again.
+
+    pending -> delivered | failed (gave up after the retry window; "redeliver" makes it pending again).
+    """
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id"))
+    ordering_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An attempt in flight holds this lease; a worker killed mid-send leaves it to expire, then it is resent.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_latency_ms: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+    event: Mapped[OutboxEvent] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "outbox_id"),
+        CheckConstraint("status in ('pending', 'delivered', 'failed')", name="status"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "endpoint_id", "ordering_key", "status"),
+    )
+
+
+class Alert(db.Model):
+    """A brand's spend crossed a threshold (or its forecast its monthly budget) in one period.
+
+    The unique key (brand, kind, percent, period) makes each fire once per period, whatever runs twice.
+    """
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # daily | monthly | forecast
+    percent: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(10))  # brand-local "2026-11-25" (daily) or "2026-11"
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    facts_json: Mapped[str] = mapped_column("facts", Text, default="{}")
+
+    brand: Mapped[Brand] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("brand_id", "kind", "percent", "period"),
+        CheckConstraint("kind in ('daily', 'monthly', 'forecast')", name="kind"),
+        Index(None, "fired_at"),
+    )
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return json.loads(self.facts_json or "{}")

@@ -21,7 +21,8 @@ from app.embedded_redis import read_url
 QUEUE_ENFORCE = "pacer-enforce"  # reconcile_brand after a spend: seconds matter
 QUEUE_SWEEPS = "pacer-sweeps"  # the periodic jobs
 QUEUE_IMPORTS = "pacer-imports"  # long spend imports
-QUEUES = (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)
+QUEUE_WEBHOOKS = "pacer-webhooks"  # delivering the outbox: a slow receiver must never delay enforcement
+QUEUES = (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)
 
 # What an import job keeps in its meta while it runs.
 PROGRESS_FIELDS = ("rows_read", "bytes_read", "bytes_total", "rows_per_s", "eta_s")
@@ -36,6 +37,13 @@ ENQUEUE_CHUNK = 500
 # A reconcile that fails or whose work horse dies runs again a few seconds later (it is
 # idempotent); scheduler.py moves the scheduled retries to the queue (app.scheduling).
 RECONCILE_RETRY = Retry(max=3, interval=[2, 5, 15])
+
+# One delivery job at a time is enough (it delivers everything due); asked for again once it starts.
+DELIVERY_PENDING_KEY = "pacer:delivery-pending"
+DELIVERY_PENDING_TTL = 300
+DELIVERY_JOB_TIMEOUT = 300
+# A delivery job whose work horse dies runs again; what it was sending is resent once its lease ends.
+DELIVERY_RETRY = Retry(max=3, interval=[2, 5, 15])
 
 
 class RedisUnavailable(RuntimeError):
@@ -120,6 +128,26 @@ def enqueue_reconciles(brand_ids) -> tuple[list[int], list[int]]:
     except RedisUnavailable as exc:
         raise RedisUnavailable(str(exc), queued=queued + pending) from None
     return queued, pending
+
+
+def enqueue_delivery() -> bool:
+    """Queue ``deliver_webhooks`` unless one is already waiting; True if this call queued it.
+
+    Raises RedisUnavailable (with a sentence) when Redis cannot be reached.
+    """
+    try:
+        if not get_redis().set(DELIVERY_PENDING_KEY, "1", nx=True, ex=DELIVERY_PENDING_TTL):
+            return False
+        enqueue("app.jobs.deliver_webhooks", queue_name=QUEUE_WEBHOOKS, job_timeout=DELIVERY_JOB_TIMEOUT,
+                result_ttl=600, retry=DELIVERY_RETRY)
+    except (redis.RedisError, OSError):
+        raise RedisUnavailable("Redis is unreachable") from None
+    return True
+
+
+def clear_delivery_pending() -> None:
+    """Called when a delivery job starts, so events committed during it ask for another run."""
+    get_redis().delete(DELIVERY_PENDING_KEY)
 
 
 def clear_pending(brand_id: int) -> None:

@@ -20,7 +20,15 @@ from sqlalchemy import select, text
 
 from app.health import live_workers
 from app.models import Brand, CampaignEvent, utcnow
-from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, RECONCILE_RETRY, RedisUnavailable, enqueue_reconciles
+from app.queue import (
+    QUEUE_ENFORCE,
+    QUEUE_IMPORTS,
+    QUEUE_SWEEPS,
+    QUEUE_WEBHOOKS,
+    RECONCILE_RETRY,
+    RedisUnavailable,
+    enqueue_reconciles,
+)
 from app.scheduling import HEARTBEAT_KEY, missing_periodic_jobs
 from app.services import reconcile as rec
 from app.services.changes import mark_brands_changed
@@ -33,6 +41,7 @@ pytestmark = pytest.mark.redis
 
 ENFORCER = [sys.executable, "worker.py", "--queues", f"{QUEUE_ENFORCE},{QUEUE_SWEEPS}"]
 IMPORTER = [sys.executable, "worker.py", "--queues", QUEUE_IMPORTS]
+WEBHOOKS = [sys.executable, "worker.py", "--queues", QUEUE_WEBHOOKS]
 SCHEDULER = [sys.executable, "scheduler.py"]
 OUTAGE_LINE = "Redis is unreachable"
 BACK_LINE = "Redis answers again"
@@ -71,11 +80,12 @@ def spend_to_the_budget(session, brand) -> list[int]:
 
 def workers_on(connection) -> dict[str, int]:
     live = live_workers(connection)
-    return {name: sum(name in w.queue_names() for w in live) for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)}
+    return {name: sum(name in w.queue_names() for w in live)
+            for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)}
 
 
 def stack_is_up(connection) -> bool:
-    return (workers_on(connection) == {QUEUE_ENFORCE: 1, QUEUE_SWEEPS: 1, QUEUE_IMPORTS: 1}
+    return (workers_on(connection) == {QUEUE_ENFORCE: 1, QUEUE_SWEEPS: 1, QUEUE_IMPORTS: 1, QUEUE_WEBHOOKS: 1}
             and not missing_periodic_jobs(connection) and connection.exists(HEARTBEAT_KEY))
 
 
@@ -87,12 +97,12 @@ def alive(background, *processes) -> None:
 def test_the_stack_rides_out_redis_restarted_empty_and_enforces_the_deferred_spend(
         session, acme, restartable_redis, background, client):
     connection = redis.Redis.from_url(restartable_redis.url)
-    enforcer, importer, scheduler = (background.start(c) for c in (ENFORCER, IMPORTER, SCHEDULER))
+    enforcer, importer, webhooks, scheduler = (background.start(c) for c in (ENFORCER, IMPORTER, WEBHOOKS, SCHEDULER))
     wait_for(lambda: stack_is_up(connection), 60, "the workers and the scheduler to register", scheduler)
     wait_for(lambda: statuses(session, acme) == ["active", "active"], 5, "the brand to stay active")
 
     restartable_redis.kill()
-    for process in (enforcer, importer, scheduler):
+    for process in (enforcer, importer, webhooks, scheduler):
         wait_for(lambda p=process: OUTAGE_LINE in background.output(p), 30, "the outage to be logged", process)
     # A spend that reaches the budget is committed with its change mark, and its request for enforcement
     # is lost (Redis is gone, and the writer died before it could enforce in-process).
@@ -106,8 +116,8 @@ def test_the_stack_rides_out_redis_restarted_empty_and_enforces_the_deferred_spe
     wait_for(lambda: stack_is_up(connection), 30, "the workers and the periodic jobs to be registered again")
     response = client.get("/healthz")
     assert response.status_code == 200, response.json
-    alive(background, enforcer, importer, scheduler)
-    for process in (enforcer, importer, scheduler):
+    alive(background, enforcer, importer, webhooks, scheduler)
+    for process in (enforcer, importer, webhooks, scheduler):
         output = background.output(process)
         assert output.count(OUTAGE_LINE) == 1 and output.count(BACK_LINE) == 1, output
     connection.close()
@@ -117,6 +127,7 @@ def test_healthz_names_the_queue_whose_worker_was_killed(session, restartable_re
     connection = redis.Redis.from_url(restartable_redis.url)
     enforcer = background.start(ENFORCER)
     importer = background.start(IMPORTER)
+    webhooks = background.start(WEBHOOKS)
     scheduler = background.start(SCHEDULER)
     wait_for(lambda: stack_is_up(connection), 60, "the workers and the scheduler to register", scheduler)
     assert client.get("/healthz").status_code == 200
@@ -135,8 +146,8 @@ def test_healthz_names_the_queue_whose_worker_was_killed(session, restartable_re
     assert body["failing"] == [f"queue:{QUEUE_ENFORCE}", f"queue:{QUEUE_SWEEPS}"]
     assert body["queues"][QUEUE_ENFORCE]["status"] == "no live worker"
     assert body["queues"][QUEUE_IMPORTS] == {"status": "ok", "workers": 1, "queued": 0}
-    assert body["workers"] == 1 and body["scheduler"] == "ok"
-    alive(background, importer, scheduler)
+    assert body["workers"] == 2 and body["scheduler"] == "ok"
+    alive(background, importer, webhooks, scheduler)
     connection.close()
 
 
@@ -210,14 +221,14 @@ def test_make_run_starts_its_embedded_redis_again_and_the_stack_comes_back(
 
 def test_workers_and_the_scheduler_still_stop_cleanly_while_redis_is_down(restartable_redis, background):
     connection = redis.Redis.from_url(restartable_redis.url)
-    enforcer, importer, scheduler = (background.start(c) for c in (ENFORCER, IMPORTER, SCHEDULER))
+    enforcer, importer, webhooks, scheduler = (background.start(c) for c in (ENFORCER, IMPORTER, WEBHOOKS, SCHEDULER))
     wait_for(lambda: stack_is_up(connection), 60, "the workers and the scheduler to register", scheduler)
     restartable_redis.kill()
-    for process in (enforcer, importer, scheduler):
+    for process in (enforcer, importer, webhooks, scheduler):
         wait_for(lambda p=process: OUTAGE_LINE in background.output(p), 30, "the outage to be logged", process)
 
-    for process in (enforcer, importer, scheduler):
+    for process in (enforcer, importer, webhooks, scheduler):
         process.terminate()  # a deploy during the outage
-    for process in (enforcer, importer, scheduler):
+    for process in (enforcer, importer, webhooks, scheduler):
         assert process.wait(timeout=30) == 0, background.output(process)
     connection.close()

@@ -21,6 +21,7 @@ from app.services.enforcement import commit_and_enforce
 from app.services.imports import create_import, import_file, this_process
 from app.services.reconcile import reconcile_brands
 from app.services.users import create_token
+from app.services.webhooks import DeliverySettings, save_endpoint, send_test_event
 from tests.helpers import add_user, sign_in
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|TRUNCATE)\b", re.IGNORECASE)
@@ -50,8 +51,14 @@ def world(app, session, make, tmp_path, redis_connection):
     waiting = create_import(session, path, filename="waiting.csv", actor="test", skip_bad_rows=False)  # no job yet
     admin = add_user(session, "root@pacer.test", "admin")
     _, token = create_token(session, admin, "ci", utcnow())
+    # An endpoint with an undelivered event: its pages must show it, never send or dispatch it.
+    endpoint, _ = save_endpoint(session, None, url="http://127.0.0.1:9/hook",
+                                settings=DeliverySettings(allow_private=True))
+    send_test_event(session, endpoint.id, utcnow())
     session.commit()
+    redis_connection.flushdb()  # the commit asked for a delivery job; only what GETs queue counts below
     return {"brand_id": brand.id, "campaign_id": campaign.id, "import_id": done.id, "admin": admin, "token": token,
+            "endpoint_id": endpoint.id,
             "repairs": {dead.id: "running", waiting.id: "queued"}}
 
 

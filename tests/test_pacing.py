@@ -85,21 +85,37 @@ HALF = at(UTC, 2026, 11, 16)  # half of November gone
         (budget(165_001), HALF, 150_000, 330_002, PacingState.AHEAD),
         (budget(135_000), HALF, 150_000, 270_000, PacingState.ON_TRACK),
         (budget(134_999), HALF, 150_000, 269_998, PacingState.BEHIND),
-        (budget(0), HALF, 150_000, 0, PacingState.BEHIND),
-        # Capped: the month's budget is spent, or today's is, or the budget is zero.
+        # No spend yet this month reads "not started", not "behind".
+        (budget(0), HALF, 150_000, 0, PacingState.NOT_STARTED),
+        # Capped: the month's budget is spent, or today's is.
         (budget(300_000), HALF, 150_000, 600_000, PacingState.CAPPED),
         (budget(150_000, spend_today=20_000), HALF, 150_000, 300_000, PacingState.CAPPED),
-        (budget(0, monthly=0, daily=0), HALF, 0, 0, PacingState.CAPPED),
+        # A zero monthly budget reads "no budget", not "capped", whatever the daily one says.
+        (budget(0, monthly=0, daily=0), HALF, 0, 0, PacingState.NO_BUDGET),
+        (budget(0, monthly=0, daily=20_000), HALF, 0, 0, PacingState.NO_BUDGET),
+        (budget(5_000, monthly=0, daily=20_000, spend_today=5_000), HALF, 0, 10_000, PacingState.NO_BUDGET),
+        # The projection never exceeds what the daily budget allows for the days left: half of November
+        # gone, 15 days left at 2,000/day (30,000) on top of 160,000 spent, not the rate's 320,000.
+        (budget(160_000, monthly=400_000, daily=2_000), HALF, 200_000, 190_000, PacingState.BEHIND),
+        # The rest of today counts only for what is left of today's budget (1,500 of 2,000 spent).
+        (budget(160_000, monthly=400_000, daily=2_000, spend_today=1_500), at(UTC, 2026, 11, 16, 12), 206_667,
+         160_000 + 500 + 14 * 2_000, PacingState.BEHIND),
+        # On the month's last day with today's budget spent, nothing more can be spent: capped at the spend.
+        (budget(290_000, monthly=400_000, daily=2_000, spend_today=2_000), at(UTC, 2026, 11, 30, 12), 393_333,
+         290_000, PacingState.CAPPED),
         # A quarter of the way through New York's 743-hour March (DST): expected is budget x 359/743.
         (budget(100_000, monthly=743_000), at(NY, 2026, 3, 16), 359_000, 206_964, PacingState.BEHIND),
         # The month's very first instant: nothing expected, nothing projected, no division by zero.
-        (budget(0), at(UTC, 2026, 12, 1), 0, 0, PacingState.BEHIND),
-        # Five minutes in, the projection extrapolates from a full hour (744 hours in December):
-        (budget(100, monthly=100_000), at(UTC, 2026, 12, 1, 0, 5), 11, 74_400, PacingState.BEHIND),
-        (budget(140, monthly=100_000), at(UTC, 2026, 12, 1, 0, 5), 11, 104_160, PacingState.ON_TRACK),
-        (budget(200, monthly=100_000), at(UTC, 2026, 12, 1, 0, 5), 11, 148_800, PacingState.AHEAD),
-        # Two hours in, it uses the real two hours.
-        (budget(200, monthly=100_000), at(UTC, 2026, 12, 1, 2), 269, 74_400, PacingState.BEHIND),
+        (budget(0), at(UTC, 2026, 12, 1), 0, 0, PacingState.NOT_STARTED),
+        # Five minutes in, the projection extrapolates from a full hour (744 hours in December), but
+        # the first hours of a month read "too early" whatever the rate says.
+        (budget(100, monthly=100_000), at(UTC, 2026, 12, 1, 0, 5), 11, 74_400, PacingState.TOO_EARLY),
+        (budget(200, monthly=100_000), at(UTC, 2026, 12, 1, 0, 5), 11, 148_800, PacingState.TOO_EARLY),
+        # Two hours in, it uses the real two hours; still too early.
+        (budget(200, monthly=100_000), at(UTC, 2026, 12, 1, 2), 269, 74_400, PacingState.TOO_EARLY),
+        # From six hours in, the state follows the projection.
+        (budget(800, monthly=100_000), at(UTC, 2026, 12, 1, 6), 806, 99_200, PacingState.ON_TRACK),
+        (budget(500, monthly=100_000), at(UTC, 2026, 12, 1, 5, 59), 804, 62_173, PacingState.TOO_EARLY),
         # The month's last minute: the projection is the spend itself, give or take a minute's worth.
         (budget(299_000), at(UTC, 2026, 11, 30, 23, 59), 299_993, 299_007, PacingState.ON_TRACK),
     ],
@@ -119,7 +135,9 @@ def test_projection_is_never_below_the_spend_so_far():
 
 
 def test_state_words():
-    assert [str(s) for s in PacingState] == ["capped", "ahead", "behind", "on track"]
+    assert [str(s) for s in PacingState] == [
+        "capped", "ahead", "behind", "on track", "no budget", "not started", "too early"]
+    assert [s.is_forecast for s in PacingState] == [True] * 4 + [False] * 3
 
 
 def test_even_pacing_by_day_counts_each_day_for_its_real_length():

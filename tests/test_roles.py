@@ -32,17 +32,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from rq import Queue, SimpleWorker
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from app.models import SpendImport, User
+from app.models import SpendImport, User, WebhookDelivery
 from app.queue import QUEUE_SWEEPS
 from app.services.users import create_token
+from app.services.webhooks import DeliverySettings, dispatch, save_endpoint, send_test_event
 
 ROLES = ("anonymous", "viewer", "manager", "admin")
 RANK = {"anonymous": -1, "viewer": 0, "manager": 1, "admin": 2}
 PUBLIC = {"auth.login"}
 ADMIN_ENDPOINTS = {"users.index", "users.update"}
-ADMIN_BLUEPRINTS = ("rq_dashboard.",)
+ADMIN_BLUEPRINTS = ("rq_dashboard.", "webhooks.")
 SELF_SERVICE = {"users.me", "users.change_password", "users.create_token", "users.revoke_token", "auth.logout"}
 METHODS = ("GET", "POST")  # HEAD and OPTIONS are answered by Werkzeug for the same rules
 
@@ -126,7 +128,12 @@ def world(session, make, now, redis_connection):
                                user_id=users["admin"].id, status="failed", message="worker died")
     session.add(spend_import)
     tokens = {role: create_token(session, user, "matrix", now)[0] for role, user in users.items()}
+    endpoint, _ = save_endpoint(session, None, url="http://127.0.0.1:9/hook",
+                                settings=DeliverySettings(allow_private=True))
+    send_test_event(session, endpoint.id, now)
     session.commit()
+    dispatch(session, now)
+    [delivery_id] = session.scalars(select(WebhookDelivery.id)).all()
     # A failed job, so requeueing it (one of /rq's POSTs) has something to do.
     queue = Queue(QUEUE_SWEEPS, connection=redis_connection)
     job = queue.enqueue("builtins.int", "not a number", job_id="matrix-job")
@@ -144,6 +151,8 @@ def world(session, make, now, redis_connection):
         "order": "asc",
         "page": 1,
         "job_id": job.id,
+        "endpoint_id": endpoint.id,
+        "delivery_id": delivery_id,
     }
     return {"users": users, "tokens": tokens, "params": params}
 

@@ -21,7 +21,15 @@ from sqlalchemy import func, select
 from app.jobs import PERIODIC_JOBS, PeriodicJob
 from app.models import CampaignEvent, SpendRecord, utcnow
 from app.services.imports import create_import
-from app.queue import PENDING_KEY, QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, enqueue, enqueue_reconciles
+from app.queue import (
+    PENDING_KEY,
+    QUEUE_ENFORCE,
+    QUEUE_IMPORTS,
+    QUEUE_SWEEPS,
+    QUEUE_WEBHOOKS,
+    enqueue,
+    enqueue_reconciles,
+)
 from app.scheduling import (
     HEARTBEAT_KEY,
     HEARTBEAT_STALE_AFTER,
@@ -116,7 +124,7 @@ def test_imports_have_a_worker_of_their_own(session, budget_brand, redis_connect
 def test_a_worker_refuses_an_unknown_queue(run_process, queues, named):
     result = run_process([sys.executable, "worker.py", "--burst", "--queues", queues])
     assert result.returncode == 2
-    assert (f"unknown queue {named}; the queues are {QUEUE_ENFORCE}, {QUEUE_SWEEPS}, {QUEUE_IMPORTS}"
+    assert (f"unknown queue {named}; the queues are {QUEUE_ENFORCE}, {QUEUE_SWEEPS}, {QUEUE_IMPORTS}, {QUEUE_WEBHOOKS}"
             in result.stderr), result.stderr
 
 
@@ -410,7 +418,7 @@ def scheduler_ran(connection) -> None:
     register_periodic_jobs(Scheduler(queue_name=QUEUE_SWEEPS, connection=connection))
 
 
-ALL_QUEUES_FAILING = [f"queue:{name}" for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)]
+ALL_QUEUES_FAILING = [f"queue:{name}" for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)]
 
 
 def test_healthz_ok_with_a_worker_on_every_queue_and_a_running_scheduler(client, background, redis_connection):
@@ -424,7 +432,8 @@ def test_healthz_ok_with_a_worker_on_every_queue_and_a_running_scheduler(client,
     assert (body["database"], body["redis"], body["scheduler"], body["failing"]) == ("ok", "ok", "ok", [])
     assert body["workers"] == 1
     assert body["queues"] == {name: {"status": "ok", "workers": 1, "queued": 0}
-                              for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS)}
+                              for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)}
+    assert body["webhooks"] == {"failing_endpoints": [], "undelivered": 0}
 
 
 @pytest.mark.parametrize("heartbeat", ["missing", "stale"])

@@ -644,7 +644,7 @@ def test_brand_page_chart_data_is_the_local_month_cumulative(client, session, ma
     # The same numbers for people without JavaScript, and the pacing summary in words.
     body = text_of(response)
     assert re.search(r'aria-current="date">\s*<th scope="row">Wed 25</th>\s*<td>100.00 USD</td>\s*<td>298.45 USD</td>', body)
-    assert "At this rate the month ends at" in body
+    assert "At this rate, within what the daily budget allows for the days left, the month ends at" in body
     assert "local time <time" in body and "Wednesday 25 November 2026, 10:00" in body
     assert 'src="/static/js/brand_charts.js"' in body and "chart.umd.min.js" in body
 
@@ -700,3 +700,21 @@ def test_brand_page_without_spend_or_campaigns_explains(client, session, make, l
     assert "No campaigns yet." in body and "add one" not in body
     assert "No spend recorded yet" in body
     assert chart_json(client.get(f"/brands/{brand.id}"))["cumulative"][24] == "0.00"
+
+
+def test_brand_page_reads_no_budget_and_warns_of_a_daily_budget_above_the_monthly(client, session, make):
+    from tests.helpers import add_user, sign_in
+
+    sign_in(client, add_user(session, "viewer@example.com", "viewer"))
+    empty = make.brand("Zero", daily="0", monthly="0")
+    upside_down = make.brand("Upside", daily="500", monthly="100")
+    session.commit()
+
+    body = client.get(f"/brands/{empty.id}").get_data(as_text=True)
+    assert ">no budget<" in body and "nothing to pace against" in body
+    assert "(100%)" not in body and ">capped<" not in body
+    assert 'id="budget-warning"' not in body
+
+    body = client.get(f"/brands/{upside_down.id}").get_data(as_text=True)
+    assert 'id="budget-warning"' in body and "the monthly budget pauses the campaigns first" in body
+    assert ">not started<" in body and "No spend yet this month." in body

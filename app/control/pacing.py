@@ -17,6 +17,8 @@ from app.control.rule import BudgetFacts, budget_reasons
 # Projections divide by elapsed time; in the month's first hour they extrapolate from a
 # full hour instead, so a few minutes of spend do not project to an absurd month.
 MIN_PROJECTION_WINDOW = timedelta(hours=1)
+# Before this much of the local month has passed, a rate says nothing yet: the state reads "too early".
+TOO_EARLY_BEFORE = timedelta(hours=6)
 # A projected month-end within these percentages of the budget counts as on track.
 AHEAD_ABOVE_PERCENT = 110
 BEHIND_BELOW_PERCENT = 90
@@ -29,6 +31,14 @@ class PacingState(StrEnum):
     AHEAD = "ahead"
     BEHIND = "behind"
     ON_TRACK = "on track"
+    NO_BUDGET = "no budget"  # a monthly budget of zero: nothing to pace against
+    NOT_STARTED = "not started"  # no spend yet this month
+    TOO_EARLY = "too early"  # the first hours of the month: no rate to trust yet
+
+    @property
+    def is_forecast(self) -> bool:
+        """True when the projection means something (ahead, behind, on track or capped)."""
+        return self not in (PacingState.NO_BUDGET, PacingState.NOT_STARTED, PacingState.TOO_EARLY)
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,25 @@ def projected_spend(spend_month: int, local_now: datetime) -> int:
     return _divide(spend_month * factor.numerator, factor.denominator)
 
 
-def pacing_state(budget: BudgetFacts, projected: int) -> PacingState:
-    """Capped if a budget rule pauses the brand now; else ahead / behind / on track by projection."""
+def remaining_allowance(budget: BudgetFacts, local_now: datetime) -> int:
+    """The most the daily budget lets the brand still spend this local month: what is left of
+    today's budget plus a full daily budget for each day after today."""
+    _, end = month_span(local_now)
+    days_after_today = (end.date() - local_now.date()).days - 1
+    return max(budget.daily_budget - budget.spend_today, 0) + budget.daily_budget * days_after_today
+
+
+def pacing_state(budget: BudgetFacts, projected: int, elapsed: timedelta = TOO_EARLY_BEFORE) -> PacingState:
+    """No budget for a zero monthly budget; capped if a budget rule pauses the brand now; not started
+    without spend this month, too early in its first hours; else ahead / behind / on track by projection."""
+    if budget.monthly_budget == 0:
+        return PacingState.NO_BUDGET
     if budget_reasons(budget):
         return PacingState.CAPPED
+    if budget.spend_month == 0:
+        return PacingState.NOT_STARTED
+    if elapsed < TOO_EARLY_BEFORE:
+        return PacingState.TOO_EARLY
     if projected * 100 > budget.monthly_budget * AHEAD_ABOVE_PERCENT:
         return PacingState.AHEAD
     if projected * 100 < budget.monthly_budget * BEHIND_BELOW_PERCENT:
@@ -116,16 +141,18 @@ def pacing_state(budget: BudgetFacts, projected: int) -> PacingState:
 def pace(budget: BudgetFacts, local_now: datetime) -> Pacing:
     """Pacing of the brand-local month containing ``local_now`` (an aware datetime in the brand's zone).
 
-    ``budget`` holds the spend of the local day and month containing ``local_now``.
+    ``budget`` holds the spend of the local day and month containing ``local_now``. The projection
+    extrapolates the month's rate, but never beyond what the daily budget allows for the days left.
     """
     elapsed, total = _month_micros(local_now)
     window = min(max(elapsed, _microseconds(MIN_PROJECTION_WINDOW)), total)
-    projected = _divide(budget.spend_month * total, window)
+    at_rate = _divide(budget.spend_month * total, window)
+    projected = min(at_rate, budget.spend_month + remaining_allowance(budget, local_now))
     return Pacing(
         elapsed=Fraction(elapsed, total),
         expected=_divide(budget.monthly_budget * elapsed, total),
         projected=projected,
-        state=pacing_state(budget, projected),
+        state=pacing_state(budget, projected, timedelta(microseconds=elapsed)),
     )
 
 

@@ -40,9 +40,15 @@ class BrandRow:
     pacing: Pacing
 
     @property
-    def projected_percent(self) -> float:
+    def projected_percent(self) -> float | None:
+        """The projected month-end as a percentage of the monthly budget; None without a budget."""
         budget = self.brand.monthly_budget_minor
-        return 100.0 if budget == 0 else self.pacing.projected * 100 / budget
+        return None if budget == 0 else self.pacing.projected * 100 / budget
+
+    @property
+    def daily_above_monthly(self) -> bool:
+        """A daily budget above the monthly one is allowed, but the monthly one always binds first."""
+        return self.brand.daily_budget_minor > self.brand.monthly_budget_minor
 
 
 def _local_todays(zones, now: datetime) -> dict[str, date]:

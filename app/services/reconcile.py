@@ -4,8 +4,10 @@
 brand, reads the facts (day and month totals, flights, schedules), applies
 :func:`app.control.decide` at ``now`` and, for each campaign whose status or
 reasons differ from the stored ones, writes the new state and one
-CampaignEvent carrying the facts that decided it. Running it twice at the same
-``now`` changes nothing the second time.
+CampaignEvent carrying the facts that decided it, and one outbox event per change; then it
+fires the brand's budget alerts from the totals it read (app.services.alerts). All in the
+caller's transaction, so nothing leaves Pacer for a change that rolled back. Running it twice at
+the same ``now`` changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from app.control import (
 from app.database import BrandLockTimeout, lock_brand
 from app.models import Brand, Campaign, CampaignEvent
 from app.money import format_amount
+from app.services.alerts import fire_alerts
 from app.services.changes import brands_changed_since, record_sweep, sweep_watermark
+from app.services.outbox import add_campaign_change
 from app.services.totals import spend_today_and_month
 
 # Seconds a reconcile waits for its brand's lock before giving up (the job is retried, the sweep moves on).
@@ -153,7 +157,9 @@ def reconcile_brand(
     if brand is None:
         return []
     changes = []
-    for campaign, decision, budget in evaluate_brand(session, brand, now):
+    written: list[tuple[Campaign, CampaignEvent]] = []
+    evaluated = evaluate_brand(session, brand, now)
+    for campaign, decision, budget in evaluated:
         new_reasons = tuple(str(r) for r in decision.reasons)
         old_reasons = tuple(campaign.reasons)
         unchanged = campaign.status == decision.status and old_reasons == new_reasons
@@ -179,20 +185,27 @@ def reconcile_brand(
         campaign.status = str(decision.status)
         campaign.reasons = decision.reasons
         campaign.status_changed_at = now
-        session.add(
-            CampaignEvent(
-                campaign_id=campaign.id,
-                brand_id=brand.id,
-                at=now,
-                old_status=old_status,
-                new_status=str(decision.status),
-                old_reasons=",".join(old_reasons),
-                new_reasons=",".join(new_reasons),
-                actor=actor,
-                automatic=automatic,
-                facts_json=json.dumps(facts, sort_keys=True),
-            )
+        audit = CampaignEvent(
+            campaign_id=campaign.id,
+            brand_id=brand.id,
+            at=now,
+            old_status=old_status,
+            new_status=str(decision.status),
+            old_reasons=",".join(old_reasons),
+            new_reasons=",".join(new_reasons),
+            actor=actor,
+            automatic=automatic,
+            facts_json=json.dumps(facts, sort_keys=True),
         )
+        session.add(audit)
+        written.append((campaign, audit))
+    session.flush()
+    if dry_run:
+        return changes
+    # The outbox rows of the changes and of the alerts the same totals call for, in this transaction.
+    for campaign, audit in written:
+        add_campaign_change(session, brand, campaign, audit)
+    fire_alerts(session, brand, evaluated[0][2] if evaluated else brand_budget_facts(session, brand, now), now)
     session.flush()
     return changes
 

@@ -48,3 +48,10 @@ class BrandForm(FlaskForm):
 
 class ArchiveForm(FlaskForm):
     """Only the CSRF token: archiving needs a POST and nothing else."""
+
+
+class AlertThresholdsForm(FlaskForm):
+    """The brand's alert thresholds as typed; app.services.alerts.parse_percents reads them."""
+
+    alert_percents = StringField("Alert at these percentages of the daily and the monthly budget",
+                                 render_kw={"maxlength": 64, "placeholder": "80, 100", "autocomplete": "off"})

@@ -10,11 +10,12 @@ from app.extensions import db
 from app.models import Brand, utcnow
 from app.money import format_amount
 from app.services import overview as service
+from app.services.alerts import alerts_select, set_alert_percents
 from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
 from app.services.enforcement import commit_and_enforce
 from app.services.reconcile import changes_in_words
 from app.web.auth import requires
-from app.web.brand_forms import ArchiveForm, BrandForm
+from app.web.brand_forms import AlertThresholdsForm, ArchiveForm, BrandForm
 from app.web.pagination import page_number
 
 bp = Blueprint("brands", __name__)
@@ -115,11 +116,32 @@ def restore(brand_id: int):
     return redirect(url_for("brands.show", brand_id=brand.id))
 
 
+@bp.post("/brands/<int:brand_id>/alerts")
+@requires("manager")
+def alert_thresholds(brand_id: int):
+    brand = _brand_or_404(brand_id)
+    form = AlertThresholdsForm()
+    if form.validate_on_submit():
+        try:
+            percents = set_alert_percents(db.session, brand.id, form.alert_percents.data or "")
+        except ValueError as exc:
+            db.session.rollback()
+            form.alert_percents.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Alerts for “{brand.name}” now fire at {', '.join(f'{p}%' for p in percents)} of each budget.",
+                  "success")
+            return redirect(url_for("brands.show", brand_id=brand.id))
+    return show(brand.id, alert_form=form, status=400)
+
+
 @bp.get("/brands/<int:brand_id>")
 @requires("viewer")
-def show(brand_id: int):
+def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: int = 200):
     brand = _brand_or_404(brand_id)
     now = utcnow()
+    if alert_form is None:
+        alert_form = AlertThresholdsForm(formdata=None, alert_percents=brand.alert_percents.replace(",", ", "))
     row = service.brand_rows(db.session, [brand], now)[0]
     days = service.month_chart(db.session, brand, now)
     records = db.paginate(
@@ -138,4 +160,6 @@ def show(brand_id: int):
         archived_campaigns=service.archived_campaign_count(db.session, brand.id),
         records=records,
         archive_form=ArchiveForm(),
-    )
+        alert_form=alert_form,
+        recent_alerts=db.session.scalars(alerts_select(brand.id).limit(5)).all(),
+    ), status

@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
+from app.extensions import db
+from app.models import utcnow
 from app.money import format_amount
 from app.web.pagination import page_url
+from app.services.alerts import recent_count
 
 REASON_WORDS = {
     "disabled": "Switched off",
@@ -52,7 +55,10 @@ def register_filters(app: Flask) -> None:
     @app.context_processor
     def roles():
         user = current_user
+        signed_in = bool(user and user.is_authenticated)
         return {
-            "can_edit": bool(user and user.is_authenticated and user.can("manager")),
-            "is_admin": bool(user and user.is_authenticated and user.can("admin")),
+            "can_edit": signed_in and user.can("manager"),
+            "is_admin": signed_in and user.can("admin"),
+            # The header's badge: alerts fired in the last day (a read, on every page).
+            "alert_badge": recent_count(db.session, utcnow()) if signed_in else 0,
         }
