@@ -114,6 +114,9 @@ class Brand(db.Model):
     # the reset jobs key their effect on these, so a rerun or a second scheduler changes nothing.
     daily_reset_on: Mapped[date | None] = mapped_column(Date)
     monthly_reset_on: Mapped[date | None] = mapped_column(Date)
+    # The next instant its campaigns can change state without new spend (app.control.next_change), set by
+    # reconcile_brand: the minute's sweep visits only brands whose instant has come. None: not yet known (due).
+    next_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

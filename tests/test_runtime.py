@@ -252,9 +252,10 @@ def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
     result = register_periodic_jobs(scheduler)
 
     assert sorted(result.cancelled) == ["pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"]
-    assert result.added == ["pacer-periodic-3-sweep"]
+    assert result.added == ["pacer-periodic-3-sweep", "pacer-periodic-4-full-sweep"]
     assert registered(scheduler) == declared_ids() == [
-        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep"]
+        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep",
+        "pacer-periodic-4-full-sweep"]
     assert [spec.func for spec in PERIODIC_JOBS].count("app.jobs.sweep") == 1
     for old in ("pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"):
         assert not Job.exists(old, connection=redis_connection)

@@ -9,7 +9,6 @@ integer minor units; ``now`` is an aware instant.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from app.control import BudgetFacts, local_day, month_bounds
 from app.control.pacing import Pacing, even_pacing_by_day, pace, projection_factor
 from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, SpendRecord
 from app.money import format_amount
+from app.services.zones import per_zone, zones_in_use
 
 # Sort keys of the overview and the direction each starts in.
 SORTS = {"name": "asc", "daily": "desc", "monthly": "desc", "pacing": "desc", "paused": "desc"}
@@ -48,38 +48,19 @@ def _local_todays(zones, now: datetime) -> dict[str, date]:
     return {zone: local_day(now, ZoneInfo(zone)) for zone in zones}
 
 
-def _per_zone(values: dict[str, object], type_=None):
-    """A CASE over ``brand.timezone`` giving each zone its value (zones sharing a value share a WHEN)."""
-    grouped: dict[object, list[str]] = defaultdict(list)
-    for zone, value in values.items():
-        grouped[value].append(zone)
-    if not grouped:
-        return literal(None, type_)
-    if len(grouped) == 1:  # e.g. mid-month every zone shares the month's bounds: a constant is cheaper
-        return literal(next(iter(grouped)), type_)
-    # The last value is the ELSE, so a zone added since the zones were read still gets a value.
-    *firsts, (last, _) = grouped.items()
-    whens = [(Brand.timezone.in_(sorted(zones)), literal(value, type_)) for value, zones in firsts]
-    return case(*whens, else_=literal(last, type_))
-
-
 class _Periods:
     """SQL expressions for each brand's local today and month bounds, from the zones in use."""
 
     def __init__(self, zones, now: datetime) -> None:
         todays = _local_todays(zones, now)
-        self.today = _per_zone(todays, Date())
-        self.first = _per_zone({z: month_bounds(d)[0] for z, d in todays.items()}, Date())
-        self.last = _per_zone({z: month_bounds(d)[1] for z, d in todays.items()}, Date())
+        self.today = per_zone(todays, Date())
+        self.first = per_zone({z: month_bounds(d)[0] for z, d in todays.items()}, Date())
+        self.last = per_zone({z: month_bounds(d)[1] for z, d in todays.items()}, Date())
 
 
 def _projection_factors(zones, now: datetime):
     """Per zone, what month-to-date spend is multiplied by to project the month's end (a float: it only sorts)."""
-    return _per_zone({z: float(projection_factor(now.astimezone(ZoneInfo(z)))) for z in zones}, Float())
-
-
-def _zones_in_use(session: Session) -> list[str]:
-    return list(session.scalars(select(Brand.timezone).distinct()))
+    return per_zone({z: float(projection_factor(now.astimezone(ZoneInfo(z)))) for z in zones}, Float())
 
 
 def _ratio(amount, budget):
@@ -120,7 +101,7 @@ def brands_select(
             .scalar_subquery()
         )
     else:
-        zones = _zones_in_use(session)
+        zones = zones_in_use(session)
         periods = _Periods(zones, now)
         day_total = select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).where(
             BrandDaySpend.brand_id == Brand.id
