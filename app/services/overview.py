@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, Select, case, cast, func, literal, select
+from sqlalchemy import Date, Select, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.control import BudgetFacts, local_day, month_bounds
-from app.control.pacing import Pacing, even_pacing_by_day, pace, projection_factor
-from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, SpendRecord
+from app.control.pacing import Pacing, even_pacing_by_day, pace
+from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignEvent, SpendRecord
 from app.money import format_amount
-from app.services.zones import per_zone, zones_in_use
+from app.services.zones import per_zone
 
 # Sort keys of the overview and the direction each starts in.
 SORTS = {"name": "asc", "daily": "desc", "monthly": "desc", "pacing": "desc", "paused": "desc"}
@@ -58,16 +58,6 @@ class _Periods:
         self.last = per_zone({z: month_bounds(d)[1] for z, d in todays.items()}, Date())
 
 
-def _projection_factors(zones, now: datetime):
-    """Per zone, what month-to-date spend is multiplied by to project the month's end (a float: it only sorts)."""
-    return per_zone({z: float(projection_factor(now.astimezone(ZoneInfo(z)))) for z in zones}, Float())
-
-
-def _ratio(amount, budget):
-    # A zero budget is always reached: it reads as 100 %, like the budget bars.
-    return case((budget == 0, literal(1.0)), else_=cast(amount, Float) / budget)
-
-
 def brands_select(
     session: Session,
     now: datetime,
@@ -94,36 +84,45 @@ def brands_select(
         stmt = stmt.where(Brand.name.icontains(q, autoescape=True))
     if sort == "name":
         key = func.lower(Brand.name)
-    elif sort == "paused":
-        key = (
-            select(func.count())
-            .where(Campaign.brand_id == Brand.id, Campaign.archived_at.is_(None), Campaign.status == "paused")
-            .scalar_subquery()
-        )
     else:
-        zones = zones_in_use(session)
-        periods = _Periods(zones, now)
-        day_total = select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).where(
-            BrandDaySpend.brand_id == Brand.id
-        )
-        if sort == "daily":
-            spend = day_total.where(BrandDaySpend.local_date == periods.today).scalar_subquery()
-            key = _ratio(spend, Brand.daily_budget_minor)
-        else:
-            spend = day_total.where(
-                BrandDaySpend.local_date >= periods.first, BrandDaySpend.local_date <= periods.last
-            ).scalar_subquery()
-            if sort == "pacing":
-                spend = spend * _projection_factors(zones, now)
-            key = _ratio(spend, Brand.monthly_budget_minor)
+        # The precomputed figures (app.services.figures), each on its index; a brand without figures yet
+        # (never reconciled) sorts as 0. A figure of yesterday keeps its place until the brand's midnight sweep.
+        stmt = stmt.outerjoin(BrandFigure, BrandFigure.brand_id == Brand.id)
+        key = {"daily": BrandFigure.daily_share, "monthly": BrandFigure.monthly_share,
+               "pacing": BrandFigure.projected_share, "paused": BrandFigure.paused}[sort]
+        return stmt.order_by(key.desc().nulls_last() if descending else key.asc().nulls_first(), Brand.name, Brand.id)
     return stmt.order_by(key.desc() if descending else key.asc(), Brand.name, Brand.id)
 
 
 def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[BrandRow]:
     """Spend today and this month (each brand's own local day and month), campaign counts and pacing.
 
-    Two grouped queries whatever the number of brands: one over the day totals, one over campaigns.
+    Read from the precomputed figures (one indexed read); the brands whose figures are missing or of
+    another local day or month (between a midnight and its sweep) are computed from the day totals
+    and campaigns in two grouped queries, so what is shown is always exact.
     """
+    if not brands:
+        return []
+    figures = {f.brand_id: f for f in session.scalars(
+        select(BrandFigure).where(BrandFigure.brand_id.in_([b.id for b in brands])))}
+    rows, stale = [], []
+    for brand in brands:
+        local_now = now.astimezone(ZoneInfo(brand.timezone))
+        figure = figures.get(brand.id)
+        if figure is None or figure.day != local_now.date():
+            stale.append(brand)
+            continue
+        rows.append(_row(brand, local_now, figure.spend_today, figure.spend_month, figure.active, figure.paused))
+    by_id = {row.brand.id: row for row in rows + _computed_rows(session, stale, now)}
+    return [by_id[brand.id] for brand in brands]
+
+
+def _row(brand: Brand, local_now: datetime, today: int, month: int, active: int, paused: int) -> BrandRow:
+    budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, today, month)
+    return BrandRow(brand, local_now, today, month, active, paused, pace(budget, local_now))
+
+
+def _computed_rows(session: Session, brands: list[Brand], now: datetime) -> list[BrandRow]:
     if not brands:
         return []
     ids = [b.id for b in brands]
@@ -161,9 +160,7 @@ def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[Bra
     for brand in brands:
         today, month = totals.get(brand.id, (0, 0))
         active, paused = counts.get(brand.id, (0, 0))
-        local_now = now.astimezone(ZoneInfo(brand.timezone))
-        budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, today, month)
-        rows.append(BrandRow(brand, local_now, today, month, active, paused, pace(budget, local_now)))
+        rows.append(_row(brand, now.astimezone(ZoneInfo(brand.timezone)), today, month, active, paused))
     return rows
 
 

@@ -33,6 +33,7 @@ from app.database import lock_brand
 from app.models import Brand, Campaign, CampaignEvent, ScheduleWindow
 from app.money import format_amount
 from app.services.changes import brands_changed_since, record_sweep, sweep_watermark
+from app.services.figures import refresh_brand_figures
 from app.services.out_of_step import brands_out_of_step
 from app.services.totals import spend_today_and_month
 
@@ -170,6 +171,7 @@ def reconcile_brand(
         )
     if not dry_run:
         brand.next_change_at = brand_next_change_at(session, brand, now)
+        refresh_brand_figures(session, brand, now)
     session.flush()
     return changes
 
