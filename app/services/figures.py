@@ -11,11 +11,10 @@ moments between a midnight and that sweep; readers treat another day or month as
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import BigInteger, Date, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.control import local_time, month_start
@@ -56,28 +55,31 @@ def refresh_brand_figures(session: Session, brand: Brand, now: datetime) -> None
 
 def add_spend_to_figures(session: Session, deltas: dict[tuple[int, date], int]) -> None:
     """Add day-total deltas ((brand id, local date) -> minor units) to the figures of the day and month
-    they belong to; an amount for another day or month changes nothing here. Does not commit."""
-    by_brand: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for (brand_id, day), amount in deltas.items():
-        by_brand[brand_id].append((day, amount))
+    they belong to; an amount for another day or month changes nothing here. One executemany. Does not commit."""
+    if not deltas:
+        return
     figure = BrandFigure.__table__.c
     daily_budget = select(Brand.daily_budget_minor).where(Brand.id == figure.brand_id).scalar_subquery()
     monthly_budget = select(Brand.monthly_budget_minor).where(Brand.id == figure.brand_id).scalar_subquery()
-    for brand_id, amounts in sorted(by_brand.items()):
-        for day, amount in amounts:
-            today = case((figure.day == day, figure.spend_today + amount), else_=figure.spend_today)
-            month = figure.spend_month + amount
-            session.execute(
-                update(BrandFigure.__table__)
-                .where(figure.brand_id == brand_id, figure.month == month_start(day))
-                .values(
-                    spend_today=today,
-                    spend_month=month,
-                    daily_share=_share(today, daily_budget),
-                    monthly_share=_share(month, monthly_budget),
-                    projected_share=_share(month * figure.projection_factor, monthly_budget),
-                )
-            )
+    amount = bindparam("delta", type_=BigInteger())
+    today = case((figure.day == bindparam("delta_day", type_=Date()), figure.spend_today + amount),
+                 else_=figure.spend_today)
+    month = figure.spend_month + amount
+    stmt = (
+        update(BrandFigure.__table__)
+        .where(figure.brand_id == bindparam("delta_brand"), figure.month == bindparam("delta_month", type_=Date()))
+        .values(
+            spend_today=today,
+            spend_month=month,
+            daily_share=_share(today, daily_budget),
+            monthly_share=_share(month, monthly_budget),
+            projected_share=_share(month * figure.projection_factor, monthly_budget),
+        )
+    )
+    session.execute(stmt, [
+        {"delta_brand": brand_id, "delta_day": day, "delta_month": month_start(day), "delta": delta}
+        for (brand_id, day), delta in sorted(deltas.items())
+    ])
 
 
 def _share(amount, budget):
