@@ -177,12 +177,12 @@ def reconcile_brand(
 
 
 def brand_next_change_at(session: Session, brand: Brand, now: datetime) -> datetime:
-    """When the brand's campaigns can next change state without new spend (app.control.next_change):
-    only the windows of enabled campaigns not archived can move a state at their boundaries."""
+    """When the brand's campaigns can next change state without new spend (app.control.next_change).
+    Every campaign's windows count, switched off or archived too: their reasons name the schedule."""
     windows = session.execute(
         select(ScheduleWindow.day_of_week, ScheduleWindow.start_minute, ScheduleWindow.end_minute)
         .join(Campaign, Campaign.id == ScheduleWindow.campaign_id)
-        .where(Campaign.brand_id == brand.id, Campaign.enabled.is_(True), Campaign.archived_at.is_(None))
+        .where(Campaign.brand_id == brand.id)
     ).all()
     boundaries = schedule_boundaries(Window(day, start, end) for day, start, end in windows)
     return next_change_at(boundaries, ZoneInfo(brand.timezone), now)
