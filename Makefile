@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install migrate run test lint demo status test-spend simulate-spend simulate-time \
-        enforce-budgets apply-dayparting reset-daily reset-monthly reconcile monitor logs load-test clean
+        enforce-budgets apply-dayparting reset-daily reset-monthly reconcile monitor logs load-test bench bench-smoke clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,12 @@ logs: migrate ## Follow the audit log of campaign changes (Ctrl-C to stop)
 load-test: install ## Benchmarks: spend-to-pause latency and CSV import speed (figures in docs/benchmarks.md)
 	$(BIN)/python bench/enforcement_latency.py
 	$(BIN)/python bench/ingest.py
+
+bench: install ## Every benchmark at agency scale (10,000 brands; DATABASE_URL for PostgreSQL); rewrites docs/benchmarks.md
+	$(BIN)/python bench/run_all.py
+
+bench-smoke: install ## Every benchmark at a tiny size: checks they complete (CI), never how fast
+	$(BIN)/python bench/run_all.py --smoke
 
 clean: ## Remove the virtualenv and local data (instance/)
 	rm -rf $(VENV) instance
