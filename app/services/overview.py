@@ -235,6 +235,11 @@ def spend_records_select(brand_id: int) -> Select:
     )
 
 
+def live_campaigns_select(brand_id: int) -> Select:
+    """The brand's campaigns that are not archived, by name (the (brand_id, name) index), for ``db.paginate``."""
+    return select(Campaign).where(Campaign.brand_id == brand_id, Campaign.archived_at.is_(None)).order_by(Campaign.name)
+
+
 def live_campaigns(session: Session, brand_id: int) -> list[Campaign]:
     """The brand's campaigns that are not archived, by name."""
     return list(
