@@ -199,3 +199,22 @@ def test_a_day_of_due_sweeps_leaves_nothing_for_the_full_check(session, make):
         rec.sweep(session, at)
         assert brands_out_of_step(session, at) == [], at
     assert visited < 30 * 36 * 4 // 4  # far fewer visits than sweeping every brand every quarter hour
+
+
+def test_a_reset_minute_without_a_midnight_costs_the_same_at_any_size(session, make):
+    def world(count: int, start: int) -> None:
+        for b in range(start, start + count):
+            make.campaign(make.brand(f"R{b}", timezone=["UTC", "Asia/Kolkata", "America/New_York"][b % 3]), "Search")
+        session.commit()
+
+    world(3, 0)
+    rec.reset_daily(session, T0)
+    small = statements(session, lambda: rec.reset_daily(session, T0 + timedelta(minutes=1)))
+    world(40, 3)
+    rec.reset_daily(session, T0)
+    assert statements(session, lambda: rec.reset_daily(session, T0 + timedelta(minutes=1))) == small
+    # Kolkata's midnight (18:30Z): only its brands are reset.
+    rec.reset_daily(session, datetime(2026, 11, 25, 18, 30, tzinfo=UTC))
+    session.expire_all()
+    reset_on = dict(session.execute(select(Brand.name, Brand.daily_reset_on)).all())
+    assert reset_on == {f"R{b}": date(2026, 11, 26) if b % 3 == 1 else date(2026, 11, 25) for b in range(43)}
