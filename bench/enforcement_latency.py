@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10, help="per brand")
     parser.add_argument("--sample", type=int, default=200, help="brands whose spend is timed")
     parser.add_argument("--spend-rows", type=int, default=100_000)
+    parser.add_argument("--import-rows", type=int, default=0,
+                        help="run `flask spend import` of a file this long (last month's spend) while timing")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     print(machine())
@@ -69,6 +71,7 @@ def main() -> None:
 
         worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=os.environ.copy(),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        importer = start_import(work, args.import_rows, db.session) if args.import_rows else None
         time.sleep(2)  # let the worker register before the clock starts (not part of any figure)
         latencies = []
         for brand in sample:
@@ -89,17 +92,52 @@ def main() -> None:
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - started)
         db.engine.dispose()
+    import_state = "no import running"
+    if importer is not None:
+        still_running = importer.poll() is None
+        importer.wait()
+        import_state = (f"a {args.import_rows:,}-row import running " +
+                        ("throughout" if still_running else "(it finished before the last sample)") +
+                        f", exit {importer.returncode}")
     worker.terminate()
     worker.wait(timeout=30)
     redis_process.terminate()
 
     ms = [x * 1000 for x in latencies]
     print(f"spend -> all campaigns paused, {len(ms)} of {args.brands:,} brands x {args.campaigns} campaigns, "
-          f"{db_name(url)}, one worker, no import running")
+          f"{db_name(url)}, one worker, {import_state}")
     print(f"  p50 {percentile(ms, 50):7.1f} ms")
     print(f"  p95 {percentile(ms, 95):7.1f} ms")
     print(f"  p99 {percentile(ms, 99):7.1f} ms   (target <= 1000 ms)")
     print(f"  max {max(ms):7.1f} ms   mean {statistics.mean(ms):.1f} ms")
+
+
+def start_import(work, rows: int, session):
+    """Write a spend file of ``rows`` rows over last month (so it moves no budget of today) for every
+    brand's first campaign, and start `flask spend import` on it in its own process."""
+    import csv
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.models import Brand, Campaign, utcnow
+
+    firsts = select(Brand.name, Campaign.name).join(Campaign, Campaign.brand_id == Brand.id)
+    names = session.execute(firsts.where(Campaign.name == "Campaign 00")).all()
+    rng = random.Random(3)
+    start = utcnow() - timedelta(days=60)
+    path = work / "import.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["brand", "campaign", "amount", "spent_at", "external_id"])
+        for i in range(rows):
+            brand, campaign = rng.choice(names)
+            at = start + timedelta(seconds=rng.randrange(20 * 24 * 3600))
+            writer.writerow([brand, campaign, f"{rng.randrange(1, 5000) / 100:.2f}",
+                             at.strftime("%Y-%m-%dT%H:%M:%SZ"), f"bench-{i}"])
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "spend", "import", str(path)], cwd=ROOT,
+                            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def db_name(url: str) -> str:

@@ -22,7 +22,7 @@ from common import ROOT, machine
 FULL = [
     ["bench/sweep.py"],
     ["bench/pages.py"],
-    ["bench/enforcement_latency.py"],
+    ["bench/enforcement_latency.py", "--import-rows", "500000"],
     ["bench/ingest.py", "--rows", "1000000"],
 ]
 SMOKE = [
