@@ -29,7 +29,8 @@ SMOKE = [
     ["bench/sweep.py", "--brands", "30", "--campaigns", "150", "--spend-rows", "1000"],
     ["bench/pages.py", "--brands", "30", "--campaigns", "150", "--spend-rows", "1000", "--events", "500",
      "--big-brand-campaigns", "20", "--users", "2", "--seconds", "2"],
-    ["bench/enforcement_latency.py", "--brands", "20", "--campaigns", "3", "--sample", "3", "--spend-rows", "300"],
+    ["bench/enforcement_latency.py", "--brands", "20", "--campaigns", "3", "--sample", "3", "--spend-rows", "300",
+     "--import-rows", "200"],
     ["bench/ingest.py", "--rows", "2000"],
 ]
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
