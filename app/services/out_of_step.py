@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy import Date, Integer, String, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.control import Reason, local_time, month_bounds
@@ -40,41 +40,45 @@ def brands_out_of_step(session: Session, now: datetime) -> list[int]:
     first = per_zone({z: month_bounds(t.date())[0] for z, t in local.items()}, Date())
     last = per_zone({z: month_bounds(t.date())[1] for z, t in local.items()}, Date())
 
-    # Per brand (one row each): which budget reasons hold now, as the tail of the reasons text.
+    # Per brand (one row each): which budget reasons hold now, as the tail of the reasons text. Grouped, so
+    # the database computes it once per brand rather than once per campaign.
     spent = select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).where(BrandDaySpend.brand_id == Brand.id)
     spend_today = spent.where(BrandDaySpend.local_date == today).scalar_subquery()
     spend_month = spent.where(BrandDaySpend.local_date >= first, BrandDaySpend.local_date <= last).scalar_subquery()
-    budget_tails = {
-        brand_id: tail
-        for brand_id, tail in session.execute(
-            select(
-                Brand.id,
-                _flag(spend_today >= Brand.daily_budget_minor, Reason.DAILY_BUDGET)
-                + _flag(spend_month >= Brand.monthly_budget_minor, Reason.MONTHLY_BUDGET),
-            ).where(Brand.archived_at.is_(None))
+    budgets = (
+        select(
+            Brand.id.label("brand_id"),
+            (_flag(spend_today >= Brand.daily_budget_minor, Reason.DAILY_BUDGET)
+             + _flag(spend_month >= Brand.monthly_budget_minor, Reason.MONTHLY_BUDGET)).label("tail"),
         )
-    }
+        .where(Brand.archived_at.is_(None))
+        .group_by(Brand.id)
+        .subquery()
+    )
 
-    # Per campaign: the campaign's own reasons, in the rule's order, beside what is stored.
-    windows = ScheduleWindow.campaign_id == Campaign.id
-    in_window = and_(windows, ScheduleWindow.day_of_week == weekday, ScheduleWindow.start_minute <= minute,
-                     ScheduleWindow.end_minute > minute)
-    head = (
+    # Per campaign: its own reasons, in the rule's order, then the brand's; compared with what is stored,
+    # in SQL, so only the brands out of step come back.
+    # One read of the campaign's windows: NULL without windows (any hour), 2 when one contains now, else 1.
+    inside = and_(ScheduleWindow.day_of_week == weekday, ScheduleWindow.start_minute <= minute,
+                  ScheduleWindow.end_minute > minute)
+    schedule = (
+        select(func.max(case((inside, 2), else_=1))).where(ScheduleWindow.campaign_id == Campaign.id).scalar_subquery()
+    )
+    expected = (
         _flag(or_(Campaign.enabled.is_(False), Campaign.archived_at.is_not(None)), Reason.DISABLED)
         + _flag(or_(and_(Campaign.start_date.is_not(None), Campaign.start_date > today),
                     and_(Campaign.end_date.is_not(None), Campaign.end_date < today)), Reason.FLIGHT)
-        + _flag(and_(exists().where(windows), not_(exists().where(in_window))), Reason.SCHEDULE)
+        + _flag(schedule == 1, Reason.SCHEDULE)
+        + budgets.c.tail
     )
-    rows = session.execute(
-        select(Campaign.brand_id, head, Campaign.reasons_text, Campaign.status, Campaign.status_changed_at.is_(None))
+    stored = case((Campaign.reasons_text == "", literal("", String())), else_=Campaign.reasons_text + ",")
+    # The stored status must follow the stored reasons; those must equal the rule's (so expected is read once).
+    status = case((Campaign.reasons_text == "", literal("active", String())), else_=literal("paused", String()))
+    return list(session.scalars(
+        select(Campaign.brand_id)
+        .join(budgets, budgets.c.brand_id == Campaign.brand_id)
         .join(Brand, Brand.id == Campaign.brand_id)
-        .where(Brand.archived_at.is_(None))
-    )
-    out: set[int] = set()
-    for brand_id, campaign_reasons, stored, status, never in rows:
-        if brand_id in out:
-            continue
-        expected = campaign_reasons + budget_tails[brand_id]
-        if never or stored + "," * bool(stored) != expected or status != ("paused" if expected else "active"):
-            out.add(brand_id)
-    return sorted(out)
+        .where(or_(Campaign.status_changed_at.is_(None), stored != expected, Campaign.status != status))
+        .distinct()
+        .order_by(Campaign.brand_id)
+    ))
