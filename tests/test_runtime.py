@@ -194,8 +194,11 @@ def test_cron_jobs_store_their_timeouts_and_queue(redis_connection):
         assert job.meta["cron_string"] == spec.cron
         assert (job.timeout, job.result_ttl, job.failure_ttl, job.origin) == (
             spec.timeout, spec.result_ttl, spec.failure_ttl, spec.queue_name)
-        # Every minute: the timeout stays below the interval, and the job never expires (rq-scheduler #42).
-        assert spec.cron == "* * * * *" and spec.timeout < 60 and spec.result_ttl == -1
+        # Every minute (or hourly, the full sweep): the timeout stays below the interval, and the job never
+        # expires (rq-scheduler #42).
+        minute, *rest = spec.cron.split()
+        interval = 60 if minute == "*" else 3600
+        assert rest == ["*"] * 4 and spec.timeout < interval and spec.result_ttl == -1
 
 
 @crontab_naive_now
@@ -276,7 +279,9 @@ def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, re
     assert listed.status_code == 200
     jobs = {job["id"]: job["description"] for job in listed.get_json()["jobs"]}
     assert list(jobs) == [spec.id for spec in PERIODIC_JOBS]
-    assert jobs["pacer-periodic-3-sweep"] == "sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"
+    assert jobs["pacer-periodic-3-sweep"] == (
+        "sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)")
+    assert jobs["pacer-periodic-4-full-sweep"].startswith("full sweep: every campaign checked")
 
 
 @crontab_naive_now
