@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: help install migrate setup run test lint demo health status shell superuser db-reset test-spend \
         simulate-spend import-spend simulate-time replay enforce-budgets apply-dayparting reset-daily reset-monthly \
         reconcile task-budget-check task-dayparting task-daily-reset task-monthly-reset prune-uploads monitor logs \
-        load-test clean
+        load-test bench bench-smoke clean
 
 # $(call require,TARGET,VARS,EXAMPLE): stop before doing anything when `make TARGET` lacks one of VARS.
 require = $(if $(filter $(1),$(MAKECMDGOALS)),$(foreach v,$(2),$(if $(strip $($(v))),,$(error make $(1) needs \
@@ -124,6 +124,12 @@ logs: migrate ## Follow the audit log of campaign changes (Ctrl-C to stop)
 load-test: install ## Benchmarks: spend-to-pause latency and CSV import speed (figures in docs/benchmarks.md)
 	$(BIN)/python bench/enforcement_latency.py
 	$(BIN)/python bench/ingest.py
+
+bench: install ## Every benchmark at agency scale (10,000 brands; DATABASE_URL for PostgreSQL); rewrites docs/benchmarks.md
+	$(BIN)/python bench/run_all.py
+
+bench-smoke: install ## Every benchmark at a tiny size: checks they complete (CI), never how fast
+	$(BIN)/python bench/run_all.py --smoke
 
 clean: ## Remove the virtualenv and local data (instance/)
 	rm -rf $(VENV) instance

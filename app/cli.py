@@ -56,7 +56,8 @@ JOBS = {
     "apply-dayparting": rec.sweep,
     "reset-daily": rec.reset_daily,
     "reset-monthly": rec.reset_monthly,
-    "reconcile": lambda session, now, dry_run=False: rec.reconcile_brands(session, now, actor="cli", dry_run=dry_run),
+    # The full sweep: every campaign checked in a few set-based queries, the brands out of step reconciled.
+    "reconcile": lambda session, now, dry_run=False: rec.full_sweep(session, now, actor="cli", dry_run=dry_run),
 }
 
 

@@ -66,8 +66,9 @@ def _summary(changes: list[rec.Change]) -> dict:
 
 @job
 def sweep() -> dict:
-    """Every minute: every brand to the whole rule (`jobs run enforce-budgets` / `apply-dayparting`),
-    the imports whose run was lost or never queued, and the stored uploads past their retention."""
+    """Every minute: the brands due or changed to the whole rule (`jobs run enforce-budgets` /
+    `apply-dayparting`), the imports whose run was lost or never queued, and the stored uploads past their
+    retention."""
     now = utcnow()
     summary = _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
     summary["uploads_deleted"] = len(prune_uploads(db.session, now, **upload_retention(current_app)).deleted)
@@ -80,6 +81,13 @@ def sweep() -> dict:
 def upload_retention(app: Flask) -> dict:
     """prune_uploads' settings from the config (PACER_UPLOAD_RETENTION_DAYS, the upload folder)."""
     return {"retention_days": app.config["UPLOAD_RETENTION_DAYS"], "folder": Path(app.config["UPLOAD_FOLDER"])}
+
+
+@job
+def full_sweep() -> dict:
+    """Hourly (and `jobs run reconcile`): the sweep, plus every campaign of every brand checked against
+    the rule in a few set-based queries and each brand out of step reconciled: the due sweep's safety net."""
+    return _summary(rec.full_sweep(db.session, utcnow()))
 
 
 @job
@@ -175,5 +183,8 @@ PERIODIC_JOBS = (
     PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50,
                 description="reset_daily: brands whose local day turned, to the whole rule"),
     PeriodicJob("pacer-periodic-3-sweep", "app.jobs.sweep", "* * * * *", timeout=50,
-                description="sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"),
+                description="sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)"),
+    # Off the hour's first minute, where the resets of the whole-hour zones land.
+    PeriodicJob("pacer-periodic-4-full-sweep", "app.jobs.full_sweep", "7 * * * *", timeout=600,
+                description="full sweep: every campaign checked, brands out of step to the whole rule (hourly)"),
 )

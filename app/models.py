@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -145,6 +147,9 @@ class Brand(db.Model):
     # the reset jobs key their effect on these, so a rerun or a second scheduler changes nothing.
     daily_reset_on: Mapped[date | None] = mapped_column(Date)
     monthly_reset_on: Mapped[date | None] = mapped_column(Date)
+    # The next instant its campaigns can change state without new spend (app.control.next_change), set by
+    # reconcile_brand: the minute's sweep visits only brands whose instant has come. None: not yet known (due).
+    next_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Percentages of the daily and the monthly budget at which an alert fires, e.g. "80,100".
@@ -161,6 +166,10 @@ class Brand(db.Model):
 
     def __repr__(self) -> str:
         return f"<Brand {self.id} {self.name!r}>"
+
+
+# The overview's name sort reads this index (case-insensitive order).
+Index("ix_brand_lower_name", func.lower(Brand.name))
 
 
 class Campaign(db.Model):
@@ -340,6 +349,32 @@ class BrandDaySpend(db.Model):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), primary_key=True)
     local_date: Mapped[date] = mapped_column(Date, primary_key=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class BrandFigure(db.Model):
+    """The overview's figures for one brand, kept by the writes that change them (app.services.figures):
+    spend writes add to the day and month they belong to, reconcile_brand recomputes everything at its
+    ``now`` (after each spend's enforcement, each settings change, and at the brand's local midnight, when
+    the due sweep visits it). Figures of another local ``day`` or ``month`` than the reader's count as 0.
+
+    Its own table, not brand columns: a spend write updates it without locking the brand row.
+    """
+
+    __tablename__ = "brand_figure"
+
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date)  # the brand-local date spend_today belongs to
+    spend_today: Mapped[int] = mapped_column(BigInteger, default=0)
+    month: Mapped[date] = mapped_column(Date)  # the first of the brand-local month spend_month belongs to
+    spend_month: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What month-to-date spend was multiplied by to project the month's end, as of the last refresh.
+    projection_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    # The sort keys: shares of the budgets (1.0 for a zero budget), as the overview's bars show them.
+    daily_share: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    monthly_share: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    projected_share: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    active: Mapped[int] = mapped_column(Integer, default=0)
+    paused: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
 
 class BrandChange(db.Model):

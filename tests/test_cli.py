@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.control import Window
 from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, SpendImport, SpendRecord, User
 from app.services import reconcile as rec
+from app.services.changes import mark_brands_changed
 from app.services.spend import new_spend, write_spend
 
 WED = 2  # 2026-11-25 is a Wednesday
@@ -48,7 +49,9 @@ def stored_state(session) -> dict:
 
 
 def add_spend(session, campaign, minor: int, at: datetime) -> None:
-    write_spend(session, [new_spend(campaign, minor, at, source="manual")])
+    """A spend written as every write path writes it, marked changed for the sweep; no reconcile follows."""
+    written = write_spend(session, [new_spend(campaign, minor, at, source="manual")])
+    mark_brands_changed(session, written.brand_ids, at)
     session.commit()
 
 

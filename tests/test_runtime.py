@@ -196,8 +196,11 @@ def test_cron_jobs_store_their_timeouts_and_queue(redis_connection):
         assert job.meta["cron_string"] == spec.cron
         assert (job.timeout, job.result_ttl, job.failure_ttl, job.origin) == (
             spec.timeout, spec.result_ttl, spec.failure_ttl, spec.queue_name)
-        # Every minute: the timeout stays below the interval, and the job never expires (rq-scheduler #42).
-        assert spec.cron == "* * * * *" and spec.timeout < 60 and spec.result_ttl == -1
+        # Every minute (or hourly, the full sweep): the timeout stays below the interval, and the job never
+        # expires (rq-scheduler #42).
+        minute, *rest = spec.cron.split()
+        interval = 60 if minute == "*" else 3600
+        assert rest == ["*"] * 4 and spec.timeout < interval and spec.result_ttl == -1
 
 
 def test_a_changed_definition_replaces_its_job(redis_connection):
@@ -251,9 +254,10 @@ def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
     result = register_periodic_jobs(scheduler)
 
     assert sorted(result.cancelled) == ["pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"]
-    assert result.added == ["pacer-periodic-3-sweep"]
+    assert result.added == ["pacer-periodic-3-sweep", "pacer-periodic-4-full-sweep"]
     assert registered(scheduler) == declared_ids() == [
-        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep"]
+        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep",
+        "pacer-periodic-4-full-sweep"]
     assert [spec.func for spec in PERIODIC_JOBS].count("app.jobs.sweep") == 1
     for old in ("pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"):
         assert not Job.exists(old, connection=redis_connection)
@@ -273,7 +277,9 @@ def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, re
     assert listed.status_code == 200
     jobs = {job["id"]: job["description"] for job in listed.get_json()["jobs"]}
     assert list(jobs) == [spec.id for spec in PERIODIC_JOBS]
-    assert jobs["pacer-periodic-3-sweep"] == "sweep: every brand to the whole rule (enforce-budgets, apply-dayparting)"
+    assert jobs["pacer-periodic-3-sweep"] == (
+        "sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)")
+    assert jobs["pacer-periodic-4-full-sweep"].startswith("full sweep: every campaign checked")
 
 
 def test_jobs_due_together_are_enqueued_resets_first(redis_connection):

@@ -40,7 +40,9 @@ def test_before_any_sweep_every_brand_is_caught_up_and_a_sweep_records_its_insta
 
     assert sweep_watermark(session) == T0
     later = rec.plan_sweep(session, T0 + timedelta(minutes=1))
-    assert (later.watermark, later.catch_up, later.rest) == (T0, [], [alpha.id, bravo.id, charlie.id])
+    assert (later.watermark, later.catch_up, later.rest) == (T0, [], [])  # nobody changed, nobody due
+    midnight = rec.plan_sweep(session, datetime(2026, 11, 26, tzinfo=UTC))  # a new day is due everywhere
+    assert (midnight.catch_up, midnight.rest) == ([], [alpha.id, bravo.id, charlie.id])
 
 
 def test_the_first_sweep_after_an_outage_enforces_the_deferred_spend_first(session, make):
@@ -58,7 +60,7 @@ def test_the_first_sweep_after_an_outage_enforces_the_deferred_spend_first(sessi
 
     back = T0 + timedelta(minutes=12)
     plan = rec.plan_sweep(session, back)
-    assert plan.catch_up == [bravo.id] and plan.rest == [alpha.id, charlie.id]
+    assert plan.catch_up == [bravo.id] and plan.rest == []  # the others were swept and are not due
     changes = rec.sweep(session, back)
 
     session.expire_all()
@@ -73,10 +75,10 @@ def test_a_brand_is_caught_up_before_the_rest(session, make):
     alpha, bravo, _ = three_brands(session, make)
     rec.sweep(session, T0)
     at = T0 + timedelta(minutes=1)
-    write_spend(session, [new_spend(alpha.campaigns[0], 1000, at, source="api")])  # not marked: found by the rest
+    write_spend(session, [new_spend(alpha.campaigns[0], 1000, at, source="api")])  # not marked: the full check finds it
     spend_while_redis_is_down(session, bravo.campaigns[0], 1000, at)
 
-    changes = rec.sweep(session, at + timedelta(minutes=1))
+    changes = rec.full_sweep(session, at + timedelta(minutes=1))
 
     assert [c.brand for c in changes] == ["Bravo", "Alpha"]
 

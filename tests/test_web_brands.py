@@ -200,6 +200,7 @@ def test_sorting_by_pacing_uses_each_zones_share_of_the_month(client, session, m
         campaign = make.campaign(brand)
         session.commit()
         spend(session, campaign, 200_000, NOW - timedelta(hours=3))
+    reconcile_brands(session, NOW, actor="enforce_budgets")  # as each spend's enforcement does: the figures
     assert listed_names(client.get("/?sort=monthly")) == ["East", "Mid", "West"]  # a tie: by name
     assert listed_names(client.get("/?sort=pacing")) == ["West", "Mid", "East"]
     assert listed_names(client.get("/?sort=pacing&order=asc")) == ["East", "Mid", "West"]

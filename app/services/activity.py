@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, literal, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.control import Reason
@@ -67,6 +67,17 @@ def events_query(flt: ActivityFilter) -> Select:
     """Events matching ``flt``, newest first, with their brand and campaign loaded (for paginating)."""
     stmt = select(CampaignEvent).options(joinedload(CampaignEvent.brand), joinedload(CampaignEvent.campaign))
     return _where(stmt, flt).order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc())
+
+
+# The activity log counts matching events up to this many: a count of millions would read them all on
+# every page view; past it the page says "more than" and still pages through them by the (at, id) index.
+COUNT_CAP = 100_000
+
+
+def count_events(session: Session, flt: ActivityFilter, cap: int = COUNT_CAP) -> int:
+    """How many events match ``flt``, or ``cap + 1`` when more than ``cap`` do (reads at most cap + 1)."""
+    matching = _where(select(CampaignEvent.id), flt).limit(cap + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
 
 
 def export_rows(session: Session, flt: ActivityFilter) -> Iterator[tuple]:

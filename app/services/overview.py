@@ -9,19 +9,19 @@ integer minor units; ``now`` is an aware instant.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Float, Select, case, cast, func, literal, select
+from sqlalchemy import Date, Select, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.control import BudgetFacts, local_day, month_bounds
-from app.control.pacing import Pacing, even_pacing_by_day, pace, projection_factor
-from app.models import Brand, BrandDaySpend, Campaign, CampaignEvent, SpendRecord
+from app.control.pacing import Pacing, even_pacing_by_day, pace
+from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignEvent, SpendRecord
 from app.money import format_amount
 from app.services.spend import counted_spend
+from app.services.zones import per_zone
 
 # Sort keys of the overview and the direction each starts in.
 SORTS = {"name": "asc", "daily": "desc", "monthly": "desc", "pacing": "desc", "paused": "desc"}
@@ -55,43 +55,14 @@ def _local_todays(zones, now: datetime) -> dict[str, date]:
     return {zone: local_day(now, ZoneInfo(zone)) for zone in zones}
 
 
-def _per_zone(values: dict[str, object], type_=None):
-    """A CASE over ``brand.timezone`` giving each zone its value (zones sharing a value share a WHEN)."""
-    grouped: dict[object, list[str]] = defaultdict(list)
-    for zone, value in values.items():
-        grouped[value].append(zone)
-    if not grouped:
-        return literal(None, type_)
-    if len(grouped) == 1:  # e.g. mid-month every zone shares the month's bounds: a constant is cheaper
-        return literal(next(iter(grouped)), type_)
-    # The last value is the ELSE, so a zone added since the zones were read still gets a value.
-    *firsts, (last, _) = grouped.items()
-    whens = [(Brand.timezone.in_(sorted(zones)), literal(value, type_)) for value, zones in firsts]
-    return case(*whens, else_=literal(last, type_))
-
-
 class _Periods:
     """SQL expressions for each brand's local today and month bounds, from the zones in use."""
 
     def __init__(self, zones, now: datetime) -> None:
         todays = _local_todays(zones, now)
-        self.today = _per_zone(todays, Date())
-        self.first = _per_zone({z: month_bounds(d)[0] for z, d in todays.items()}, Date())
-        self.last = _per_zone({z: month_bounds(d)[1] for z, d in todays.items()}, Date())
-
-
-def _projection_factors(zones, now: datetime):
-    """Per zone, what month-to-date spend is multiplied by to project the month's end (a float: it only sorts)."""
-    return _per_zone({z: float(projection_factor(now.astimezone(ZoneInfo(z)))) for z in zones}, Float())
-
-
-def _zones_in_use(session: Session) -> list[str]:
-    return list(session.scalars(select(Brand.timezone).distinct()))
-
-
-def _ratio(amount, budget):
-    # A zero budget is always reached: it reads as 100 %, like the budget bars.
-    return case((budget == 0, literal(1.0)), else_=cast(amount, Float) / budget)
+        self.today = per_zone(todays, Date())
+        self.first = per_zone({z: month_bounds(d)[0] for z, d in todays.items()}, Date())
+        self.last = per_zone({z: month_bounds(d)[1] for z, d in todays.items()}, Date())
 
 
 def brands_select(
@@ -120,36 +91,45 @@ def brands_select(
         stmt = stmt.where(Brand.name.icontains(q, autoescape=True))
     if sort == "name":
         key = func.lower(Brand.name)
-    elif sort == "paused":
-        key = (
-            select(func.count())
-            .where(Campaign.brand_id == Brand.id, Campaign.archived_at.is_(None), Campaign.status == "paused")
-            .scalar_subquery()
-        )
     else:
-        zones = _zones_in_use(session)
-        periods = _Periods(zones, now)
-        day_total = select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).where(
-            BrandDaySpend.brand_id == Brand.id
-        )
-        if sort == "daily":
-            spend = day_total.where(BrandDaySpend.local_date == periods.today).scalar_subquery()
-            key = _ratio(spend, Brand.daily_budget_minor)
-        else:
-            spend = day_total.where(
-                BrandDaySpend.local_date >= periods.first, BrandDaySpend.local_date <= periods.last
-            ).scalar_subquery()
-            if sort == "pacing":
-                spend = spend * _projection_factors(zones, now)
-            key = _ratio(spend, Brand.monthly_budget_minor)
+        # The precomputed figures (app.services.figures), each on its index; a brand without figures yet
+        # (never reconciled) sorts as 0. A figure of yesterday keeps its place until the brand's midnight sweep.
+        stmt = stmt.outerjoin(BrandFigure, BrandFigure.brand_id == Brand.id)
+        key = {"daily": BrandFigure.daily_share, "monthly": BrandFigure.monthly_share,
+               "pacing": BrandFigure.projected_share, "paused": BrandFigure.paused}[sort]
+        return stmt.order_by(key.desc().nulls_last() if descending else key.asc().nulls_first(), Brand.name, Brand.id)
     return stmt.order_by(key.desc() if descending else key.asc(), Brand.name, Brand.id)
 
 
 def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[BrandRow]:
     """Spend today and this month (each brand's own local day and month), campaign counts and pacing.
 
-    Two grouped queries whatever the number of brands: one over the day totals, one over campaigns.
+    Read from the precomputed figures (one indexed read); the brands whose figures are missing or of
+    another local day or month (between a midnight and its sweep) are computed from the day totals
+    and campaigns in two grouped queries, so what is shown is always exact.
     """
+    if not brands:
+        return []
+    figures = {f.brand_id: f for f in session.scalars(
+        select(BrandFigure).where(BrandFigure.brand_id.in_([b.id for b in brands])))}
+    rows, stale = [], []
+    for brand in brands:
+        local_now = now.astimezone(ZoneInfo(brand.timezone))
+        figure = figures.get(brand.id)
+        if figure is None or figure.day != local_now.date():
+            stale.append(brand)
+            continue
+        rows.append(_row(brand, local_now, figure.spend_today, figure.spend_month, figure.active, figure.paused))
+    by_id = {row.brand.id: row for row in rows + _computed_rows(session, stale, now)}
+    return [by_id[brand.id] for brand in brands]
+
+
+def _row(brand: Brand, local_now: datetime, today: int, month: int, active: int, paused: int) -> BrandRow:
+    budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, today, month)
+    return BrandRow(brand, local_now, today, month, active, paused, pace(budget, local_now))
+
+
+def _computed_rows(session: Session, brands: list[Brand], now: datetime) -> list[BrandRow]:
     if not brands:
         return []
     ids = [b.id for b in brands]
@@ -187,9 +167,7 @@ def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[Bra
     for brand in brands:
         today, month = totals.get(brand.id, (0, 0))
         active, paused = counts.get(brand.id, (0, 0))
-        local_now = now.astimezone(ZoneInfo(brand.timezone))
-        budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, today, month)
-        rows.append(BrandRow(brand, local_now, today, month, active, paused, pace(budget, local_now)))
+        rows.append(_row(brand, now.astimezone(ZoneInfo(brand.timezone)), today, month, active, paused))
     return rows
 
 
@@ -262,6 +240,11 @@ def spend_records_select(brand_id: int) -> Select:
         .options(joinedload(SpendRecord.campaign))
         .order_by(SpendRecord.spent_at.desc(), SpendRecord.id.desc())
     )
+
+
+def live_campaigns_select(brand_id: int) -> Select:
+    """The brand's campaigns that are not archived, by name (the (brand_id, name) index), for ``db.paginate``."""
+    return select(Campaign).where(Campaign.brand_id == brand_id, Campaign.archived_at.is_(None)).order_by(Campaign.name)
 
 
 def live_campaigns(session: Session, brand_id: int) -> list[Campaign]:

@@ -14,28 +14,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Date, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.control import (
     BudgetFacts,
     Decision,
+    Window,
     decide,
     local_day,
     local_time,
     month_start,
     window_at,
 )
+from app.control.next_change import next_change_at, schedule_boundaries
 from app.database import BrandLockTimeout, lock_brand
-from app.models import Brand, Campaign, CampaignEvent
+from app.models import Brand, Campaign, CampaignEvent, ScheduleWindow
 from app.money import format_amount
 from app.services.alerts import fire_alerts
 from app.services.changes import brands_changed_since, record_sweep, sweep_watermark
+from app.services.figures import refresh_brand_figures
+from app.services.out_of_step import brands_out_of_step
 from app.services.outbox import add_campaign_change
 from app.services.totals import spend_today_and_month
+from app.services.zones import per_zone, zones_in_use
 
 # Seconds a reconcile waits for its brand's lock before giving up (the job is retried, the sweep moves on).
 LOCK_TIMEOUT = 2.0
@@ -206,12 +211,35 @@ def reconcile_brand(
     for campaign, audit in written:
         add_campaign_change(session, brand, campaign, audit)
     fire_alerts(session, brand, evaluated[0][2] if evaluated else brand_budget_facts(session, brand, now), now)
+    brand.next_change_at = brand_next_change_at(session, brand, now)
+    refresh_brand_figures(session, brand, now)
     session.flush()
     return changes
 
 
+def brand_next_change_at(session: Session, brand: Brand, now: datetime) -> datetime:
+    """When the brand's campaigns can next change state without new spend (app.control.next_change).
+    Every campaign's windows count, switched off or archived too: their reasons name the schedule."""
+    windows = session.execute(
+        select(ScheduleWindow.day_of_week, ScheduleWindow.start_minute, ScheduleWindow.end_minute)
+        .join(Campaign, Campaign.id == ScheduleWindow.campaign_id)
+        .where(Campaign.brand_id == brand.id)
+    ).all()
+    boundaries = schedule_boundaries(Window(day, start, end) for day, start, end in windows)
+    return next_change_at(boundaries, ZoneInfo(brand.timezone), now)
+
+
 def active_brand_ids(session: Session) -> list[int]:
     return list(session.scalars(select(Brand.id).where(Brand.archived_at.is_(None)).order_by(Brand.id)))
+
+
+def due_brand_ids(session: Session, now: datetime) -> list[int]:
+    """Brands not archived whose next change instant has come (or is not yet known): an indexed read."""
+    return list(session.scalars(
+        select(Brand.id)
+        .where(Brand.archived_at.is_(None), or_(Brand.next_change_at.is_(None), Brand.next_change_at <= now))
+        .order_by(Brand.id)
+    ))
 
 
 def reconcile_brands(
@@ -257,11 +285,14 @@ def _reset_brands(
     silence the real resets until that date.
     """
     changes: list[Change] = []
-    for brand in session.scalars(select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.id)).all():
+    # Only the brands whose stored period differs from their zone's current one, chosen in SQL (one CASE
+    # over the zones in use), so a minute when no midnight passes reads no brand into Python.
+    current_by_zone = per_zone({zone: period_start(local_day(now, ZoneInfo(zone))) for zone in zones_in_use(session)},
+                               Date())
+    column = getattr(Brand, attribute)
+    turned = select(Brand).where(Brand.archived_at.is_(None), or_(column.is_(None), column != current_by_zone))
+    for brand in session.scalars(turned.order_by(Brand.id)).all():
         current = period_start(local_day(now, ZoneInfo(brand.timezone)))
-        stored: date | None = getattr(brand, attribute)
-        if stored == current:
-            continue
         locked = lock_brand(session, brand.id)
         stored = getattr(locked, attribute)
         if stored != current:
@@ -288,7 +319,9 @@ def reset_monthly(session: Session, now: datetime, *, dry_run: bool = False) -> 
 @dataclass(frozen=True)
 class SweepPlan:
     """The brands one sweep visits, in order: first those changed since the last completed sweep
-    (every brand when there was none), so what an outage deferred is enforced first, then the rest."""
+    (every brand when there was none), so what an outage deferred is enforced first, then the brands
+    that are due (their next change instant has come), then, in a full sweep only, any other brand
+    whose stored state differs from the rule's."""
 
     watermark: datetime | None
     catch_up: list[int]
@@ -299,29 +332,44 @@ class SweepPlan:
         return self.catch_up + self.rest
 
 
-def plan_sweep(session: Session, now: datetime) -> SweepPlan:
-    """Read-only: which brands a sweep at ``now`` visits and why (see SweepPlan)."""
+def plan_sweep(session: Session, now: datetime, *, full: bool = False) -> SweepPlan:
+    """Read-only: which brands a sweep at ``now`` visits and why (see SweepPlan). Without ``full`` its
+    cost follows the brands due or changed, not the number of brands."""
     watermark = sweep_watermark(session)
-    active = active_brand_ids(session)
     changed = brands_changed_since(session, watermark, now)
-    catch_up = active if changed is None else changed
+    catch_up = active_brand_ids(session) if changed is None else changed
     seen = set(catch_up)
-    return SweepPlan(watermark, catch_up, [brand_id for brand_id in active if brand_id not in seen])
+    rest = [brand_id for brand_id in due_brand_ids(session, now) if brand_id not in seen]
+    if full:
+        seen.update(rest)
+        rest += [brand_id for brand_id in brands_out_of_step(session, now) if brand_id not in seen]
+    return SweepPlan(watermark, catch_up, rest)
 
 
-def sweep(session: Session, now: datetime, *, dry_run: bool = False) -> list[Change]:
-    """The periodic sweep: every brand to the full rule at ``now`` (budgets, schedules, flights,
-    switches together), one brand per transaction, brands changed since the last completed sweep
-    first; then it moves the watermark to ``now``. Idempotent.
+def sweep(
+    session: Session, now: datetime, *, dry_run: bool = False, full: bool = False, actor: str = "sweep"
+) -> list[Change]:
+    """The periodic sweep: brands to the full rule at ``now`` (budgets, schedules, flights, switches
+    together), one brand per transaction: those changed since the last completed sweep first, then
+    those due (app.control.next_change); then it moves the watermark to ``now``. Idempotent.
+
+    With ``full`` (hourly, and `jobs run reconcile`) it also checks every campaign of every brand in a
+    few set-based queries (app.services.out_of_step) and reconciles any brand out of step: the safety
+    net for whatever the due sweep missed.
 
     It replaces the two sweeps the original system ran (budgets, dayparting): with one rule
     they were the same pass, and a pass that applies the whole rule can never activate a
     campaign another rule pauses. Operators still call it by either old name (`jobs run`).
     """
-    plan = plan_sweep(session, now)
+    plan = plan_sweep(session, now, full=full)
     session.commit()  # end the read (nothing written), so each brand's transaction starts with its lock
-    changes = reconcile_brands(session, now, actor="sweep", brand_ids=plan.brand_ids, dry_run=dry_run)
+    changes = reconcile_brands(session, now, actor=actor, brand_ids=plan.brand_ids, dry_run=dry_run)
     if not dry_run:
         record_sweep(session, now)
         session.commit()
     return changes
+
+
+def full_sweep(session: Session, now: datetime, *, dry_run: bool = False, actor: str = "full_sweep") -> list[Change]:
+    """The sweep with the check of every brand (see :func:`sweep`): hourly and `jobs run reconcile`."""
+    return sweep(session, now, dry_run=dry_run, full=True, actor=actor)

@@ -29,8 +29,9 @@ from app.ingest.batches import STAGED_COLUMNS
 from app.ingest.csv_spend import BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
 from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, unique_key
 from app.ingest.spend_values import latest_spend
-from app.models import Brand, BrandDaySpend, Campaign, SpendImport, SpendRecord, utcnow
+from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, SpendImport, SpendRecord, utcnow
 from app.services.enforcement import enforce_after_commit
+from app.services.figures import add_spend_to_figures
 
 SOURCES = ("csv", "api", "manual")
 
@@ -130,7 +131,8 @@ def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = 
 
 
 def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> None:
-    """Add amounts to brands' day totals; the brands are enforced after commit (app.services.enforcement)."""
+    """Add amounts to brands' day totals and overview figures; the brands are enforced after commit
+    (app.services.enforcement)."""
     if not deltas:
         return
     enforce_after_commit(session, {brand_id for brand_id, _ in deltas})
@@ -147,6 +149,7 @@ def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> 
             for (brand_id, day), amount in sorted(deltas.items())
         ],
     )
+    add_spend_to_figures(session, deltas)
 
 
 def rebuild_day_totals(session: Session, brand: Brand) -> None:
@@ -159,6 +162,8 @@ def rebuild_day_totals(session: Session, brand: Brand) -> None:
         if counted:  # an import still being written adds its own rows when it publishes
             deltas[(brand.id, record.local_date)] += record.amount_minor
     session.query(BrandDaySpend).filter_by(brand_id=brand.id).delete()
+    # Every amount is added again below: drop the figures too (its reconcile computes them afresh).
+    session.query(BrandFigure).filter_by(brand_id=brand.id).delete()
     session.flush()
     add_to_day_totals(session, deltas)
 

@@ -13,12 +13,14 @@ from wtforms.validators import Length, Optional, ValidationError
 from app.extensions import db
 from app.models import Campaign, utcnow
 from app.services.activity import (
+    COUNT_CAP,
     EXPORT_HEADER,
     KINDS,
     REASONS,
     ActivityFilter,
     brand_choices,
     campaign_choices,
+    count_events,
     events_query,
     export_rows,
 )
@@ -182,9 +184,11 @@ def index():
     if form.errors:
         return render_template("activity/index.html", form=form, page=None, export_args={},
                                facts_summary=facts_summary), 400
-    page = db.paginate(events_query(form.to_filter()), page=_page(), per_page=PER_PAGE, error_out=False)
+    flt = form.to_filter()
+    page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
+    page.total = count_events(db.session, flt)
     return render_template("activity/index.html", form=form, page=page, export_args=_filter_args(form),
-                           facts_summary=facts_summary)
+                           facts_summary=facts_summary, count_cap=COUNT_CAP)
 
 
 @bp.get("/activity.csv")

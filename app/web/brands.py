@@ -21,6 +21,7 @@ from app.web.pagination import page_number
 bp = Blueprint("brands", __name__)
 
 RECORDS_PER_PAGE = 25
+CAMPAIGNS_PER_PAGE = 100  # a brand of 1,000 campaigns reads one page of them, by the (brand_id, name) index
 
 
 def _actor() -> str:
@@ -156,7 +157,8 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         row=row,
         days=days,
         chart=service.chart_data(brand, days, row),
-        campaigns=service.live_campaigns(db.session, brand.id),
+        campaigns=db.paginate(service.live_campaigns_select(brand.id), per_page=CAMPAIGNS_PER_PAGE, error_out=False,
+                              page=request.args.get("campaigns_page", 1, type=int)),
         archived_campaigns=service.archived_campaign_count(db.session, brand.id),
         records=records,
         archive_form=ArchiveForm(),

@@ -8,6 +8,8 @@ DEFAULT_MAX_PAGE = 100_000  # far past any real list; keeps OFFSET (page x per_p
 
 # Query arguments a pager link carries over from the current address; anything else is dropped.
 PAGER_ARGS = ("q", "sort", "order", "archived", "brand", "campaign", "reason", "actor", "kind", "date_from", "date_to")
+# The query arguments of the pages' pagers (a page can have two lists, e.g. a brand's campaigns and records).
+PAGE_ARGS = ("page", "campaigns_page")
 
 
 def page_number(max_page: int = DEFAULT_MAX_PAGE) -> int:
@@ -17,8 +19,9 @@ def page_number(max_page: int = DEFAULT_MAX_PAGE) -> int:
     return max(1, min(number, max_page))
 
 
-def page_url(endpoint: str, page: int) -> str:
-    """``endpoint`` with the current path's arguments at ``page``, keeping known filter arguments only."""
-    args = {name: request.args.get(name) for name in PAGER_ARGS if request.args.get(name) is not None}
+def page_url(endpoint: str, page: int, param: str = "page") -> str:
+    """``endpoint`` with the current path's arguments and ``param`` (a page's query argument) at ``page``,
+    keeping known filter arguments and the other pagers' pages only."""
+    args = {name: request.args.get(name) for name in (*PAGER_ARGS, *PAGE_ARGS) if request.args.get(name) is not None}
     args = {name: value for name, value in args.items() if name not in (request.view_args or {})}
-    return url_for(endpoint, **(request.view_args or {}), **args, page=page)
+    return url_for(endpoint, **(request.view_args or {}), **(args | {param: page}))
