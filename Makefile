@@ -54,6 +54,7 @@ test: install ## Run the test suite (SQLite; set PACER_TEST_DATABASE_URL for Pos
 
 lint: install ## Ruff, and the import contracts (arrows point down only: docs/architecture.md)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 setup: migrate ## Set up from nothing: virtualenv, install, migrate, demo data and logins (once)

@@ -38,8 +38,11 @@ log = logging.getLogger("pacer.worker")
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="worker.py", description="An RQ worker on Pacer's queues.")
     parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
-    parser.add_argument("--queues", default=",".join(QUEUES),
-                        help=f"comma-separated queues to serve, most urgent first (default: {','.join(QUEUES)})")
+    parser.add_argument(
+        "--queues",
+        default=",".join(QUEUES),
+        help=f"comma-separated queues to serve, most urgent first (default: {','.join(QUEUES)})",
+    )
     args = parser.parse_args(argv)
     args.queues = [name.strip() for name in args.queues.split(",") if name.strip()]
     unknown = [name for name in args.queues if name not in QUEUES]

@@ -114,8 +114,9 @@ def fixtures_load(file) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--logins/--no-logins", default=True,
-              help="Print the demo logins (`make run` prints them in its banner).")
+@click.option(
+    "--logins/--no-logins", default=True, help="Print the demo logins (`make run` prints them in its banner)."
+)
 def seed_demo_command(logins: bool) -> None:
     """Load the demo brands, campaigns, spend and users once; running it again changes nothing."""
     now = utcnow()
@@ -150,14 +151,17 @@ def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
 @click.option("--brand", required=True, help="Brand name.")
 @click.option("--campaign", required=True, help="Campaign name within the brand.")
 @click.option("--amount", required=True, help="Amount in the brand's currency, e.g. 12.34.")
-@click.option("--at", "at", default=None, help="When it was spent (ISO 8601; without an offset, brand-local time). Default: now.")
+@click.option(
+    "--at", "at", default=None, help="When it was spent (ISO 8601; without an offset, brand-local time). Default: now."
+)
 @click.option("--external-id", default=None, help="Platform id; recording the same id twice adds nothing.")
 def spend_record(brand: str, campaign: str, amount: str, at: str | None, external_id: str | None) -> None:
     """Record one spend and enforce the brand's budgets at once."""
     target = _find_campaign(brand, campaign)
     try:
-        outcome = record_manual_spend(db.session, target, amount=amount, spent_at=at or "",
-                                      external_id=external_id or "", now=utcnow())
+        outcome = record_manual_spend(
+            db.session, target, amount=amount, spent_at=at or "", external_id=external_id or "", now=utcnow()
+        )
     except CampaignLocked as exc:
         fail(str(exc))
     except CampaignError as exc:
@@ -173,15 +177,18 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
 
 @spend_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows and report the bad ones (default: all or nothing).")
+@click.option(
+    "--skip-bad-rows", is_flag=True, help="Import the good rows and report the bad ones (default: all or nothing)."
+)
 def spend_import(file: Path, skip_bad_rows: bool) -> None:
     """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency]).
 
     The same path as an upload, run in this process with a progress bar on stderr; a
     failed import can be run again with `spend retry ID`.
     """
-    spend_import_row = create_import(db.session, file.resolve(), filename=file.name, actor="cli",
-                                     skip_bad_rows=skip_bad_rows)
+    spend_import_row = create_import(
+        db.session, file.resolve(), filename=file.name, actor="cli", skip_bad_rows=skip_bad_rows
+    )
     db.session.commit()
     _run_and_report(spend_import_row)
 
@@ -231,8 +238,12 @@ def spend_simulate(minimum: str, maximum: str, seed: int | None) -> None:
 
 
 @spend_cli.command("prune-uploads")
-@click.option("--days", type=click.IntRange(min=0), default=None,
-              help="Keep uploads this many days after their import ended. Default: PACER_UPLOAD_RETENTION_DAYS (30).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Keep uploads this many days after their import ended. Default: PACER_UPLOAD_RETENTION_DAYS (30).",
+)
 def spend_prune_uploads(days: int | None) -> None:
     """Delete the stored upload files whose import ended more than the retention ago (the periodic sweep does
     this too); each import keeps its result, counts and rejected rows."""
@@ -241,9 +252,11 @@ def spend_prune_uploads(days: int | None) -> None:
         settings["retention_days"] = days
     result = prune_uploads(db.session, utcnow(), **settings)
     ids = ", ".join(f"#{import_id}" for import_id in result.deleted)
-    click.echo(f"Deleted {len(result.deleted)} stored upload{'s' if len(result.deleted) != 1 else ''} "
-               f"kept more than {settings['retention_days']} days after their import ended"
-               + (f" ({ids}; {result.bytes_freed:,} bytes freed)." if result.deleted else "."))
+    click.echo(
+        f"Deleted {len(result.deleted)} stored upload{'s' if len(result.deleted) != 1 else ''} "
+        f"kept more than {settings['retention_days']} days after their import ended"
+        + (f" ({ids}; {result.bytes_freed:,} bytes freed)." if result.deleted else ".")
+    )
 
 
 def _run_and_report(spend_import_row: SpendImport) -> None:
@@ -260,15 +273,21 @@ def _run_and_report(spend_import_row: SpendImport) -> None:
         click.echo(outcome.message)
     earlier = earlier_import(db.session, db.session.get(SpendImport, import_id))
     if earlier is not None:
-        click.echo(f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}.")
+        click.echo(
+            f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}."
+        )
     commit_and_report("spend-import")
     if outcome.status != "done":
         sys.exit(1)
 
 
 def _run_with_progress(import_id: int, filename: str, size: int) -> ImportOutcome:
-    with click.progressbar(length=max(size, 1), label=f"Importing {filename}", file=sys.stderr,
-                           item_show_func=lambda rows: f"{rows:,} rows" if rows else None) as bar:
+    with click.progressbar(
+        length=max(size, 1),
+        label=f"Importing {filename}",
+        file=sys.stderr,
+        item_show_func=lambda rows: f"{rows:,} rows" if rows else None,
+    ) as bar:
 
         def report(progress: ImportProgress) -> None:
             bar.update(max(progress.bytes_read - bar.pos, 0), progress.rows_read)
@@ -276,8 +295,10 @@ def _run_with_progress(import_id: int, filename: str, size: int) -> ImportOutcom
         try:
             return run_import(db.session, import_id, progress=report)
         except Exception as exc:  # run_import rolled back and marked the import failed
-            fail(f"import #{import_id} failed ({type(exc).__name__}: {exc}); nothing was imported. "
-                 f"Run `flask --app app spend retry {import_id}` to try again.")
+            fail(
+                f"import #{import_id} failed ({type(exc).__name__}: {exc}); nothing was imported. "
+                f"Run `flask --app app spend retry {import_id}` to try again."
+            )
 
 
 jobs_cli = AppGroup("jobs", help="Run Pacer's jobs in this process.")
@@ -285,7 +306,9 @@ jobs_cli = AppGroup("jobs", help="Run Pacer's jobs in this process.")
 
 @jobs_cli.command("run")
 @click.argument("name", type=click.Choice(list(JOBS)))
-@click.option("--at", "at", default=None, help="Run as of this instant (ISO 8601; without an offset, UTC). Default: now.")
+@click.option(
+    "--at", "at", default=None, help="Run as of this instant (ISO 8601; without an offset, UTC). Default: now."
+)
 @click.option("--dry-run", is_flag=True, help="Show the changes without writing them.")
 def jobs_run(name: str, at: str | None, dry_run: bool) -> None:
     """Run job NAME now, or as of --at, and print each change."""
@@ -296,7 +319,12 @@ def jobs_run(name: str, at: str | None, dry_run: bool) -> None:
 @click.command("status")
 @click.option("--brand", default=None, help="Only this brand.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--at", "at", default=None, help="Show the spend of the brand-local day and month containing this instant (ISO 8601; default now).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Show the spend of the brand-local day and month containing this instant (ISO 8601; default now).",
+)
 def status_command(brand: str | None, as_json: bool, at: str | None) -> None:
     """The stored state of every campaign, with its brand's spend today and this month."""
     try:
@@ -313,7 +341,8 @@ def status_command(brand: str | None, as_json: bool, at: str | None) -> None:
         reasons = ", ".join(s["reasons"]) or "-"
         click.echo(
             f"{s['brand'][:24]:24} {s['campaign'][:28]:28} {s['status']:6}  {reasons:36} "
-            f"today {s['spend_today']}/{s['daily_budget']}  month {s['spend_month']}/{s['monthly_budget']} {s['currency']}"
+            f"today {s['spend_today']}/{s['daily_budget']}  "
+            f"month {s['spend_month']}/{s['monthly_budget']} {s['currency']}"
         )
 
 
@@ -321,14 +350,19 @@ def status_command(brand: str | None, as_json: bool, at: str | None) -> None:
 @click.option("--from", "start", required=True, help="Start instant (ISO 8601; without an offset, UTC).")
 @click.option("--to", "end", required=True, help="End instant (ISO 8601; without an offset, UTC).")
 @click.option("--step", default="15m", show_default=True, help="Evaluation step: 30s, 15m, 1h, 1d.")
-@click.option("--spend", "spend_file", type=click.File("rb"), default=None, help="Spend CSV to replay on top of stored spend.")
+@click.option(
+    "--spend", "spend_file", type=click.File("rb"), default=None, help="Spend CSV to replay on top of stored spend."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per state change.")
 def simulate_command(start: str, end: str, step: str, spend_file, as_json: bool) -> None:
     """Replay the rule from --from to --to; prints every change of status or reasons. Writes nothing."""
     try:
         changes = simulate(
-            db.session, parse_cli_instant(start, "--from"), parse_cli_instant(end, "--to"),
-            step=parse_step(step), spend_file=spend_file,
+            db.session,
+            parse_cli_instant(start, "--from"),
+            parse_cli_instant(end, "--to"),
+            step=parse_step(step),
+            spend_file=spend_file,
         )
         for change in changes:
             if as_json:
@@ -358,16 +392,28 @@ def simulate_time_command(hour: int, day: str, as_json: bool) -> None:
         db.session.rollback()
     for check in checks:
         if as_json:
-            click.echo(json.dumps({
-                "brand": check.brand, "campaign": check.campaign, "local": check.local.isoformat(timespec="minutes"),
-                "at": check.at.isoformat().replace("+00:00", "Z"), "status_now": check.status_now,
-                "reasons_now": list(check.reasons_now), "status": check.status, "reasons": list(check.reasons),
-                "window": check.window}))
+            click.echo(
+                json.dumps(
+                    {
+                        "brand": check.brand,
+                        "campaign": check.campaign,
+                        "local": check.local.isoformat(timespec="minutes"),
+                        "at": check.at.isoformat().replace("+00:00", "Z"),
+                        "status_now": check.status_now,
+                        "reasons_now": list(check.reasons_now),
+                        "status": check.status,
+                        "reasons": list(check.reasons),
+                        "window": check.window,
+                    }
+                )
+            )
             continue
         would = f"{check.status} ({', '.join(check.reasons) or 'all rules pass'})"
         change = f"{check.status_now} -> {would}" if check.changes else f"stays {would}"
-        click.echo(f"{check.local:%a %H:%M} {check.timezone:20} {check.brand} / {check.campaign}: {change}"
-                   + (f"  [window {check.window[4:]}]" if check.window else ""))
+        click.echo(
+            f"{check.local:%a %H:%M} {check.timezone:20} {check.brand} / {check.campaign}: {change}"
+            + (f"  [window {check.window[4:]}]" if check.window else "")
+        )
     if not as_json:
         moved = sum(check.changes for check in checks)
         plural = "s" if len(checks) != 1 else ""
@@ -405,8 +451,10 @@ def reset_database_command(yes: bool) -> None:
     where = db.engine.url.render_as_string(hide_password=True)
     if not yes:
         if not sys.stdin.isatty():
-            fail("refusing to reset the database without a terminal to ask on; "
-                 "pass --yes (make db-reset CONFIRM=yes) if you mean it")
+            fail(
+                "refusing to reset the database without a terminal to ask on; "
+                "pass --yes (make db-reset CONFIRM=yes) if you mean it"
+            )
         click.confirm(f"Delete everything in {where} and the stored uploads?", abort=True)
     db.session.remove()
     downgrade(revision="base")
@@ -420,8 +468,13 @@ demo_cli = AppGroup("demo", help="The demonstration of the system Pacer replaces
 
 @demo_cli.command("run")
 @click.option("--url", default=None, help="Where Pacer's pages are. Default: http://127.0.0.1:$PORT (5000).")
-@click.option("--wait", default=15.0, show_default=True, type=click.FloatRange(min=0),
-              help="Seconds to wait for the running stack's worker to pause the over-budget brand.")
+@click.option(
+    "--wait",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds to wait for the running stack's worker to pause the over-budget brand.",
+)
 @click.option("--seed", type=int, default=None, help="Random seed for the normal spend.")
 def demo_run(url: str | None, wait: float, seed: int | None) -> None:
     """On the running stack (`make run`): demo data, normal spend, one brand pushed over its daily budget,
@@ -434,21 +487,25 @@ def demo_run(url: str | None, wait: float, seed: int | None) -> None:
     except demo.DemoError as exc:
         db.session.rollback()
         fail(str(exc))
-    events = db.session.scalars(db.select(CampaignEvent).where(CampaignEvent.id >= first_event)
-                                .order_by(CampaignEvent.id)).all()
-    click.echo(f"\nWhat happened since {started:%H:%M:%S} UTC ({len(events)} campaign change"
-               f"{'s' if len(events) != 1 else ''}):")
+    events = db.session.scalars(
+        db.select(CampaignEvent).where(CampaignEvent.id >= first_event).order_by(CampaignEvent.id)
+    ).all()
+    click.echo(
+        f"\nWhat happened since {started:%H:%M:%S} UTC ({len(events)} campaign change"
+        f"{'s' if len(events) != 1 else ''}):"
+    )
     for event in events:
         click.echo(f"  {event_line(event)}")
     over = demo.demo_brand(db.session, demo.OVER_BUDGET_BRAND)
     dayparted = demo.demo_brand(db.session, demo.DAYPARTING_BRAND)
     campaign = next(c for c in dayparted.campaigns if c.name == demo.DAYPARTING_CAMPAIGN)
     with current_app.test_request_context():
-        pages = [("overview", url_for("dashboard.overview")),
-                 (f"{over.name} (over budget)", url_for("brands.show", brand_id=over.id)),
-                 (f"{dayparted.name} / {campaign.name} (new schedule)",
-                  url_for("campaigns.show", campaign_id=campaign.id)),
-                 ("activity log", url_for("activity.index"))]
+        pages = [
+            ("overview", url_for("dashboard.overview")),
+            (f"{over.name} (over budget)", url_for("brands.show", brand_id=over.id)),
+            (f"{dayparted.name} / {campaign.name} (new schedule)", url_for("campaigns.show", campaign_id=campaign.id)),
+            ("activity log", url_for("activity.index")),
+        ]
     click.echo("\nPages to look at (log in as manager@pacer.local / pacer-manager):")
     for label, path in pages:
         click.echo(f"  {label:48} {base}{path}")
@@ -475,16 +532,20 @@ def _demo_steps(wait: float, rng: random.Random) -> None:
 
     click.echo(f"4. Dayparting: {demo.DAYPARTING_BRAND} / {demo.DAYPARTING_CAMPAIGN} gets a new schedule")
     change = demo.change_dayparting(db.session, utcnow())
-    click.echo(f"   now runs {change.describe()} ({demo.DAYPARTING_BRAND}'s local time); "
-               f"{'it is paused until then' if change.campaign.status == 'paused' else 'it runs now'}.")
+    click.echo(
+        f"   now runs {change.describe()} ({demo.DAYPARTING_BRAND}'s local time); "
+        f"{'it is paused until then' if change.campaign.status == 'paused' else 'it runs now'}."
+    )
     commit_and_enforce(db.session, actor=demo.DEMO_ACTOR)
 
     click.echo(f"5. The next daily reset of {demo.OVER_BUDGET_BRAND}, at its local midnight (dry run: nothing written)")
     brand, midnight, changes = demo.preview_daily_reset(db.session, utcnow())
     click.echo(f"   at {midnight:%Y-%m-%d %H:%M} UTC, 00:00 in {brand.timezone}; the scheduler does it then:")
     for line in changes or []:
-        click.echo(f"   {line.campaign}: {line.old_status} ({', '.join(line.old_reasons)}) -> {line.new_status} "
-                   f"({', '.join(line.new_reasons) or 'all rules pass'})")
+        click.echo(
+            f"   {line.campaign}: {line.old_status} ({', '.join(line.old_reasons)}) -> {line.new_status} "
+            f"({', '.join(line.new_reasons) or 'all rules pass'})"
+        )
     if not changes:
         click.echo("   no campaign changes.")
 
@@ -511,8 +572,10 @@ def _demo_enforce(wait_for_brand: str | None = None, wait: float = 0) -> None:
             break
         time.sleep(0.25)
     changes = rec.reconcile_brands(db.session, utcnow(), actor=demo.DEMO_ACTOR, brand_ids=[brand.id])
-    click.echo(f"   no worker paused it within {wait:g} s (is `make run` running?); enforced here instead: "
-               f"{len(changes)} change{'s' if len(changes) != 1 else ''}.")
+    click.echo(
+        f"   no worker paused it within {wait:g} s (is `make run` running?); enforced here instead: "
+        f"{len(changes)} change{'s' if len(changes) != 1 else ''}."
+    )
 
 
 users_cli = AppGroup("users", help="Manage users.")
@@ -535,8 +598,19 @@ def users_create(email: str, role: str, password: str) -> None:
 def register(app: Flask) -> None:
     for command in MONITOR_COMMANDS:
         app.cli.add_command(command)
-    for command in (fixtures_cli, seed_demo_command, spend_cli, jobs_cli, status_command, simulate_command, users_cli,
-                    simulate_time_command, health_command, reset_database_command, demo_cli):
+    for command in (
+        fixtures_cli,
+        seed_demo_command,
+        spend_cli,
+        jobs_cli,
+        status_command,
+        simulate_command,
+        users_cli,
+        simulate_time_command,
+        health_command,
+        reset_database_command,
+        demo_cli,
+    ):
         app.cli.add_command(command)
     app.shell_context_processor(_shell_context)
 
@@ -545,6 +619,12 @@ def _shell_context() -> dict:
     """What `flask --app app shell` (make shell) starts with."""
     from app import models
 
-    return {"db": db, "session": db.session, "utcnow": utcnow,
-            **{name: getattr(models, name) for name in ("Brand", "Campaign", "SpendRecord", "SpendImport",
-                                                          "CampaignEvent", "User")}}
+    return {
+        "db": db,
+        "session": db.session,
+        "utcnow": utcnow,
+        **{
+            name: getattr(models, name)
+            for name in ("Brand", "Campaign", "SpendRecord", "SpendImport", "CampaignEvent", "User")
+        },
+    }

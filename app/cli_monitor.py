@@ -15,8 +15,10 @@ from app.services.totals import spend_today_and_month
 
 def event_line(event: CampaignEvent) -> str:
     reasons = event.new_reasons.replace(",", ", ") or "all rules pass"
-    return (f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.brand.name} / {event.campaign.name}: "
-            f"{event.old_status or 'new'} -> {event.new_status} ({reasons})  [{event.actor}]")
+    return (
+        f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.brand.name} / {event.campaign.name}: "
+        f"{event.old_status or 'new'} -> {event.new_status} ({reasons})  [{event.actor}]"
+    )
 
 
 def _percent(spent: int, budget: int) -> str:
@@ -33,11 +35,12 @@ def render_monitor() -> str:
         today, month = spend_today_and_month(db.session, brand, now)
         live = [c for c in brand.campaigns if c.archived_at is None]
         active = sum(c.status == "active" for c in live)
-        money = lambda minor: format_amount(minor, brand.currency)  # noqa: E731
+        money = lambda minor, currency=brand.currency: format_amount(minor, currency)  # noqa: E731
         lines.append(
             f"{brand.name[:28]:28} {money(today) + '/' + money(brand.daily_budget_minor):>22} "
             f"{_percent(today, brand.daily_budget_minor):>6} "
-            f"{money(month) + '/' + money(brand.monthly_budget_minor):>24} {_percent(month, brand.monthly_budget_minor):>6} "
+            f"{money(month) + '/' + money(brand.monthly_budget_minor):>24} "
+            f"{_percent(month, brand.monthly_budget_minor):>6} "
             f"{active:>6} {len(live) - active:>6}"
         )
     if not brands:
@@ -49,7 +52,9 @@ def render_monitor() -> str:
 
 
 @click.command("monitor")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between refreshes.")
+@click.option(
+    "--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5), help="Seconds between refreshes."
+)
 @click.option("--once", is_flag=True, help="Print one screen and exit.")
 def monitor_command(interval: float, once: bool) -> None:
     """A live view of every brand's spend, budgets and campaign states (Ctrl-C to stop)."""
@@ -86,7 +91,9 @@ def log_command(limit: int, brand: str | None, follow: bool) -> None:
     try:
         while follow:
             db.session.rollback()
-            for event in db.session.scalars(stmt.where(CampaignEvent.id > last_id).order_by(None).order_by(CampaignEvent.id)):
+            for event in db.session.scalars(
+                stmt.where(CampaignEvent.id > last_id).order_by(None).order_by(CampaignEvent.id)
+            ):
                 click.echo(event_line(event))
                 last_id = event.id
             time.sleep(1)

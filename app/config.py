@@ -22,7 +22,7 @@ def _normalise_database_url(url: str) -> str:
     # Platforms hand out postgres:// URLs; SQLAlchemy wants a driver name, and we use psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

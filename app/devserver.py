@@ -18,8 +18,7 @@ from urllib.parse import urlparse
 
 from honcho.manager import Manager
 
-from app import ROOT, create_app
-from app import embedded_redis
+from app import ROOT, create_app, embedded_redis
 from app.queue import QUEUE_ENFORCE, QUEUE_IMPORTS, QUEUE_SWEEPS, QUEUE_WEBHOOKS
 from app.services.demo import DEMO_USERS
 
@@ -41,8 +40,10 @@ class RedisKeeper(threading.Thread):
         while not self.stopping.wait(0.5):
             if self.process.poll() is None:
                 continue
-            say(f"the embedded Redis exited (code {self.process.returncode}); starting it again on port "
-                f"{self.port}, empty: the workers and the scheduler register again by themselves")
+            say(
+                f"the embedded Redis exited (code {self.process.returncode}); starting it again on port "
+                f"{self.port}, empty: the workers and the scheduler register again by themselves"
+            )
             while not self.stopping.is_set():
                 try:
                     self.process, _ = embedded_redis.start(self.data_dir, port=self.port, new_session=True)
@@ -82,11 +83,13 @@ def main() -> int:
     manager.add_process(
         "web",
         f"{BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers 2 --threads 4 --access-logfile - 'app:create_app()'",
-        env=env, cwd=str(ROOT),
+        env=env,
+        cwd=str(ROOT),
     )
     # As in the Procfile: imports get a worker of their own, so a long one never delays a reconcile.
-    manager.add_process("worker", f"{BIN / 'python'} worker.py --queues {QUEUE_ENFORCE},{QUEUE_SWEEPS}",
-                        env=env, cwd=str(ROOT))
+    manager.add_process(
+        "worker", f"{BIN / 'python'} worker.py --queues {QUEUE_ENFORCE},{QUEUE_SWEEPS}", env=env, cwd=str(ROOT)
+    )
     manager.add_process("importer", f"{BIN / 'python'} worker.py --queues {QUEUE_IMPORTS}", env=env, cwd=str(ROOT))
     # Webhooks too: a slow or failing receiver never holds up enforcement.
     manager.add_process("webhooks", f"{BIN / 'python'} worker.py --queues {QUEUE_WEBHOOKS}", env=env, cwd=str(ROOT))

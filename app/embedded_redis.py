@@ -35,8 +35,21 @@ def free_port() -> int:
 def server_command(port: int, data_dir: Path) -> list[str]:
     """The command line of a throwaway Redis on 127.0.0.1:port that keeps nothing on disk."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(data_dir), "--loglevel", "warning"]
+    return [
+        redis_server_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(data_dir),
+        "--loglevel",
+        "warning",
+    ]
 
 
 def wait_until_ready(url: str, timeout: float = 15.0) -> None:

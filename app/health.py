@@ -20,7 +20,8 @@ def live_workers(connection) -> list[Worker]:
     whose key expired; the heartbeat age notices a killed one sooner than that expiry."""
     now = datetime.now(UTC)
     return [
-        worker for worker in Worker.all(connection=connection)
+        worker
+        for worker in Worker.all(connection=connection)
         if worker.last_heartbeat is not None
         and (now - worker.last_heartbeat.replace(tzinfo=UTC)).total_seconds() <= WORKER_SILENT_AFTER
     ]
@@ -28,18 +29,20 @@ def live_workers(connection) -> list[Worker]:
 
 def check_health(session: Session) -> tuple[bool, dict]:
     """(healthy, report). Healthy when the database and Redis answer, every queue Pacer uses has a
-    live worker, the scheduler's heartbeat is fresh and every periodic job is registered; the
-    report names what fails (``failing``: "database", "redis", "workers", "queue:<name>",
-    "scheduler"). ``webhooks`` lists the endpoints marked failing and the undelivered count, but is never
-a failure of Pacer's own."""
+        live worker, the scheduler's heartbeat is fresh and every periodic job is registered; the
+        report names what fails (``failing``: "database", "redis", "workers", "queue:<name>",
+        "scheduler"). ``webhooks`` lists the endpoints marked failing and the undelivered count, but is never
+    a failure of Pacer's own."""
     report: dict = {}
     failing = []
     try:
         session.execute(text("SELECT 1"))
         report["database"] = "ok"
         # Shown, never a 503: a receiver that is down is its owner's problem, and nothing is lost.
-        report["webhooks"] = {"failing_endpoints": failing_endpoints(session),
-                              "undelivered": undelivered_count(session)}
+        report["webhooks"] = {
+            "failing_endpoints": failing_endpoints(session),
+            "undelivered": undelivered_count(session),
+        }
     except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
         session.rollback()
         report["database"] = f"error: {type(exc).__name__}"
@@ -71,8 +74,9 @@ a failure of Pacer's own."""
     except Exception as exc:  # noqa: BLE001
         report["redis"] = f"error: {exc}"
         report["workers"] = 0
-        report["queues"] = {name: {"status": "unknown: Redis is unreachable", "workers": 0, "queued": None}
-                            for name in QUEUES}
+        report["queues"] = {
+            name: {"status": "unknown: Redis is unreachable", "workers": 0, "queued": None} for name in QUEUES
+        }
         report["scheduler"] = "unknown: Redis is unreachable"
         failing.append("redis")
     if report["workers"] < 1:

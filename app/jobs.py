@@ -11,8 +11,8 @@ import functools
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
 from rq import get_current_job
@@ -73,8 +73,9 @@ def sweep() -> dict:
     summary = _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
     summary["uploads_deleted"] = len(prune_uploads(db.session, now, **upload_retention(current_app)).deleted)
     # Whatever a lost request left in the outbox, or falls due before the next sweep, is asked for here.
-    summary["delivery_requested"] = (webhooks.has_work(db.session, now + timedelta(seconds=SWEEP_PERIOD))
-                                     and request_delivery())
+    summary["delivery_requested"] = (
+        webhooks.has_work(db.session, now + timedelta(seconds=SWEEP_PERIOD)) and request_delivery()
+    )
     return summary
 
 
@@ -117,8 +118,12 @@ def import_spend(import_id: int) -> dict:
         return {"import_id": import_id, "skipped": str(exc)}
     enforcement = commit_and_enforce(db.session, actor="import_spend")
     return {
-        "import_id": import_id, "status": outcome.status, "rows_read": outcome.rows_read,
-        "imported": outcome.imported, "duplicates": outcome.duplicates, "rejected": outcome.rejected,
+        "import_id": import_id,
+        "status": outcome.status,
+        "rows_read": outcome.rows_read,
+        "imported": outcome.imported,
+        "duplicates": outcome.duplicates,
+        "rejected": outcome.rejected,
         "enforcement": enforcement.message() if enforcement.state else None,
     }
 
@@ -166,8 +171,10 @@ class PeriodicJob:
 
     def definition(self) -> str:
         """What identifies this definition; a change means the registered job is replaced."""
-        return (f"{self.func}|{self.cron}|{self.timeout}|{self.result_ttl}|{self.failure_ttl}|{self.queue_name}"
-                f"|{self.description}")
+        return (
+            f"{self.func}|{self.cron}|{self.timeout}|{self.result_ttl}|{self.failure_ttl}|{self.queue_name}"
+            f"|{self.description}"
+        )
 
 
 SWEEP_PERIOD = 60  # seconds: every periodic job runs each minute ("* * * * *")
@@ -178,13 +185,33 @@ SWEEP_PERIOD = 60  # seconds: every periodic job runs each minute ("* * * * *")
 # One sweep replaces the former pacer-periodic-3-enforce-budgets and pacer-periodic-4-apply-dayparting
 # (the same pass twice a minute); registration cancels those ids on upgrade.
 PERIODIC_JOBS = (
-    PeriodicJob("pacer-periodic-1-reset-monthly", "app.jobs.reset_monthly", "* * * * *", timeout=50,
-                description="reset_monthly: brands whose local month turned, to the whole rule"),
-    PeriodicJob("pacer-periodic-2-reset-daily", "app.jobs.reset_daily", "* * * * *", timeout=50,
-                description="reset_daily: brands whose local day turned, to the whole rule"),
-    PeriodicJob("pacer-periodic-3-sweep", "app.jobs.sweep", "* * * * *", timeout=50,
-                description="sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)"),
+    PeriodicJob(
+        "pacer-periodic-1-reset-monthly",
+        "app.jobs.reset_monthly",
+        "* * * * *",
+        timeout=50,
+        description="reset_monthly: brands whose local month turned, to the whole rule",
+    ),
+    PeriodicJob(
+        "pacer-periodic-2-reset-daily",
+        "app.jobs.reset_daily",
+        "* * * * *",
+        timeout=50,
+        description="reset_daily: brands whose local day turned, to the whole rule",
+    ),
+    PeriodicJob(
+        "pacer-periodic-3-sweep",
+        "app.jobs.sweep",
+        "* * * * *",
+        timeout=50,
+        description="sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)",
+    ),
     # Off the hour's first minute, where the resets of the whole-hour zones land.
-    PeriodicJob("pacer-periodic-4-full-sweep", "app.jobs.full_sweep", "7 * * * *", timeout=600,
-                description="full sweep: every campaign checked, brands out of step to the whole rule (hourly)"),
+    PeriodicJob(
+        "pacer-periodic-4-full-sweep",
+        "app.jobs.full_sweep",
+        "7 * * * *",
+        timeout=600,
+        description="full sweep: every campaign checked, brands out of step to the whole rule (hourly)",
+    ),
 )

@@ -198,9 +198,7 @@ class Campaign(db.Model):
     __table_args__ = (
         UniqueConstraint("brand_id", "name"),
         CheckConstraint("status in ('active', 'paused')", name="status"),
-        CheckConstraint(
-            "start_date is null or end_date is null or start_date <= end_date", name="flight_order"
-        ),
+        CheckConstraint("start_date is null or end_date is null or start_date <= end_date", name="flight_order"),
     )
 
     @property

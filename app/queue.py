@@ -6,6 +6,7 @@ Nothing here writes the database; the services decide, this module carries messa
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,13 +75,27 @@ def queue(name: str) -> Queue:
     return Queue(name, connection=get_redis())
 
 
-def enqueue(func: str, *args, queue_name: str, job_timeout: int, result_ttl: int = 3600,
-            failure_ttl: int = 7 * 24 * 3600, job_id: str | None = None, meta: dict | None = None,
-            retry: Retry | None = None):
+def enqueue(
+    func: str,
+    *args,
+    queue_name: str,
+    job_timeout: int,
+    result_ttl: int = 3600,
+    failure_ttl: int = 7 * 24 * 3600,
+    job_id: str | None = None,
+    meta: dict | None = None,
+    retry: Retry | None = None,
+):
     """Enqueue ``func`` (a dotted path: job arguments carry ids, never user text)."""
     return queue(queue_name).enqueue(
-        func, *args, job_timeout=job_timeout, result_ttl=result_ttl, failure_ttl=failure_ttl,
-        job_id=job_id, meta=meta or {}, retry=retry,
+        func,
+        *args,
+        job_timeout=job_timeout,
+        result_ttl=result_ttl,
+        failure_ttl=failure_ttl,
+        job_id=job_id,
+        meta=meta or {},
+        retry=retry,
     )
 
 
@@ -90,8 +105,14 @@ def enqueue_import(import_id: int, *, job_timeout: int) -> str:
     Raises RedisUnavailable (with a sentence) when Redis cannot be reached.
     """
     try:
-        job = enqueue("app.jobs.import_spend", import_id, queue_name=QUEUE_IMPORTS, job_timeout=job_timeout,
-                      result_ttl=IMPORT_RESULT_TTL, failure_ttl=IMPORT_FAILURE_TTL)
+        job = enqueue(
+            "app.jobs.import_spend",
+            import_id,
+            queue_name=QUEUE_IMPORTS,
+            job_timeout=job_timeout,
+            result_ttl=IMPORT_RESULT_TTL,
+            failure_ttl=IMPORT_FAILURE_TTL,
+        )
     except (redis.RedisError, OSError):
         raise RedisUnavailable("Redis is unreachable") from None
     return job.id
@@ -118,10 +139,20 @@ def enqueue_reconciles(brand_ids) -> tuple[list[int], list[int]]:
                 fresh = [brand_id for brand_id, was_set in zip(chunk, pipe.execute(), strict=True) if was_set]
             pending += [brand_id for brand_id in chunk if brand_id not in set(fresh)]
             if fresh:
-                enforce.enqueue_many([
-                    Queue.prepare_data("app.jobs.reconcile_brand", args=(brand_id,), timeout=60, result_ttl=600,
-                                       failure_ttl=7 * 24 * 3600, meta={}, retry=RECONCILE_RETRY)
-                    for brand_id in fresh])
+                enforce.enqueue_many(
+                    [
+                        Queue.prepare_data(
+                            "app.jobs.reconcile_brand",
+                            args=(brand_id,),
+                            timeout=60,
+                            result_ttl=600,
+                            failure_ttl=7 * 24 * 3600,
+                            meta={},
+                            retry=RECONCILE_RETRY,
+                        )
+                        for brand_id in fresh
+                    ]
+                )
             queued += fresh
     except (redis.RedisError, OSError):
         raise RedisUnavailable("Redis is unreachable", queued=queued + pending) from None
@@ -138,8 +169,13 @@ def enqueue_delivery() -> bool:
     try:
         if not get_redis().set(DELIVERY_PENDING_KEY, "1", nx=True, ex=DELIVERY_PENDING_TTL):
             return False
-        enqueue("app.jobs.deliver_webhooks", queue_name=QUEUE_WEBHOOKS, job_timeout=DELIVERY_JOB_TIMEOUT,
-                result_ttl=600, retry=DELIVERY_RETRY)
+        enqueue(
+            "app.jobs.deliver_webhooks",
+            queue_name=QUEUE_WEBHOOKS,
+            job_timeout=DELIVERY_JOB_TIMEOUT,
+            result_ttl=600,
+            retry=DELIVERY_RETRY,
+        )
     except (redis.RedisError, OSError):
         raise RedisUnavailable("Redis is unreachable") from None
     return True
@@ -171,8 +207,11 @@ def job_state(job_id: str) -> JobState | None:
         connection = get_redis()
         job = Job.fetch(job_id, connection=connection)
         status = job.get_status(refresh=False)
-        worker_gone = (status == JobStatus.STARTED and bool(job.worker_name)
-                       and not connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name))
+        worker_gone = (
+            status == JobStatus.STARTED
+            and bool(job.worker_name)
+            and not connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name)
+        )
     except NoSuchJobError:
         return JobState(missing=True)
     except (RedisUnavailable, redis.RedisError, OSError):
@@ -189,9 +228,7 @@ def meta_saver(job: Job | None):
         if job is None:
             return
         job.meta.update(figures)
-        try:
+        with contextlib.suppress(redis.RedisError, OSError):
             job.save_meta()
-        except (redis.RedisError, OSError):
-            pass
 
     return save

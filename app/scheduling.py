@@ -76,8 +76,14 @@ def register_periodic_jobs(scheduler: Scheduler, jobs: tuple[PeriodicJob, ...] =
         else:
             result.added.append(job_id)
         job = scheduler.cron(
-            spec.cron, func=spec.func, id=spec.id, queue_name=spec.queue_name, timeout=spec.timeout,
-            result_ttl=spec.result_ttl, meta={"definition": spec.definition()}, use_local_timezone=False,
+            spec.cron,
+            func=spec.func,
+            id=spec.id,
+            queue_name=spec.queue_name,
+            timeout=spec.timeout,
+            result_ttl=spec.result_ttl,
+            meta={"definition": spec.definition()},
+            use_local_timezone=False,
             description=spec.description or None,
         )
         job.failure_ttl = spec.failure_ttl
@@ -85,8 +91,9 @@ def register_periodic_jobs(scheduler: Scheduler, jobs: tuple[PeriodicJob, ...] =
     return result
 
 
-def missing_periodic_jobs(connection: Redis, jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS, *,
-                          holding_the_lock: bool = False) -> list[str]:
+def missing_periodic_jobs(
+    connection: Redis, jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS, *, holding_the_lock: bool = False
+) -> list[str]:
     """The declared periodic job ids rq-scheduler does not hold, read in one transaction.
 
     rq-scheduler takes a job out of its set and puts it back rescheduled while it holds its lock,
@@ -131,13 +138,22 @@ class PacerScheduler(Scheduler):
         """Reconcile the registered periodic jobs with the declared ones; if any had to be added
         (first start, or Redis lost them), run each once now rather than at the next minute."""
         result = register_periodic_jobs(self, self.jobs)
-        log.info("periodic jobs: added %s, replaced %s, cancelled %s, kept %s",
-                 result.added, result.replaced, result.cancelled, result.kept)
+        log.info(
+            "periodic jobs: added %s, replaced %s, cancelled %s, kept %s",
+            result.added,
+            result.replaced,
+            result.cancelled,
+            result.kept,
+        )
         if result.added:
             for spec in self.jobs:
                 Queue(spec.queue_name, connection=self.connection).enqueue(
-                    spec.func, job_timeout=spec.timeout, result_ttl=600, failure_ttl=spec.failure_ttl,
-                    description=f"{spec.description or spec.func} (catch-up run after registering)")
+                    spec.func,
+                    job_timeout=spec.timeout,
+                    result_ttl=600,
+                    failure_ttl=spec.failure_ttl,
+                    description=f"{spec.description or spec.func} (catch-up run after registering)",
+                )
         return result
 
     # Stopping and cleaning up are best effort while Redis is down: the lock and the instance key
@@ -173,8 +189,9 @@ def run_scheduler(connect: Callable[[], Redis], *, interval: float = HEARTBEAT_I
         connection = wait_for_redis(connect, outage)
         try:
             retries = retries or RQScheduler(QUEUES, connection=connection, interval=interval)
-            scheduler = PacerScheduler(queue_name=QUEUE_SWEEPS, connection=connection, interval=interval,
-                                       retries=retries)
+            scheduler = PacerScheduler(
+                queue_name=QUEUE_SWEEPS, connection=connection, interval=interval, retries=retries
+            )
             scheduler.keep_registered()
             scheduler.run()
         except REDIS_DOWN as exc:

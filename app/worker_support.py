@@ -48,8 +48,11 @@ class RedisOutage(logging.Filter):
         """Note a failed attempt; returns how long to wait before the next."""
         if self.since is None:
             self.since = time.monotonic()
-            self.log.warning("Redis is unreachable (%s): %s keeps retrying and resumes by itself when it is back",
-                             error, self.process)
+            self.log.warning(
+                "Redis is unreachable (%s): %s keeps retrying and resumes by itself when it is back",
+                error,
+                self.process,
+            )
         delay, self.delay = self.delay, min(self.delay * 2, self.MAX_DELAY)
         return delay
 

@@ -23,9 +23,20 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ZONES = ["UTC", "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Paris", "Asia/Tokyo",
-         "Australia/Sydney", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo", "Asia/Kathmandu",
-         "Pacific/Auckland"]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Paris",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "America/Sao_Paulo",
+    "Asia/Kathmandu",
+    "Pacific/Auckland",
+]
 BATCH = 50_000
 
 
@@ -39,8 +50,10 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"machine: {os.cpu_count()} cores, {memory}, Python {platform.python_version()}, {platform.system()}, "
-            f"load average {load:.1f} at start")
+    return (
+        f"machine: {os.cpu_count()} cores, {memory}, Python {platform.python_version()}, {platform.system()}, "
+        f"load average {load:.1f} at start"
+    )
 
 
 def database_url(given: str | None, work: Path) -> str:
@@ -56,8 +69,9 @@ def fresh_app(url: str, work: Path):
     from app import create_app
     from app.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(work / "instance"),
-                      "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(work / "instance"), "WTF_CSRF_ENABLED": False}
+    )
     with app.app_context():
         if url.startswith("postgres"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -108,11 +122,15 @@ def build_world(session, *, brands: int, campaigns: int, spend_rows: int, now: d
     started = time.perf_counter()
     created = now
     brand_rows = [
-        {"id": b, "name": f"Brand {b:05d} {rng.choice(['Shoes', 'Hats', 'Cars', 'Food', 'Travel'])}",
-         "timezone": ZONES[b % len(ZONES)], "currency": "USD",
-         "daily_budget_minor": rng.randrange(20_000, 200_000),
-         "monthly_budget_minor": rng.randrange(400_000, 5_000_000),
-         "created_at": created}
+        {
+            "id": b,
+            "name": f"Brand {b:05d} {rng.choice(['Shoes', 'Hats', 'Cars', 'Food', 'Travel'])}",
+            "timezone": ZONES[b % len(ZONES)],
+            "currency": "USD",
+            "daily_budget_minor": rng.randrange(20_000, 200_000),
+            "monthly_budget_minor": rng.randrange(400_000, 5_000_000),
+            "created_at": created,
+        }
         for b in range(1, brands + 1)
     ]
     _insert(session, Brand.__table__, brand_rows)
@@ -122,12 +140,22 @@ def build_world(session, *, brands: int, campaigns: int, spend_rows: int, now: d
     for b in range(1, brands + 1):
         for n in range(per_brand):
             cid = (b - 1) * per_brand + n + 1
-            campaign_rows.append({"id": cid, "brand_id": b, "name": f"Campaign {n:02d}", "enabled": rng.random() < 0.95,
-                                  "status": "paused", "reasons": "", "created_at": created})
+            campaign_rows.append(
+                {
+                    "id": cid,
+                    "brand_id": b,
+                    "name": f"Campaign {n:02d}",
+                    "enabled": rng.random() < 0.95,
+                    "status": "paused",
+                    "reasons": "",
+                    "created_at": created,
+                }
+            )
             for day, start, end in _windows(rng):
                 window_id += 1
-                window_rows.append({"id": window_id, "campaign_id": cid, "day_of_week": day, "start_minute": start,
-                                    "end_minute": end})
+                window_rows.append(
+                    {"id": window_id, "campaign_id": cid, "day_of_week": day, "start_minute": start, "end_minute": end}
+                )
         if len(campaign_rows) >= BATCH or len(window_rows) >= BATCH:  # campaigns first: windows refer to them
             _insert(session, Campaign.__table__, campaign_rows)
             _insert(session, ScheduleWindow.__table__, window_rows)
@@ -150,29 +178,50 @@ def build_world(session, *, brands: int, campaigns: int, spend_rows: int, now: d
             local_date = (spent + offsets[ZONES[brand_id % len(ZONES)]]).date()
             amount = rng.randrange(1, 2 * mean + 2)
             days[(brand_id, local_date)] += amount
-            rows.append({"id": i + 1, "campaign_id": cid, "brand_id": brand_id, "amount_minor": amount,
-                         "spent_at": spent, "local_date": local_date, "source": "csv",
-                         "external_id": None, "dedupe_key": f"b:{i}", "import_id": None, "created_at": created})
+            rows.append(
+                {
+                    "id": i + 1,
+                    "campaign_id": cid,
+                    "brand_id": brand_id,
+                    "amount_minor": amount,
+                    "spent_at": spent,
+                    "local_date": local_date,
+                    "source": "csv",
+                    "external_id": None,
+                    "dedupe_key": f"b:{i}",
+                    "import_id": None,
+                    "created_at": created,
+                }
+            )
         _insert(session, SpendRecord.__table__, rows)
     day_rows = [{"brand_id": b, "local_date": d, "amount_minor": a} for (b, d), a in days.items()]
     for first in range(0, len(day_rows), BATCH):
-        _insert(session, BrandDaySpend.__table__, day_rows[first:first + BATCH])
+        _insert(session, BrandDaySpend.__table__, day_rows[first : first + BATCH])
     session.commit()
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import text
 
         for table in ("brand", "campaign", "schedule", "spend_record", "brand_day_spend"):
             session.execute(text(f"ANALYZE {table}"))
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"(SELECT max(id) FROM {table}))") if table != "brand_day_spend" else text("SELECT 1"))
+            session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                if table != "brand_day_spend"
+                else text("SELECT 1")
+            )
         session.commit()
     else:
         from sqlalchemy import text
 
         session.execute(text("ANALYZE"))
         session.commit()
-    return {"brands": brands, "campaigns": total_campaigns, "windows": window_id, "spend_rows": spend_rows,
-            "day_totals": len(day_rows), "seconds": time.perf_counter() - started}
+    return {
+        "brands": brands,
+        "campaigns": total_campaigns,
+        "windows": window_id,
+        "spend_rows": spend_rows,
+        "day_totals": len(day_rows),
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def now_utc() -> datetime:

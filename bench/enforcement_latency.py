@@ -34,8 +34,12 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=10, help="per brand")
     parser.add_argument("--sample", type=int, default=200, help="brands whose spend is timed")
     parser.add_argument("--spend-rows", type=int, default=100_000)
-    parser.add_argument("--import-rows", type=int, default=0,
-                        help="run `flask spend import` of a file this long (last month's spend) while timing")
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=0,
+        help="run `flask spend import` of a file this long (last month's spend) while timing",
+    )
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     print(machine())
@@ -58,19 +62,31 @@ def main() -> None:
 
     worker = None
     with app.app_context():
-        world = build_world(db.session, brands=args.brands, campaigns=args.brands * args.campaigns,
-                            spend_rows=args.spend_rows, now=now_utc())
+        world = build_world(
+            db.session,
+            brands=args.brands,
+            campaigns=args.brands * args.campaigns,
+            spend_rows=args.spend_rows,
+            now=now_utc(),
+        )
         started = time.perf_counter()
         full_sweep(db.session, utcnow())
-        print(f"{db.engine.dialect.name}: {world['brands']:,} brands, {world['campaigns']:,} campaigns, "
-              f"{world['spend_rows']:,} spend rows; built in {world['seconds']:.0f} s, settled in "
-              f"{time.perf_counter() - started:.0f} s")
+        print(
+            f"{db.engine.dialect.name}: {world['brands']:,} brands, {world['campaigns']:,} campaigns, "
+            f"{world['spend_rows']:,} spend rows; built in {world['seconds']:.0f} s, settled in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
         step = max(1, args.brands // args.sample)
         chosen = select(Brand).where(Brand.id % step == 0).order_by(Brand.id).limit(args.sample)
         sample = db.session.scalars(chosen).all()
 
-        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=os.environ.copy(),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [sys.executable, "worker.py"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         importer = start_import(work, args.import_rows, db.session) if args.import_rows else None
         time.sleep(2)  # let the worker register before the clock starts (not part of any figure)
         latencies = []
@@ -78,8 +94,9 @@ def main() -> None:
             campaign = db.session.scalars(select(Campaign).where(Campaign.brand_id == brand.id).limit(1)).one()
             now = utcnow()
             today, _ = spend_today_and_month(db.session, brand, now)
-            write_spend(db.session, [new_spend(campaign, max(1, brand.daily_budget_minor - today), now,
-                                               source="manual")])
+            write_spend(
+                db.session, [new_spend(campaign, max(1, brand.daily_budget_minor - today), now, source="manual")]
+            )
             started = time.perf_counter()
             commit_and_enforce(db.session, actor="bench")
             while True:
@@ -96,16 +113,20 @@ def main() -> None:
     if importer is not None:
         still_running = importer.poll() is None
         importer.wait()
-        import_state = (f"a {args.import_rows:,}-row import running " +
-                        ("throughout" if still_running else "(it finished before the last sample)") +
-                        f", exit {importer.returncode}")
+        import_state = (
+            f"a {args.import_rows:,}-row import running "
+            + ("throughout" if still_running else "(it finished before the last sample)")
+            + f", exit {importer.returncode}"
+        )
     worker.terminate()
     worker.wait(timeout=30)
     redis_process.terminate()
 
     ms = [x * 1000 for x in latencies]
-    print(f"spend -> all campaigns paused, {len(ms)} of {args.brands:,} brands x {args.campaigns} campaigns, "
-          f"{db_name(url)}, one worker, {import_state}")
+    print(
+        f"spend -> all campaigns paused, {len(ms)} of {args.brands:,} brands x {args.campaigns} campaigns, "
+        f"{db_name(url)}, one worker, {import_state}"
+    )
     print(f"  p50 {percentile(ms, 50):7.1f} ms")
     print(f"  p95 {percentile(ms, 95):7.1f} ms")
     print(f"  p99 {percentile(ms, 99):7.1f} ms   (target <= 1000 ms)")
@@ -134,10 +155,22 @@ def start_import(work, rows: int, session):
         for i in range(rows):
             brand, campaign = rng.choice(names)
             at = start + timedelta(seconds=rng.randrange(20 * 24 * 3600))
-            writer.writerow([brand, campaign, f"{rng.randrange(1, 5000) / 100:.2f}",
-                             at.strftime("%Y-%m-%dT%H:%M:%SZ"), f"bench-{i}"])
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "spend", "import", str(path)], cwd=ROOT,
-                            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            writer.writerow(
+                [
+                    brand,
+                    campaign,
+                    f"{rng.randrange(1, 5000) / 100:.2f}",
+                    at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    f"bench-{i}",
+                ]
+            )
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "spend", "import", str(path)],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def db_name(url: str) -> str:

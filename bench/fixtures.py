@@ -22,19 +22,45 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ZONES = ["UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London",
-         "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo"]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/Sao_Paulo",
+]
 
 
 def document(brands: int, campaigns: int) -> dict:
-    return {"brands": [
-        {"name": f"Brand {b:05d}", "timezone": ZONES[b % len(ZONES)], "currency": "USD",
-         "daily_budget": "1000.00", "monthly_budget": "25000.00",
-         "campaigns": [{"name": f"Campaign {c:02d}", "enabled": True,
+    return {
+        "brands": [
+            {
+                "name": f"Brand {b:05d}",
+                "timezone": ZONES[b % len(ZONES)],
+                "currency": "USD",
+                "daily_budget": "1000.00",
+                "monthly_budget": "25000.00",
+                "campaigns": [
+                    {
+                        "name": f"Campaign {c:02d}",
+                        "enabled": True,
                         "schedule": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "20:00"}]
-                        if c % 2 else []}
-                       for c in range(campaigns)]}
-        for b in range(brands)]}
+                        if c % 2
+                        else [],
+                    }
+                    for c in range(campaigns)
+                ],
+            }
+            for b in range(brands)
+        ]
+    }
 
 
 def machine() -> str:
@@ -54,8 +80,10 @@ def main() -> None:
     path = work / "agency.json"
     path.write_text(json.dumps(document(args.brands, args.campaigns)))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PACER_", "REDIS_", "DATABASE_"))}
-    env.update(PACER_INSTANCE_PATH=str(work / "instance"),
-               DATABASE_URL=args.database_url or f"sqlite:///{work / 'pacer.sqlite3'}")
+    env.update(
+        PACER_INSTANCE_PATH=str(work / "instance"),
+        DATABASE_URL=args.database_url or f"sqlite:///{work / 'pacer.sqlite3'}",
+    )
     redis_server = None
     if not args.no_redis:
         sys.path.insert(0, str(ROOT))
@@ -64,10 +92,19 @@ def main() -> None:
         redis_server, env["REDIS_URL"] = embedded_redis.start(work / "redis")
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     if args.database_url:
-        subprocess.run([sys.executable, "-c", "from app import create_app; from app.extensions import db; "
-                        "from sqlalchemy import text; app = create_app(); ctx = app.app_context(); ctx.push(); "
-                        "db.session.execute(text('DROP SCHEMA public CASCADE; CREATE SCHEMA public')); "
-                        "db.session.commit()"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from app import create_app; from app.extensions import db; "
+                "from sqlalchemy import text; app = create_app(); ctx = app.app_context(); ctx.push(); "
+                "db.session.execute(text('DROP SCHEMA public CASCADE; CREATE SCHEMA public')); "
+                "db.session.commit()",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -81,8 +118,9 @@ def main() -> None:
         raise SystemExit(out.stdout[-2000:] + out.stderr[-2000:])
     backend = "PostgreSQL" if args.database_url else "SQLite"
     enforcement = "enforced in-process (no Redis)" if args.no_redis else "reconciles queued on Redis"
-    print(f"fixtures load: {args.brands:,} brands x {args.campaigns} campaigns on {backend}, {enforcement} "
-          f"({machine()})")
+    print(
+        f"fixtures load: {args.brands:,} brands x {args.campaigns} campaigns on {backend}, {enforcement} ({machine()})"
+    )
     print(f"  {seconds:.1f} s wall, {cpu:.1f} s CPU of the command   ({out.stdout.strip().splitlines()[0]})")
     print(f"  load average {os.getloadavg()[0]:.1f} (a busy machine stretches the wall time, not the CPU time)")
 

@@ -45,8 +45,12 @@ def generate(path: Path, rows: int, brands: int, campaigns_per_brand: int, exter
         for i in range(rows):
             b = rnd.randrange(brands)
             at = start + timedelta(seconds=rnd.randrange(29 * 24 * 3600))
-            row = [brand_name(b), f"Campaign {rnd.randrange(campaigns_per_brand):02d}",
-                   f"{rnd.randrange(1, 50000) / 100:.2f}", at.strftime("%Y-%m-%dT%H:%M:%SZ")]
+            row = [
+                brand_name(b),
+                f"Campaign {rnd.randrange(campaigns_per_brand):02d}",
+                f"{rnd.randrange(1, 50000) / 100:.2f}",
+                at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ]
             if external_ids:
                 row.append(f"px-{i}")
             writer.writerow(row)
@@ -61,9 +65,9 @@ def run_pacer(path: Path, database_url: str, brands: int, campaigns_per_brand: i
 
     from app import create_app
     from app.extensions import db
-    from app.services.imports import import_file
     from app.models import Brand, Campaign
     from app.money import to_minor
+    from app.services.imports import import_file
 
     app = create_app()
     with app.app_context():
@@ -72,9 +76,13 @@ def run_pacer(path: Path, database_url: str, brands: int, campaigns_per_brand: i
             db.session.commit()
         upgrade()
         for b in range(brands):
-            brand = Brand(name=brand_name(b), timezone=ZONES[b % len(ZONES)], currency="USD",
-                          daily_budget_minor=to_minor(Decimal("1000000"), "USD"),
-                          monthly_budget_minor=to_minor(Decimal("10000000"), "USD"))
+            brand = Brand(
+                name=brand_name(b),
+                timezone=ZONES[b % len(ZONES)],
+                currency="USD",
+                daily_budget_minor=to_minor(Decimal("1000000"), "USD"),
+                monthly_budget_minor=to_minor(Decimal("10000000"), "USD"),
+            )
             db.session.add(brand)
             for c in range(campaigns_per_brand):
                 db.session.add(Campaign(brand=brand, name=f"Campaign {c:02d}"))
@@ -82,10 +90,15 @@ def run_pacer(path: Path, database_url: str, brands: int, campaigns_per_brand: i
         started = time.perf_counter()
         _, outcome = import_file(db.session, path, actor="bench", skip_bad_rows=False)
         elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "imported": outcome.imported, "rows": outcome.rows_read, "status": outcome.status,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            # the forked reader process of a large file (the largest child, if several)
-            "reader_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    return {
+        "seconds": elapsed,
+        "imported": outcome.imported,
+        "rows": outcome.rows_read,
+        "status": outcome.status,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # the forked reader process of a large file (the largest child, if several)
+        "reader_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
 
 
 def run_ceiling(path: Path, work: Path) -> dict:
@@ -165,8 +178,11 @@ def run_lock_probe(database_url: str, work: Path) -> dict:
             db.session.rollback()
             time.sleep(0.05)
     waits.sort()
-    return {"waits": len(waits), "max_ms": waits[-1] * 1000 if waits else None,
-            "p99_ms": waits[int(len(waits) * 0.99)] * 1000 if waits else None}
+    return {
+        "waits": len(waits),
+        "max_ms": waits[-1] * 1000 if waits else None,
+        "p99_ms": waits[int(len(waits) * 0.99)] * 1000 if waits else None,
+    }
 
 
 def child(kind: str, args: list[str]) -> dict:
@@ -177,8 +193,13 @@ def child(kind: str, args: list[str]) -> dict:
 
 
 def start_child(kind: str, args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, "--child", kind, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, __file__, "--child", kind, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def finish_child(process: subprocess.Popen) -> dict:
@@ -208,8 +229,13 @@ def main() -> None:
         kind, path = args.child
         work = Path(args.work)
         if kind == "pacer":
-            result = run_pacer(Path(path), args.database_url or f"sqlite:///{work / 'pacer.sqlite3'}",
-                               args.brands, args.campaigns_per_brand, work)
+            result = run_pacer(
+                Path(path),
+                args.database_url or f"sqlite:///{work / 'pacer.sqlite3'}",
+                args.brands,
+                args.campaigns_per_brand,
+                work,
+            )
         elif kind == "probe":
             result = run_lock_probe(args.database_url or f"sqlite:///{work / 'pacer.sqlite3'}", work)
         elif kind == "copy":
@@ -238,18 +264,28 @@ def main() -> None:
     ceiling_rate = args.rows / ceiling["seconds"]
     backend = "PostgreSQL" if args.database_url else "SQLite"
     ids = "without" if args.no_external_ids else "with"
-    print(f"{args.rows:,} rows ({size_mb:.0f} MB, {args.brands} brands, {args.brands * args.campaigns_per_brand:,} "
-          f"campaigns, {ids} external ids), Pacer on {backend}, {machine()}")
-    print(f"  Pacer import     {pacer_rate:>10,.0f} rows/s  ({pacer['seconds']:.2f} s)  peak RSS {pacer['peak_rss_mb']:.0f} MB, its reader {pacer['reader_peak_rss_mb']:.0f} MB")
-    print(f"  csv -> sqlite3   {ceiling_rate:>10,.0f} rows/s  ({ceiling['seconds']:.2f} s)  peak RSS {ceiling['peak_rss_mb']:.0f} MB")
+    print(
+        f"{args.rows:,} rows ({size_mb:.0f} MB, {args.brands} brands, {args.brands * args.campaigns_per_brand:,} "
+        f"campaigns, {ids} external ids), Pacer on {backend}, {machine()}"
+    )
+    print(
+        f"  Pacer import     {pacer_rate:>10,.0f} rows/s  ({pacer['seconds']:.2f} s)  "
+        f"peak RSS {pacer['peak_rss_mb']:.0f} MB, its reader {pacer['reader_peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"  csv -> sqlite3   {ceiling_rate:>10,.0f} rows/s  ({ceiling['seconds']:.2f} s)  "
+        f"peak RSS {ceiling['peak_rss_mb']:.0f} MB"
+    )
     print(f"  ratio            {pacer_rate / ceiling_rate:>10.2f}   (SQLite: goal >= 0.35)")
     if copy is not None:
         copy_rate = args.rows / copy["seconds"]
         print(f"  bare COPY (text) {copy_rate:>10,.0f} rows/s  ({copy['seconds']:.2f} s)")
         print(f"  ratio to COPY    {pacer_rate / copy_rate:>10.2f}   (PostgreSQL: goal >= 0.06)")
     if lock["max_ms"] is not None:
-        print(f"  brand lock while importing: {lock['waits']} takes, longest wait {lock['max_ms']:.0f} ms, "
-              f"p99 {lock['p99_ms']:.0f} ms")
+        print(
+            f"  brand lock while importing: {lock['waits']} takes, longest wait {lock['max_ms']:.0f} ms, "
+            f"p99 {lock['p99_ms']:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,16 @@ from collections import defaultdict
 from common import BATCH, ROOT, _insert, build_world, database_url, fresh_app, machine, now_utc, workdir
 
 PASSWORD = "bench password long enough"
-SORTS = ["/", "/?sort=name&order=desc&page=40", "/?sort=daily", "/?sort=monthly", "/?sort=pacing",
-         "/?sort=paused", "/?sort=daily&page=60", "/?q=shoes&sort=daily"]
+SORTS = [
+    "/",
+    "/?sort=name&order=desc&page=40",
+    "/?sort=daily",
+    "/?sort=monthly",
+    "/?sort=pacing",
+    "/?sort=paused",
+    "/?sort=daily&page=60",
+    "/?q=shoes&sort=daily",
+]
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -56,13 +64,35 @@ def add_big_brand_and_events(session, *, campaigns: int, events: int, now) -> tu
 
     brand_id = session.scalar(select(func.max(Brand.id))) + 1
     first_campaign = session.scalar(select(func.max(Campaign.id))) + 1
-    _insert(session, Brand.__table__, [{"id": brand_id, "name": "Big Agency Brand", "timezone": "Europe/London",
-                                        "currency": "USD", "daily_budget_minor": 500_000,
-                                        "monthly_budget_minor": 10_000_000, "created_at": now}])
-    rows = [{"id": first_campaign + n, "brand_id": brand_id, "name": f"Campaign {n:04d}", "enabled": True,
-             "status": "paused", "reasons": "", "created_at": now} for n in range(campaigns)]
+    _insert(
+        session,
+        Brand.__table__,
+        [
+            {
+                "id": brand_id,
+                "name": "Big Agency Brand",
+                "timezone": "Europe/London",
+                "currency": "USD",
+                "daily_budget_minor": 500_000,
+                "monthly_budget_minor": 10_000_000,
+                "created_at": now,
+            }
+        ],
+    )
+    rows = [
+        {
+            "id": first_campaign + n,
+            "brand_id": brand_id,
+            "name": f"Campaign {n:04d}",
+            "enabled": True,
+            "status": "paused",
+            "reasons": "",
+            "created_at": now,
+        }
+        for n in range(campaigns)
+    ]
     for start in range(0, len(rows), BATCH):
-        _insert(session, Campaign.__table__, rows[start:start + BATCH])
+        _insert(session, Campaign.__table__, rows[start : start + BATCH])
     last_campaign = first_campaign + campaigns - 1
     per_brand = 10
     rng = random.Random(5)
@@ -71,10 +101,21 @@ def add_big_brand_and_events(session, *, campaigns: int, events: int, now) -> tu
         batch = []
         for i in range(start, min(events, start + BATCH)):
             cid = rng.randrange(1, first_campaign)
-            batch.append({"id": first_event + i, "campaign_id": cid, "brand_id": (cid - 1) // per_brand + 1,
-                          "at": now - timedelta(seconds=events - i), "old_status": "active", "new_status": "paused",
-                          "old_reasons": "", "new_reasons": "daily_budget", "actor": "sweep", "automatic": True,
-                          "facts": "{}"})
+            batch.append(
+                {
+                    "id": first_event + i,
+                    "campaign_id": cid,
+                    "brand_id": (cid - 1) // per_brand + 1,
+                    "at": now - timedelta(seconds=events - i),
+                    "old_status": "active",
+                    "new_status": "paused",
+                    "old_reasons": "",
+                    "new_reasons": "daily_budget",
+                    "actor": "sweep",
+                    "automatic": True,
+                    "facts": "{}",
+                }
+            )
         _insert(session, CampaignEvent.__table__, batch)
     session.commit()
     return brand_id, last_campaign
@@ -134,8 +175,9 @@ def main() -> None:
         session = db.session
         now = now_utc()
         world = build_world(session, brands=args.brands, campaigns=args.campaigns, spend_rows=args.spend_rows, now=now)
-        big_brand, a_campaign = add_big_brand_and_events(session, campaigns=args.big_brand_campaigns,
-                                                         events=args.events, now=now)
+        big_brand, a_campaign = add_big_brand_and_events(
+            session, campaigns=args.big_brand_campaigns, events=args.events, now=now
+        )
         started = time.perf_counter()
         rec.full_sweep(session, now)
         settle = time.perf_counter() - started
@@ -144,17 +186,32 @@ def main() -> None:
             create_user(session, email, PASSWORD, "viewer")
         session.commit()
         backend = session.get_bind().dialect.name
-        print(f"{backend}: {world['brands'] + 1:,} brands, {world['campaigns'] + args.big_brand_campaigns:,} campaigns "
-              f"(one brand with {args.big_brand_campaigns:,}), {world['spend_rows']:,} spend rows, {args.events:,} "
-              f"events; built in {world['seconds']:.0f} s, settled (full sweep) in {settle:.0f} s")
+        print(
+            f"{backend}: {world['brands'] + 1:,} brands, {world['campaigns'] + args.big_brand_campaigns:,} campaigns "
+            f"(one brand with {args.big_brand_campaigns:,}), {world['spend_rows']:,} spend rows, {args.events:,} "
+            f"events; built in {world['seconds']:.0f} s, settled (full sweep) in {settle:.0f} s"
+        )
         db.engine.dispose()
 
     port = free_port()
     env = os.environ | {"DATABASE_URL": url, "PACER_INSTANCE_PATH": str(work / "instance"), "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -182,13 +239,17 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     total = sum(len(v) for v in results.values())
-    print(f"{args.users} users for {args.seconds:.0f} s against gunicorn (2 workers x 4 threads): {total:,} requests, "
-          f"{total / args.seconds:.1f} requests/s, {len(errors)} errors")
+    print(
+        f"{args.users} users for {args.seconds:.0f} s against gunicorn (2 workers x 4 threads): {total:,} requests, "
+        f"{total / args.seconds:.1f} requests/s, {len(errors)} errors"
+    )
     print(f"{'page':44s} {'req':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s}")
     for label, _ in urls:
         values = results.get(label) or [float("nan")]
-        print(f"{label:44s} {len(results.get(label, [])):6d} {statistics.median(values):8.1f} "
-              f"{percentile(values, 95):8.1f} {percentile(values, 99):8.1f}")
+        print(
+            f"{label:44s} {len(results.get(label, [])):6d} {statistics.median(values):8.1f} "
+            f"{percentile(values, 95):8.1f} {percentile(values, 99):8.1f}"
+        )
     for error in errors[:5]:
         print("error:", error)
     if errors:

@@ -27,16 +27,44 @@ FULL = [
 ]
 SMOKE = [
     ["bench/sweep.py", "--brands", "30", "--campaigns", "150", "--spend-rows", "1000"],
-    ["bench/pages.py", "--brands", "30", "--campaigns", "150", "--spend-rows", "1000", "--events", "500",
-     "--big-brand-campaigns", "20", "--users", "2", "--seconds", "2"],
-    ["bench/enforcement_latency.py", "--brands", "20", "--campaigns", "3", "--sample", "3", "--spend-rows", "300",
-     "--import-rows", "200"],
+    [
+        "bench/pages.py",
+        "--brands",
+        "30",
+        "--campaigns",
+        "150",
+        "--spend-rows",
+        "1000",
+        "--events",
+        "500",
+        "--big-brand-campaigns",
+        "20",
+        "--users",
+        "2",
+        "--seconds",
+        "2",
+    ],
+    [
+        "bench/enforcement_latency.py",
+        "--brands",
+        "20",
+        "--campaigns",
+        "3",
+        "--sample",
+        "3",
+        "--spend-rows",
+        "300",
+        "--import-rows",
+        "200",
+    ],
     ["bench/ingest.py", "--rows", "2000"],
 ]
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
 DOCS = ROOT / "docs" / "benchmarks.md"
-NOISE = re.compile(r"^(INFO  \[alembic|so a run|\(what the last|brand changed since|so the minute|projection, active|"
-                   r"and an index on|\(every brand is due)")
+NOISE = re.compile(
+    r"^(INFO  \[alembic|so a run|\(what the last|brand changed since|so the minute|projection, active|"
+    r"and an index on|\(every brand is due)"
+)
 
 
 def run(command: list[str], url: str | None) -> tuple[int, str, float]:
@@ -54,16 +82,25 @@ def run(command: list[str], url: str | None) -> tuple[int, str, float]:
 
 def write_docs(sections: list[tuple[list[str], str, float]], url: str | None) -> None:
     backend = "PostgreSQL ($DATABASE_URL)" if url else "SQLite"
-    lines = [BEGIN, f"## Latest `make bench` run ({backend})", "",
-             f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}.", ""]
+    lines = [
+        BEGIN,
+        f"## Latest `make bench` run ({backend})",
+        "",
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}.",
+        "",
+    ]
     for command, output, seconds in sections:
-        lines += [f"    $ .venv/bin/python {' '.join(command)}    # {seconds:.0f} s", "",
-                  *("    " + line for line in output.splitlines()), ""]
+        lines += [
+            f"    $ .venv/bin/python {' '.join(command)}    # {seconds:.0f} s",
+            "",
+            *("    " + line for line in output.splitlines()),
+            "",
+        ]
     lines.append(END)
     text = DOCS.read_text()
     block = "\n".join(lines)
     if BEGIN in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOCS.write_text(text)

@@ -49,13 +49,17 @@ def main() -> None:
         backend = session.get_bind().dialect.name
         now = now_utc().replace(second=0, microsecond=0)
         world = build_world(session, brands=args.brands, campaigns=args.campaigns, spend_rows=args.spend_rows, now=now)
-        print(f"{backend}: {world['brands']:,} brands, {world['campaigns']:,} campaigns, {world['windows']:,} schedule "
-              f"rows, {world['spend_rows']:,} spend rows, {world['day_totals']:,} day totals; built in "
-              f"{world['seconds']:.1f} s")
+        print(
+            f"{backend}: {world['brands']:,} brands, {world['campaigns']:,} campaigns, {world['windows']:,} schedule "
+            f"rows, {world['spend_rows']:,} spend rows, {world['day_totals']:,} day totals; built in "
+            f"{world['seconds']:.1f} s"
+        )
 
         changes, seconds = timed(lambda: rec.full_sweep(session, now))
-        print(f"settle: first full sweep, every brand new, so reconciled one by one (as the old sweep did) writing "
-              f"each campaign's first state: {seconds:8.2f} s, {len(changes):,} campaign changes")
+        print(
+            f"settle: first full sweep, every brand new, so reconciled one by one (as the old sweep did) writing "
+            f"each campaign's first state: {seconds:8.2f} s, {len(changes):,} campaign changes"
+        )
 
         quarter = now - timedelta(minutes=now.minute % 15) + timedelta(minutes=15)
         quiet = quarter - timedelta(minutes=1)
@@ -70,14 +74,18 @@ def main() -> None:
         plan = rec.plan_sweep(session, quarter)
         session.commit()
         changes, seconds = timed(lambda: rec.sweep(session, quarter))
-        print(f"due sweep, a quarter hour ({quarter:%H:%M}Z): {len(plan.brand_ids):6,} brands visited  {seconds:8.3f} s"
-              f"  ({len(changes):,} campaign changes)")
+        print(
+            f"due sweep, a quarter hour ({quarter:%H:%M}Z): {len(plan.brand_ids):6,} brands visited  {seconds:8.3f} s"
+            f"  ({len(changes):,} campaign changes)"
+        )
 
         out, check = timed(lambda: brands_out_of_step(session, quarter))
         session.commit()
         changes, seconds = timed(lambda: rec.full_sweep(session, quarter))
-        print(f"full sweep (hourly safety net): check of every campaign {check:6.3f} s; whole sweep {seconds:6.3f} s, "
-              f"{len(out)} brands out of step, {len(changes)} changes   (target <= 2 s)")
+        print(
+            f"full sweep (hourly safety net): check of every campaign {check:6.3f} s; whole sweep {seconds:6.3f} s, "
+            f"{len(out)} brands out of step, {len(changes)} changes   (target <= 2 s)"
+        )
 
 
 if __name__ == "__main__":

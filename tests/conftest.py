@@ -117,18 +117,36 @@ class Builders:
     def __init__(self, session) -> None:
         self.session = session
 
-    def brand(self, name: str = "Acme", *, timezone: str = "UTC", currency: str = "USD",
-              daily: str = "100", monthly: str = "2000") -> Brand:
-        brand = Brand(name=name, timezone=timezone, currency=currency,
-                      daily_budget_minor=to_minor(Decimal(daily), currency),
-                      monthly_budget_minor=to_minor(Decimal(monthly), currency))
+    def brand(
+        self,
+        name: str = "Acme",
+        *,
+        timezone: str = "UTC",
+        currency: str = "USD",
+        daily: str = "100",
+        monthly: str = "2000",
+    ) -> Brand:
+        brand = Brand(
+            name=name,
+            timezone=timezone,
+            currency=currency,
+            daily_budget_minor=to_minor(Decimal(daily), currency),
+            monthly_budget_minor=to_minor(Decimal(monthly), currency),
+        )
         self.session.add(brand)
         self.session.flush()
         return brand
 
-    def campaign(self, brand: Brand, name: str = "Search", *, enabled: bool = True,
-                 start: date | None = None, end: date | None = None,
-                 windows: tuple[Window, ...] = ()) -> Campaign:
+    def campaign(
+        self,
+        brand: Brand,
+        name: str = "Search",
+        *,
+        enabled: bool = True,
+        start: date | None = None,
+        end: date | None = None,
+        windows: tuple[Window, ...] = (),
+    ) -> Campaign:
         campaign = Campaign(brand=brand, name=name, enabled=enabled, start_date=start, end_date=end)
         campaign.windows = [ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in windows]
         self.session.add(campaign)

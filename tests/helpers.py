@@ -11,8 +11,12 @@ PASSWORD = "correct horse"
 
 def add_user(session, email: str, role: str, *, active: bool = True, password: str = PASSWORD) -> User:
     """A committed user; a cheap hash keeps tests quick (the real one takes ~0.6 s here)."""
-    user = User(email=email, role=role, active=active,
-                password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"))
+    user = User(
+        email=email,
+        role=role,
+        active=active,
+        password_hash=generate_password_hash(password, method="pbkdf2:sha256:1000"),
+    )
     session.add(user)
     session.commit()
     return user

@@ -83,8 +83,9 @@ def run_process(process_env) -> Callable[[list[str]], subprocess.CompletedProces
     """Run a command to completion from the project root (a burst worker); fails the test on timeout."""
 
     def run(command: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run(command, cwd=ROOT, env=process_env, capture_output=True, text=True,
-                              timeout=WORKER_TIMEOUT)
+        return subprocess.run(
+            command, cwd=ROOT, env=process_env, capture_output=True, text=True, timeout=WORKER_TIMEOUT
+        )
 
     return run
 

@@ -15,9 +15,18 @@ T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 def add_events(session, campaign, count: int) -> None:
     for i in range(count):
-        session.add(CampaignEvent(campaign_id=campaign.id, brand_id=campaign.brand_id, at=T0 - timedelta(minutes=i),
-                                  old_status="active", new_status="paused", new_reasons="daily_budget",
-                                  actor="sweep", automatic=True))
+        session.add(
+            CampaignEvent(
+                campaign_id=campaign.id,
+                brand_id=campaign.brand_id,
+                at=T0 - timedelta(minutes=i),
+                old_status="active",
+                new_status="paused",
+                new_reasons="daily_budget",
+                actor="sweep",
+                automatic=True,
+            )
+        )
     session.commit()
 
 

@@ -23,8 +23,13 @@ def campaign(make, session):
 
 
 def test_the_facts_of_the_page_at_now(session, campaign):
-    write_spend(session, [new_spend(campaign, 1500, NOW - timedelta(hours=1), source="manual"),
-                          new_spend(campaign, 700, datetime(2026, 11, 2, 12, tzinfo=UTC), source="manual")])
+    write_spend(
+        session,
+        [
+            new_spend(campaign, 1500, NOW - timedelta(hours=1), source="manual"),
+            new_spend(campaign, 700, datetime(2026, 11, 2, 12, tzinfo=UTC), source="manual"),
+        ],
+    )
     reconcile_brand(session, campaign.brand_id, NOW, actor="enforce_budgets")
     session.commit()
 
@@ -58,7 +63,8 @@ def test_switched_off_archived_and_read_only(session, campaign):
     campaign.archived_at = NOW
     session.commit()
     assert {row.empty for row in campaign_page(session, campaign.id, NOW, history_page=1, can_edit=True).strip} == {
-        "Archived"}
+        "Archived"
+    }
 
 
 def test_history_is_paginated_newest_first_and_the_latest_event_is_on_every_page(session, campaign):

@@ -19,8 +19,17 @@ from app.services.changes import mark_brands_changed
 from app.services.spend import new_spend, write_spend
 
 WED = 2  # 2026-11-25 is a Wednesday
-STATUS_KEYS = {"brand", "campaign", "status", "reasons", "spend_today", "spend_month",
-               "daily_budget", "monthly_budget", "currency"}
+STATUS_KEYS = {
+    "brand",
+    "campaign",
+    "status",
+    "reasons",
+    "spend_today",
+    "spend_month",
+    "daily_budget",
+    "monthly_budget",
+    "currency",
+}
 
 
 def count(session, model) -> int:
@@ -29,8 +38,14 @@ def count(session, model) -> int:
 
 def spend_rows(session) -> list[tuple]:
     return session.execute(
-        select(SpendRecord.campaign_id, SpendRecord.amount_minor, SpendRecord.spent_at, SpendRecord.local_date,
-               SpendRecord.source, SpendRecord.external_id).order_by(SpendRecord.id)
+        select(
+            SpendRecord.campaign_id,
+            SpendRecord.amount_minor,
+            SpendRecord.spent_at,
+            SpendRecord.local_date,
+            SpendRecord.source,
+            SpendRecord.external_id,
+        ).order_by(SpendRecord.id)
     ).all()
 
 
@@ -39,7 +54,9 @@ def stored_state(session) -> dict:
     session.expire_all()
     return {
         "campaigns": session.execute(
-            select(Campaign.id, Campaign.status, Campaign.reasons_text, Campaign.status_changed_at).order_by(Campaign.id)
+            select(Campaign.id, Campaign.status, Campaign.reasons_text, Campaign.status_changed_at).order_by(
+                Campaign.id
+            )
         ).all(),
         "events": count(session, CampaignEvent),
         "brands": session.execute(
@@ -75,8 +92,20 @@ def acme(session, make):
 
 
 def test_spend_record_stores_the_spend(runner, session, acme, redis_down):
-    result = runner.invoke(args=["spend", "record", "--brand", "Acme", "--campaign", "Search",
-                                 "--amount", "12.34", "--at", "2026-11-25T10:07:30Z"])
+    result = runner.invoke(
+        args=[
+            "spend",
+            "record",
+            "--brand",
+            "Acme",
+            "--campaign",
+            "Search",
+            "--amount",
+            "12.34",
+            "--at",
+            "2026-11-25T10:07:30Z",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Recorded 12.34 USD for Acme / Search" in result.output
     search = next(c for c in acme.campaigns if c.name == "Search")
@@ -90,8 +119,20 @@ def test_spend_record_at_without_offset_is_brand_local_time(runner, session, mak
     brand = make.brand("Kolkata", timezone="Asia/Kolkata", currency="INR", daily="1000", monthly="10000")
     make.campaign(brand, "Search")
     session.commit()
-    result = runner.invoke(args=["spend", "record", "--brand", "Kolkata", "--campaign", "Search",
-                                 "--amount", "5", "--at", "2026-11-01 00:10"])
+    result = runner.invoke(
+        args=[
+            "spend",
+            "record",
+            "--brand",
+            "Kolkata",
+            "--campaign",
+            "Search",
+            "--amount",
+            "5",
+            "--at",
+            "2026-11-01 00:10",
+        ]
+    )
     assert result.exit_code == 0, result.output
     [(_, amount, spent_at, local_date, _, _)] = spend_rows(session)
     assert (amount, spent_at, local_date) == (500, datetime(2026, 10, 31, 18, 40, tzinfo=UTC), date(2026, 11, 1))
@@ -122,8 +163,9 @@ def test_spend_record_in_a_skipped_local_hour_is_refused(runner, session, make, 
     brand = make.brand("NY", timezone="America/New_York")
     make.campaign(brand, "Search")
     session.commit()
-    result = runner.invoke(args=["spend", "record", "--brand", "NY", "--campaign", "Search",
-                                 "--amount", "1", "--at", "2026-03-08T02:30"])
+    result = runner.invoke(
+        args=["spend", "record", "--brand", "NY", "--campaign", "Search", "--amount", "1", "--at", "2026-03-08T02:30"]
+    )
     assert result.exit_code != 0
     assert "does not exist in America/New_York" in result.output
     assert count(session, SpendRecord) == 0
@@ -149,7 +191,8 @@ def test_spend_record_requires_its_options(runner, acme):
 def test_spend_record_reaching_the_budget_pauses_the_brands_campaigns(runner, session, acme, redis_down):
     rec.reconcile_brands(session, datetime.now(UTC), actor="test")
     record = lambda amount: runner.invoke(  # noqa: E731
-        args=["spend", "record", "--brand", "Acme", "--campaign", "Search", "--amount", amount])
+        args=["spend", "record", "--brand", "Acme", "--campaign", "Search", "--amount", amount]
+    )
 
     first = record("12.34")
     assert first.exit_code == 0, first.output
@@ -170,8 +213,20 @@ def test_spend_record_reaching_the_budget_pauses_the_brands_campaigns(runner, se
 
 
 def test_spend_record_with_the_same_external_id_adds_once(runner, session, acme, redis_down):
-    args = ["spend", "record", "--brand", "Acme", "--campaign", "Search", "--amount", "3.50",
-            "--at", "2026-11-25T10:00Z", "--external-id", "fb-123"]
+    args = [
+        "spend",
+        "record",
+        "--brand",
+        "Acme",
+        "--campaign",
+        "Search",
+        "--amount",
+        "3.50",
+        "--at",
+        "2026-11-25T10:00Z",
+        "--external-id",
+        "fb-123",
+    ]
     first = runner.invoke(args=args)
     assert first.exit_code == 0, first.output
     second = runner.invoke(args=args)
@@ -249,7 +304,10 @@ def test_spend_import_skipping_bad_rows_imports_the_good_ones(runner, session, a
     assert result.exit_code == 0, result.output
     assert "done: 5 rows read, 2 imported, 0 duplicates, 3 rejected." in result.output
     assert [line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("line ")] == [
-        "line 3", "line 4", "line 6"]
+        "line 3",
+        "line 4",
+        "line 6",
+    ]
     assert sorted(row[1] for row in spend_rows(session)) == [100, 200]
 
 
@@ -258,8 +316,10 @@ def test_spend_import_skipping_bad_rows_imports_the_good_ones(runner, session, a
     [
         (b"", "empty"),
         (b"brand,campaign,amount\nAcme,Search,1\n", "Missing column spent_at"),
-        (b"brand,campaign,amount,spent_at\nAcme,Search,1,2026-11-25T10:00Z\nCaf\xe9,Search,1,2026-11-25T10:00Z\n",
-         "not UTF-8"),
+        (
+            b"brand,campaign,amount,spent_at\nAcme,Search,1,2026-11-25T10:00Z\nCaf\xe9,Search,1,2026-11-25T10:00Z\n",
+            "not UTF-8",
+        ),
     ],
     ids=["empty", "header", "latin-1"],
 )
@@ -414,22 +474,44 @@ def test_status_json_keys_and_decimal_strings_in_each_currency(runner, three_cur
     states = status_json(runner, "--at", "2026-11-25T14:30:00Z")
     assert all(set(s) == STATUS_KEYS for s in states)
     assert [(s["brand"], s["campaign"]) for s in states] == [
-        ("Acme", "Display"), ("Acme", "Search"), ("Dinar", "Gulf"), ("Yen", "Matcha")]
+        ("Acme", "Display"),
+        ("Acme", "Search"),
+        ("Dinar", "Gulf"),
+        ("Yen", "Matcha"),
+    ]
     display, search, gulf, matcha = states
     assert search == {
-        "brand": "Acme", "campaign": "Search", "status": "active", "reasons": [],
-        "spend_today": "2.50", "spend_month": "17.50", "daily_budget": "15.00", "monthly_budget": "300.00",
+        "brand": "Acme",
+        "campaign": "Search",
+        "status": "active",
+        "reasons": [],
+        "spend_today": "2.50",
+        "spend_month": "17.50",
+        "daily_budget": "15.00",
+        "monthly_budget": "300.00",
         "currency": "USD",
     }
     assert (display["status"], display["reasons"]) == ("paused", ["disabled"])
     assert gulf == {
-        "brand": "Dinar", "campaign": "Gulf", "status": "active", "reasons": [],
-        "spend_today": "1.250", "spend_month": "1.250", "daily_budget": "15.000", "monthly_budget": "100.500",
+        "brand": "Dinar",
+        "campaign": "Gulf",
+        "status": "active",
+        "reasons": [],
+        "spend_today": "1.250",
+        "spend_month": "1.250",
+        "daily_budget": "15.000",
+        "monthly_budget": "100.500",
         "currency": "KWD",
     }
     assert matcha == {
-        "brand": "Yen", "campaign": "Matcha", "status": "active", "reasons": [],
-        "spend_today": "1700", "spend_month": "3000", "daily_budget": "30000", "monthly_budget": "700000",
+        "brand": "Yen",
+        "campaign": "Matcha",
+        "status": "active",
+        "reasons": [],
+        "spend_today": "1700",
+        "spend_month": "3000",
+        "daily_budget": "30000",
+        "monthly_budget": "700000",
         "currency": "JPY",
     }
 
@@ -458,7 +540,11 @@ def test_status_shows_budget_pauses(runner, session, make):
     rec.reconcile_brands(session, datetime(2026, 11, 25, 10, 0, tzinfo=UTC), actor="test")
     [state] = status_json(runner, "--at", "2026-11-25T10:00:00Z")
     assert (state["status"], state["reasons"], state["spend_today"], state["daily_budget"]) == (
-        "paused", ["daily_budget"], "15.00", "15.00")
+        "paused",
+        ["daily_budget"],
+        "15.00",
+        "15.00",
+    )
 
 
 def test_status_text_and_errors(runner, session, three_currencies):
@@ -482,7 +568,9 @@ def test_status_with_no_campaigns(runner, session):
 
 
 def test_users_create(runner, session):
-    result = runner.invoke(args=["users", "create", "ops@example.com", "--role", "manager", "--password", "s3cret-pass"])
+    result = runner.invoke(
+        args=["users", "create", "ops@example.com", "--role", "manager", "--password", "s3cret-pass"]
+    )
     assert result.exit_code == 0, result.output
     user = session.scalar(select(User).where(User.email == "ops@example.com"))
     assert user.role == "manager" and user.check_password("s3cret-pass")

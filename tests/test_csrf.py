@@ -21,12 +21,14 @@ REFUSED = "CSRF check failed"
 def csrf_app(app, database_url, instance_path):
     """A second app on the test database with CSRF on (the ``app`` fixture, whose context stays
     open, empties the tables afterwards)."""
-    enforcing = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(instance_path),
-        "WTF_CSRF_ENABLED": True,
-    })
+    enforcing = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(instance_path),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     assert enforcing.config["WTF_CSRF_ENABLED"] is True
     yield enforcing
     with enforcing.app_context():

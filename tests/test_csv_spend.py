@@ -132,7 +132,9 @@ def test_latin1_near_the_start_names_its_byte_and_line(session, brands, tmp_path
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_latin1_far_into_the_file_reports_its_exact_line(session, brands, tmp_path, good, where, newline):
     bad = "Acme,Search,1.00,2026-07-01 10:00,Caf\xe9" if where == "end" else "\xe9Acme,Search,1.00,2026-07-01 10:00,x"
-    body = newline.join([HEADER + ",external_id", *(r + ",x" for r in good_rows(good)), bad, "Acme,Search,1,2026-07-01 11:00,y"])
+    body = newline.join(
+        [HEADER + ",external_id", *(r + ",x" for r in good_rows(good)), bad, "Acme,Search,1,2026-07-01 11:00,y"]
+    )
     data = body.encode("latin-1")
     assert data.index(b"\xe9") > 8192
     assert file_error(session, tmp_path, data) == (
@@ -142,8 +144,13 @@ def test_latin1_far_into_the_file_reports_its_exact_line(session, brands, tmp_pa
 
 def test_latin1_inside_a_multiline_field_far_into_the_file(session, brands, tmp_path):
     body = "\n".join(
-        [HEADER + ",external_id", *(r + ",x" for r in good_rows(500)),
-         'Acme,Search,1.00,2026-07-01 10:00,"first line', 'second line', 'third \xe9 line"']
+        [
+            HEADER + ",external_id",
+            *(r + ",x" for r in good_rows(500)),
+            'Acme,Search,1.00,2026-07-01 10:00,"first line',
+            "second line",
+            'third \xe9 line"',
+        ]
     )
     assert file_error(session, tmp_path, body.encode("latin-1")) == (
         "The file is not UTF-8 text (invalid byte 0xe9 on line 504); save it as UTF-8 CSV."
@@ -190,7 +197,10 @@ def test_header_names_in_any_case_and_with_spaces(session, brands, tmp_path):
     header = " Brand ,CAMPAIGN,  Amount,Spent_At ,External_ID,  CURRENCY  "
     row = one_row(session, tmp_path, "Acme,Search,12.34,2026-07-01T09:30:00Z,ext-1,USD", header=header)
     assert (row.campaign.brand_name, row.campaign.campaign_name, row.amount_minor, row.external_id) == (
-        "Acme", "Search", 1234, "ext-1"
+        "Acme",
+        "Search",
+        1234,
+        "ext-1",
     )
 
 
@@ -206,9 +216,18 @@ def test_bom_is_accepted(session, brands, tmp_path):
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_crlf_and_lf_read_the_same(session, brands, tmp_path, newline):
-    body = newline.join(
-        [HEADER, "Acme,Search,1.00,2026-07-01 09:00", "", "Acme,Nope,2.00,2026-07-01 09:00", "Acme,Social,3.00,2026-07-01 09:00"]
-    ) + newline
+    body = (
+        newline.join(
+            [
+                HEADER,
+                "Acme,Search,1.00,2026-07-01 09:00",
+                "",
+                "Acme,Nope,2.00,2026-07-01 09:00",
+                "Acme,Social,3.00,2026-07-01 09:00",
+            ]
+        )
+        + newline
+    )
     items = parse(session, tmp_path, body)
     assert [(i.line, i.amount_minor) for i in items if isinstance(i, SpendRow)] == [(2, 100), (5, 300)]
     assert row_errors(items) == [(4, "Brand 'Acme' has no campaign 'Nope'.")]
@@ -218,14 +237,14 @@ def test_crlf_and_lf_read_the_same(session, brands, tmp_path, newline):
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_quoted_commas_and_embedded_newlines(session, brands, tmp_path, newline):
     lines = [
-        HEADER + ",external_id",                                   # 1
+        HEADER + ",external_id",  # 1
         'Acme,"Search, Brand",1.00,2026-07-01 09:00,"id,with,commas"',  # 2
-        'Acme,Search,2.00,2026-07-01 09:00,"multi',                # 3
-        'line id"',                                                # 4
-        'Acme,"Nope',                                              # 5
-        'Campaign",3.00,2026-07-01 09:00,x',                       # 6
-        'Acme,Search,"1,000.00",2026-07-01 09:00,y',               # 7
-        '"Acme",Social,4.00,"2026-07-01 09:00",z',                 # 8
+        'Acme,Search,2.00,2026-07-01 09:00,"multi',  # 3
+        'line id"',  # 4
+        'Acme,"Nope',  # 5
+        'Campaign",3.00,2026-07-01 09:00,x',  # 6
+        'Acme,Search,"1,000.00",2026-07-01 09:00,y',  # 7
+        '"Acme",Social,4.00,"2026-07-01 09:00",z',  # 8
     ]
     items = parse(session, tmp_path, newline.join(lines) + newline)
     good = [(i.line, i.campaign.campaign_name, i.amount_minor, i.external_id) for i in items if isinstance(i, SpendRow)]
@@ -241,7 +260,9 @@ def test_quoted_commas_and_embedded_newlines(session, brands, tmp_path, newline)
 
 
 def test_unterminated_quote_reports_the_line_where_the_row_starts(session, brands, tmp_path):
-    body = "\n".join([HEADER, "Acme,Search,1.00,2026-07-01 09:00", 'Acme,"Search,1.00,2026-07-01 09:00', *good_rows(20)])
+    body = "\n".join(
+        [HEADER, "Acme,Search,1.00,2026-07-01 09:00", 'Acme,"Search,1.00,2026-07-01 09:00', *good_rows(20)]
+    )
     assert file_error(session, tmp_path, body) == "Line 3 cannot be read as CSV: unexpected end of data."
 
 
@@ -263,16 +284,16 @@ def test_wrong_field_count(session, brands, tmp_path, row, fields):
 def test_blank_lines_are_skipped_but_line_numbers_stay_physical(session, brands, tmp_path):
     body = "\n".join(
         [
-            HEADER,                               # 1
-            "",                                   # 2
-            "Acme,Nope,1.00,2026-07-01 09:00",    # 3
-            "   ",                                # 4
-            ",,,",                                # 5: only empty fields, skipped like a blank line
-            "",                                   # 6
+            HEADER,  # 1
+            "",  # 2
+            "Acme,Nope,1.00,2026-07-01 09:00",  # 3
+            "   ",  # 4
+            ",,,",  # 5: only empty fields, skipped like a blank line
+            "",  # 6
             "Acme,Search,1.00,2026-07-01 09:00",  # 7
-            "Acme,Search,x,2026-07-01 09:00",     # 8
-            "",                                   # 9
-            "",                                   # 10
+            "Acme,Search,x,2026-07-01 09:00",  # 8
+            "",  # 9
+            "",  # 10
         ]
     )
     items = parse(session, tmp_path, body)
@@ -301,9 +322,15 @@ def test_unknown_brand_is_never_created(session, brands, tmp_path):
 
     from app.models import Brand, Campaign
 
-    before = (session.scalar(select(func.count()).select_from(Brand)), session.scalar(select(func.count()).select_from(Campaign)))
+    before = (
+        session.scalar(select(func.count()).select_from(Brand)),
+        session.scalar(select(func.count()).select_from(Campaign)),
+    )
     parse(session, tmp_path, HEADER + "\nNew Brand,New Campaign,1.00,2026-07-01 09:00\nAcme,New,1,2026-07-01 09:00\n")
-    after = (session.scalar(select(func.count()).select_from(Brand)), session.scalar(select(func.count()).select_from(Campaign)))
+    after = (
+        session.scalar(select(func.count()).select_from(Brand)),
+        session.scalar(select(func.count()).select_from(Campaign)),
+    )
     assert before == after == (3, 5)
 
 
@@ -490,10 +517,14 @@ def test_naive_timestamp_is_read_in_its_own_brands_zone(session, brands, tmp_pat
         ("2026-13-01 10:00", "Timestamp '2026-13-01 10:00' is not a real date and time."),
         ("2026-03-08 25:00", "Timestamp '2026-03-08 25:00' is not a real date and time."),
         ("2026-03-08T10:00:00+25:00", "Timestamp '2026-03-08T10:00:00+25:00' is not a real date and time."),
-        ("2026-03-08 02:30",
-         "2026-03-08 02:30 does not exist in America/New_York: the clocks skip it for daylight saving time."),
-        ("2026-03-08T02:00:00",
-         "2026-03-08 02:00 does not exist in America/New_York: the clocks skip it for daylight saving time."),
+        (
+            "2026-03-08 02:30",
+            "2026-03-08 02:30 does not exist in America/New_York: the clocks skip it for daylight saving time.",
+        ),
+        (
+            "2026-03-08T02:00:00",
+            "2026-03-08 02:00 does not exist in America/New_York: the clocks skip it for daylight saving time.",
+        ),
         ("9999-12-31T23:00:00-05:00", "Timestamp '9999-12-31T23:00:00-05:00' is out of range."),
         ("0001-01-01T00:00:00+05:00", "Timestamp '0001-01-01T00:00:00+05:00' is out of range."),
         ("", "The spent_at time is empty."),
@@ -556,7 +587,11 @@ def test_errors_and_rows_come_in_file_order(session, brands, tmp_path):
     )
     items = parse(session, tmp_path, body)
     assert [(i.line, type(i).__name__) for i in items] == [
-        (2, "SpendRow"), (3, "RowError"), (4, "RowError"), (5, "SpendRow"), (6, "SpendRow"),
+        (2, "SpendRow"),
+        (3, "RowError"),
+        (4, "RowError"),
+        (5, "SpendRow"),
+        (6, "SpendRow"),
     ]
     # Kuwait has no DST: 02:30 on 8 March exists there.
     assert items[4].spent_at == utc(2026, 3, 7, 23, 30) and items[4].amount_minor == 125

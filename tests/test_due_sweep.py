@@ -118,17 +118,24 @@ def test_the_full_sweep_catches_what_the_due_sweep_cannot_see(session, make):
 def random_world(session, make, rng: random.Random, brands: int) -> None:
     zones = ["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham"]
     for b in range(brands):
-        brand = make.brand(f"W{b:02d}", timezone=rng.choice(zones), daily=rng.choice(["0", "5", "20", "100"]),
-                           monthly=rng.choice(["0", "50", "300", "5000"]))
+        brand = make.brand(
+            f"W{b:02d}",
+            timezone=rng.choice(zones),
+            daily=rng.choice(["0", "5", "20", "100"]),
+            monthly=rng.choice(["0", "50", "300", "5000"]),
+        )
         for c in range(rng.randrange(0, 4)):
-            windows = {Window(day, start * 15, min(96, start + rng.randrange(1, 40)) * 15)
-                       for day, start in ((rng.randrange(7), rng.randrange(95)) for _ in range(rng.randrange(0, 4)))}
+            windows = {
+                Window(day, start * 15, min(96, start + rng.randrange(1, 40)) * 15)
+                for day, start in ((rng.randrange(7), rng.randrange(95)) for _ in range(rng.randrange(0, 4)))
+            }
             start = date(2026, 11, rng.randrange(20, 30)) if rng.random() < 0.3 else None
             end = date(2026, 11, rng.randrange(25, 30)) if rng.random() < 0.3 else None
             if start and end and end < start:
                 start, end = end, start
-            campaign = make.campaign(brand, f"C{c}", enabled=rng.random() < 0.85, start=start, end=end,
-                                     windows=tuple(sorted(windows)))
+            campaign = make.campaign(
+                brand, f"C{c}", enabled=rng.random() < 0.85, start=start, end=end, windows=tuple(sorted(windows))
+            )
             if rng.random() < 0.2:
                 campaign.archived_at = T0 - timedelta(days=1)
             for _ in range(rng.randrange(0, 3)):
@@ -141,7 +148,7 @@ def test_the_set_based_check_names_exactly_the_brands_the_rule_would_change(sess
     random_world(session, make, random.Random(11), brands=40)
     names = dict(session.execute(select(Brand.name, Brand.id)).all())
     never = set(brands_out_of_step(session, T0))
-    assert never == {b for b, in session.execute(select(Campaign.brand_id).distinct())}  # never evaluated
+    assert never == {b for (b,) in session.execute(select(Campaign.brand_id).distinct())}  # never evaluated
     rec.reconcile_brands(session, T0, actor="test")
     assert brands_out_of_step(session, T0) == []
 

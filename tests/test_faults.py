@@ -18,6 +18,7 @@ from rq import Worker
 from rq.job import Job, JobStatus
 from sqlalchemy import select, text
 
+from app.embedded_redis import free_port
 from app.health import live_workers
 from app.models import Brand, CampaignEvent, utcnow
 from app.queue import (
@@ -34,7 +35,6 @@ from app.services import reconcile as rec
 from app.services.changes import mark_brands_changed
 from app.services.spend import new_spend, write_spend
 from app.worker_support import WORKER_SILENT_AFTER
-from app.embedded_redis import free_port
 from tests.redis_fixtures import wait_for
 
 pytestmark = pytest.mark.redis
@@ -80,13 +80,18 @@ def spend_to_the_budget(session, brand) -> list[int]:
 
 def workers_on(connection) -> dict[str, int]:
     live = live_workers(connection)
-    return {name: sum(name in w.queue_names() for w in live)
-            for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)}
+    return {
+        name: sum(name in w.queue_names() for w in live)
+        for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)
+    }
 
 
 def stack_is_up(connection) -> bool:
-    return (workers_on(connection) == {QUEUE_ENFORCE: 1, QUEUE_SWEEPS: 1, QUEUE_IMPORTS: 1, QUEUE_WEBHOOKS: 1}
-            and not missing_periodic_jobs(connection) and connection.exists(HEARTBEAT_KEY))
+    return (
+        workers_on(connection) == {QUEUE_ENFORCE: 1, QUEUE_SWEEPS: 1, QUEUE_IMPORTS: 1, QUEUE_WEBHOOKS: 1}
+        and not missing_periodic_jobs(connection)
+        and connection.exists(HEARTBEAT_KEY)
+    )
 
 
 def alive(background, *processes) -> None:
@@ -95,7 +100,8 @@ def alive(background, *processes) -> None:
 
 
 def test_the_stack_rides_out_redis_restarted_empty_and_enforces_the_deferred_spend(
-        session, acme, restartable_redis, background, client):
+    session, acme, restartable_redis, background, client
+):
     connection = redis.Redis.from_url(restartable_redis.url)
     enforcer, importer, webhooks, scheduler = (background.start(c) for c in (ENFORCER, IMPORTER, WEBHOOKS, SCHEDULER))
     wait_for(lambda: stack_is_up(connection), 60, "the workers and the scheduler to register", scheduler)
@@ -161,8 +167,12 @@ def test_a_reconcile_whose_work_horse_dies_is_retried(session, acme, restartable
     # Only reconciles on this worker: no sweep may take the brand's lock before the job we kill.
     enforcer = background.start([sys.executable, "worker.py", "--queues", QUEUE_ENFORCE])
     scheduler = background.start(SCHEDULER)  # moves the scheduled retry to the queue
-    wait_for(lambda: workers_on(connection)[QUEUE_ENFORCE] == 1 and connection.exists(HEARTBEAT_KEY), 60,
-             "the worker and the scheduler", scheduler)
+    wait_for(
+        lambda: workers_on(connection)[QUEUE_ENFORCE] == 1 and connection.exists(HEARTBEAT_KEY),
+        60,
+        "the worker and the scheduler",
+        scheduler,
+    )
     brand_ids = spend_to_the_budget(session, acme)
 
     # Hold the brand's lock, so the reconcile's work horse waits in it until we kill it.
@@ -189,14 +199,19 @@ def test_a_reconcile_whose_work_horse_dies_is_retried(session, acme, restartable
 
 
 def test_make_run_starts_its_embedded_redis_again_and_the_stack_comes_back(
-        session, background, instance_path, tmp_path):
+    session, background, instance_path, tmp_path
+):
     # `make run`'s supervisor with no REDIS_URL: it owns an embedded Redis, and must not go down with it.
     instance = tmp_path / "instance"
     background.env.pop("REDIS_URL")
     background.env.update(PACER_INSTANCE_PATH=str(instance), PORT=str(free_port()))
     supervisor = background.start([sys.executable, "-m", "app.devserver"])
-    url = wait_for(lambda: (instance / "redis.url").exists() and (instance / "redis.url").read_text().strip(),
-                   60, "the embedded Redis", supervisor)
+    url = wait_for(
+        lambda: (instance / "redis.url").exists() and (instance / "redis.url").read_text().strip(),
+        60,
+        "the embedded Redis",
+        supervisor,
+    )
     connection = redis.Redis.from_url(url, socket_connect_timeout=1)
     wait_for(lambda: stack_is_up(connection), 90, "the workers and the scheduler to register", supervisor)
     first = connection.info("server")["process_id"]
@@ -210,8 +225,9 @@ def test_make_run_starts_its_embedded_redis_again_and_the_stack_comes_back(
             return False
 
     wait_for(restarted, 30, "the supervisor to start Redis again", supervisor)
-    wait_for(lambda: stack_is_up(connection), 60, "the workers and the periodic jobs to be registered again",
-             supervisor)
+    wait_for(
+        lambda: stack_is_up(connection), 60, "the workers and the periodic jobs to be registered again", supervisor
+    )
     assert "starting it again on port" in background.output(supervisor)
     supervisor.send_signal(signal.SIGINT)  # Ctrl-C
     assert supervisor.wait(timeout=60) == 130, background.output(supervisor)  # honcho's exit on Ctrl-C

@@ -35,7 +35,13 @@ def test_reconcile_computes_the_figures_and_spend_writes_keep_them(session, make
     rec.reconcile_brands(session, T0, actor="test")
     f = figure(session, brand)
     assert (f.day, f.spend_today, f.month, f.spend_month, f.active, f.paused) == (
-        date(2026, 11, 25), 0, date(2026, 11, 1), 2_000, 1, 1)
+        date(2026, 11, 25),
+        0,
+        date(2026, 11, 1),
+        2_000,
+        1,
+        1,
+    )
     assert (f.daily_share, f.monthly_share) == (0.0, 0.02)
     assert f.projected_share == 2_000 * f.projection_factor / 100_000
 

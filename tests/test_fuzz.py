@@ -28,11 +28,50 @@ pytestmark = pytest.mark.redis
 ROLES = ("anonymous", "viewer", "manager", "admin")
 PLACEHOLDER = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 NAMES = (
-    "page", "q", "sort", "order", "archived", "brand", "campaign", "reason", "actor", "kind", "date_from", "date_to",
-    "next", "name", "endpoint", "_method", "_external", "_scheme", "_anchor", "values", "brand_id", "campaign_id",
-    "action", "amount", "confirm", "currency", "current", "daily_budget", "monthly_budget", "email", "enabled",
-    "start_date", "end_date", "external_id", "lifetime", "mode", "new", "password", "remember", "role", "spent_at",
-    "timezone", "quarter", "csrf_token",
+    "page",
+    "q",
+    "sort",
+    "order",
+    "archived",
+    "brand",
+    "campaign",
+    "reason",
+    "actor",
+    "kind",
+    "date_from",
+    "date_to",
+    "next",
+    "name",
+    "endpoint",
+    "_method",
+    "_external",
+    "_scheme",
+    "_anchor",
+    "values",
+    "brand_id",
+    "campaign_id",
+    "action",
+    "amount",
+    "confirm",
+    "currency",
+    "current",
+    "daily_budget",
+    "monthly_budget",
+    "email",
+    "enabled",
+    "start_date",
+    "end_date",
+    "external_id",
+    "lifetime",
+    "mode",
+    "new",
+    "password",
+    "remember",
+    "role",
+    "spent_at",
+    "timezone",
+    "quarter",
+    "csrf_token",
 )
 NASTY = ("\x00", "\ud800", "\udfff", "\r\n", "%00", "../", "'", '"', "<script>", "\u202e", "٣", "ｘ", "\ufeff")
 NUMBERS = st.one_of(
@@ -46,26 +85,71 @@ TEXT = st.one_of(
     st.text(alphabet=st.characters(exclude_categories=()), max_size=30),  # surrogates included
     st.sampled_from(NASTY),
     NUMBERS.map(str),
-    st.sampled_from(["", " ", "UTC", "USD", "viewer", "admin", "deactivate", "signout", "role", "2026-11-25",
-                     "0001-01-01", "9999-12-31", "2026-11-25T10:00:00Z", "12.50", "-1", "1e400", "NaN", "never", "7"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "UTC",
+            "USD",
+            "viewer",
+            "admin",
+            "deactivate",
+            "signout",
+            "role",
+            "2026-11-25",
+            "0001-01-01",
+            "9999-12-31",
+            "2026-11-25T10:00:00Z",
+            "12.50",
+            "-1",
+            "1e400",
+            "NaN",
+            "never",
+            "7",
+        ]
+    ),
     st.integers(min_value=1000, max_value=20000).map(lambda n: "x" * n),
 )
 # NUL bytes and lone surrogates inside ordinary text: what PostgreSQL and UTF-8 encoders refuse.
-POISONED = st.tuples(
-    st.text(max_size=5), st.sampled_from(["\x00", "\ud800", "\udfff"]), st.text(max_size=5)
-).map("".join)
+POISONED = st.tuples(st.text(max_size=5), st.sampled_from(["\x00", "\ud800", "\udfff"]), st.text(max_size=5)).map(
+    "".join
+)
 VALUE = POISONED | EDGES | NUMBERS.map(str) | TEXT
 
 
 # A plausible value for every name a view reads, so that a form passes its other checks and the
 # one mutated field reaches the service and the database.
 PLAUSIBLE = {
-    "name": "Fuzzed", "timezone": "UTC", "currency": "USD", "daily_budget": "10", "monthly_budget": "100",
-    "email": "fuzz@pacer.test", "password": "long enough pw", "confirm": "long enough pw", "current": "nope nope",
-    "new": "long enough pw", "role": "viewer", "action": "role", "amount": "1.00", "spent_at": "2026-11-25 10:00",
-    "external_id": "fx-1", "lifetime": "never", "mode": "all", "actor": "fuzz", "q": "fuzz", "sort": "name",
-    "order": "asc", "page": "1", "enabled": "y", "start_date": "2026-11-01", "end_date": "2026-12-31",
-    "date_from": "2026-11-01", "date_to": "2026-11-30", "reason": "schedule", "kind": "manual", "next": "/activity",
+    "name": "Fuzzed",
+    "timezone": "UTC",
+    "currency": "USD",
+    "daily_budget": "10",
+    "monthly_budget": "100",
+    "email": "fuzz@pacer.test",
+    "password": "long enough pw",
+    "confirm": "long enough pw",
+    "current": "nope nope",
+    "new": "long enough pw",
+    "role": "viewer",
+    "action": "role",
+    "amount": "1.00",
+    "spent_at": "2026-11-25 10:00",
+    "external_id": "fx-1",
+    "lifetime": "never",
+    "mode": "all",
+    "actor": "fuzz",
+    "q": "fuzz",
+    "sort": "name",
+    "order": "asc",
+    "page": "1",
+    "enabled": "y",
+    "start_date": "2026-11-01",
+    "end_date": "2026-12-31",
+    "date_from": "2026-11-01",
+    "date_to": "2026-11-30",
+    "reason": "schedule",
+    "kind": "manual",
+    "next": "/activity",
 }
 
 
@@ -88,15 +172,21 @@ def fields(draw) -> dict[str, str]:
 
 FIELDS = fields()
 QUERY = FIELDS
-JSON_LEAF = st.one_of(st.none(), st.booleans(), NUMBERS, TEXT,
-                      st.floats(allow_nan=False, allow_infinity=False))
-JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.sampled_from(NAMES), TEXT), inner, max_size=4)),
-    max_leaves=12)
-RECORD = st.fixed_dictionaries({}, optional={
-    key: st.one_of(TEXT, NUMBERS, JSON_LEAF)
-    for key in ("brand", "campaign", "amount", "spent_at", "external_id", "currency")
-})
+JSON_LEAF = st.one_of(st.none(), st.booleans(), NUMBERS, TEXT, st.floats(allow_nan=False, allow_infinity=False))
+JSON_VALUE = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.sampled_from(NAMES), TEXT), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+RECORD = st.fixed_dictionaries(
+    {},
+    optional={
+        key: st.one_of(TEXT, NUMBERS, JSON_LEAF)
+        for key in ("brand", "campaign", "amount", "spent_at", "external_id", "currency")
+    },
+)
 JSON_BODY = st.one_of(
     JSON_VALUE.map(lambda v: json.dumps(v).encode()),
     st.lists(RECORD, max_size=3).map(lambda v: json.dumps(v).encode()),
@@ -107,6 +197,7 @@ JSON_BODY = st.one_of(
 
 def encode(pairs: dict[str, str]) -> str:
     """application/x-www-form-urlencoded, lone surrogates kept as the bytes a careless client would send."""
+
     def quoted(text: str) -> str:
         return quote_from_bytes(text.encode("utf-8", "surrogatepass"), safe="")
 
@@ -119,7 +210,8 @@ def fuzzed_rules() -> list[tuple[str, str]]:
         config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": instance}
         url_map = create_app(config).url_map
     return sorted(
-        (rule.rule, rule.endpoint) for rule in url_map.iter_rules()
+        (rule.rule, rule.endpoint)
+        for rule in url_map.iter_rules()
         if rule.endpoint != "static" and not rule.endpoint.endswith((".static", ".favicon")) and rule.rule != "/healthz"
     )
 
@@ -131,8 +223,11 @@ def world(app, session, uploads, redis_url, make):
     users = {role: add_user(session, f"{role}@fuzz.test", role) for role in ROLES[1:]}
     tokens = {role: create_token(session, user, "fuzz", user.created_at)[1] for role, user in users.items()}
     session.commit()
-    return {"ids": [brand.id, campaign.id, users["viewer"].id], "users": {r: u.id for r, u in users.items()},
-            "tokens": tokens}
+    return {
+        "ids": [brand.id, campaign.id, users["viewer"].id],
+        "users": {r: u.id for r, u in users.items()},
+        "tokens": tokens,
+    }
 
 
 def path_part(data, converter: str | None, ids: list[int]) -> str:
@@ -146,9 +241,12 @@ def path_part(data, converter: str | None, ids: list[int]) -> str:
 
 
 @pytest.mark.parametrize("rule_text, endpoint", fuzzed_rules())
-@settings(max_examples=40, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_no_input_answers_5xx(app, session, world, data, rule_text, endpoint):
     rule = next(r for r in app.url_map.iter_rules() if (r.rule, r.endpoint) == (rule_text, endpoint))
@@ -174,8 +272,9 @@ def test_no_input_answers_5xx(app, session, world, data, rule_text, endpoint):
             sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
     try:
-        response = client.open(path, method=method, query_string=query, data=body, content_type=content_type,
-                               headers=headers)
+        response = client.open(
+            path, method=method, query_string=query, data=body, content_type=content_type, headers=headers
+        )
         status = response.status_code
         response.close()
     finally:

@@ -47,19 +47,30 @@ def world(app, session, make, tmp_path, redis_connection):
     commit_and_enforce(session, actor="test")
     dead = create_import(session, path, filename="dead.csv", actor="test", skip_bad_rows=False)
     dead.status, dead.runner, dead.attempts, dead.started_at = (
-        "running", f"{this_process().rpartition(' ')[0]} {dead_pid()}", 1, utcnow())
+        "running",
+        f"{this_process().rpartition(' ')[0]} {dead_pid()}",
+        1,
+        utcnow(),
+    )
     waiting = create_import(session, path, filename="waiting.csv", actor="test", skip_bad_rows=False)  # no job yet
     admin = add_user(session, "root@pacer.test", "admin")
     _, token = create_token(session, admin, "ci", utcnow())
     # An endpoint with an undelivered event: its pages must show it, never send or dispatch it.
-    endpoint, _ = save_endpoint(session, None, url="http://127.0.0.1:9/hook",
-                                settings=DeliverySettings(allow_private=True))
+    endpoint, _ = save_endpoint(
+        session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
+    )
     send_test_event(session, endpoint.id, utcnow())
     session.commit()
     redis_connection.flushdb()  # the commit asked for a delivery job; only what GETs queue counts below
-    return {"brand_id": brand.id, "campaign_id": campaign.id, "import_id": done.id, "admin": admin, "token": token,
-            "endpoint_id": endpoint.id,
-            "repairs": {dead.id: "running", waiting.id: "queued"}}
+    return {
+        "brand_id": brand.id,
+        "campaign_id": campaign.id,
+        "import_id": done.id,
+        "admin": admin,
+        "token": token,
+        "endpoint_id": endpoint.id,
+        "repairs": {dead.id: "running", waiting.id: "queued"},
+    }
 
 
 def get_urls(app, ids: dict) -> list[str]:
@@ -106,5 +117,7 @@ def test_every_get_writes_nothing_and_queues_nothing(app, client, session, world
     assert sorted(redis_connection.keys()) == keys_before
     assert [Queue(name, connection=redis_connection).job_ids for name in QUEUES] == queued_before
     session.expire_all()
-    statuses = {i.id: i.status for i in session.scalars(select(SpendImport).where(SpendImport.id.in_(world["repairs"])))}
+    statuses = {
+        i.id: i.status for i in session.scalars(select(SpendImport).where(SpendImport.id.in_(world["repairs"])))
+    }
     assert statuses == world["repairs"]  # left for the sweep

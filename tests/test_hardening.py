@@ -90,8 +90,14 @@ def test_signed_in_pages_are_not_cached_and_static_files_may_be(as_admin):
 
 
 def test_production_adds_hsts(app, database_url, instance_path):
-    production = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                             "INSTANCE_PATH": str(instance_path), "PACER_ENV": "production"})
+    production = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(instance_path),
+            "PACER_ENV": "production",
+        }
+    )
     response = production.test_client().get("/login")
     with production.app_context():
         db.engine.dispose()  # its pooled connection must not outlive the test
@@ -101,8 +107,9 @@ def test_production_adds_hsts(app, database_url, instance_path):
 
 def test_a_server_error_page_carries_them_too(database_url, instance_path, session):
     user = add_user(session, "ana@pacer.test", "viewer")
-    broken = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(instance_path),
-                         "SERVER_NAME": "pacer.test"})
+    broken = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(instance_path), "SERVER_NAME": "pacer.test"}
+    )
     broken.add_url_rule("/boom", "boom", lambda: 1 / 0)
     client = broken.test_client()
     sign_in(client, user)
@@ -136,11 +143,15 @@ def test_nul_bytes_are_refused_with_a_sentence_everywhere(client, session, as_ad
     for response in (
         as_admin.get("/?q=a%00b"),
         as_admin.get("/activity?actor=a%00b"),
-        as_admin.post("/brands/new", data={"name": "Ac\x00me", "timezone": "UTC", "currency": "USD",
-                                           "daily_budget": "1", "monthly_budget": "2"}),
+        as_admin.post(
+            "/brands/new",
+            data={"name": "Ac\x00me", "timezone": "UTC", "currency": "USD", "daily_budget": "1", "monthly_budget": "2"},
+        ),
         as_admin.post(f"/brands/{acme.brand_id}/campaigns/new", data={"name": "Se\x00arch"}),
-        as_admin.post("/users", data={"email": "x\x00@pacer.test", "role": "viewer",
-                                      "password": "long enough", "confirm": "long enough"}),
+        as_admin.post(
+            "/users",
+            data={"email": "x\x00@pacer.test", "role": "viewer", "password": "long enough", "confirm": "long enough"},
+        ),
         as_admin.post("/me/tokens", data={"name": "to\x00ken"}),
     ):
         assert response.status_code == 400, response.request.path
@@ -148,16 +159,28 @@ def test_nul_bytes_are_refused_with_a_sentence_everywhere(client, session, as_ad
     headers = api_token(session)
     api = client.get("/api/v1/brands?name=a%00", headers=headers)
     assert api.status_code == 400 and "NUL byte" in api.get_json()["error"]
-    spend = client.post("/api/v1/spend", headers=headers, json=[{
-        "brand": "Acme", "campaign": "Search", "amount": "1", "spent_at": "2026-11-25T10:00:00Z",
-        "external_id": "a\x00b"}])
+    spend = client.post(
+        "/api/v1/spend",
+        headers=headers,
+        json=[
+            {
+                "brand": "Acme",
+                "campaign": "Search",
+                "amount": "1",
+                "spent_at": "2026-11-25T10:00:00Z",
+                "external_id": "a\x00b",
+            }
+        ],
+    )
     assert spend.status_code == 400 and "NUL byte" in spend.get_json()["error"]
     assert session.scalar(select(func.count()).select_from(SpendRecord)) == 0
 
 
 def test_a_lone_surrogate_in_api_json_is_refused(client, session, acme):
-    body = ('[{"brand": "Acme", "campaign": "Search", "amount": "1", "spent_at": "2026-11-25T10:00:00Z",'
-            ' "external_id": "\\ud800"}]')
+    body = (
+        '[{"brand": "Acme", "campaign": "Search", "amount": "1", "spent_at": "2026-11-25T10:00:00Z",'
+        ' "external_id": "\\ud800"}]'
+    )
     response = client.post("/api/v1/spend", headers=api_token(session), data=body, content_type="application/json")
     assert response.status_code == 400
     assert "surrogate" in response.get_json()["error"] and "$[0].external_id" in response.get_json()["error"]
@@ -165,19 +188,21 @@ def test_a_lone_surrogate_in_api_json_is_refused(client, session, acme):
 
 def test_deep_and_huge_json_bodies_are_refused(app, client, session, acme):
     headers = api_token(session)
-    deep = client.post("/api/v1/spend", headers=headers, data="[" * 100_000 + "]" * 100_000,
-                       content_type="application/json")
+    deep = client.post(
+        "/api/v1/spend", headers=headers, data="[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
     assert deep.status_code == 400 and "deep" in deep.get_json()["error"]
-    brackets_in_strings = client.post("/api/v1/spend", headers=headers, content_type="application/json",
-                                      data='[{"brand": "' + "[" * 1000 + '"}]')
+    brackets_in_strings = client.post(
+        "/api/v1/spend", headers=headers, content_type="application/json", data='[{"brand": "' + "[" * 1000 + '"}]'
+    )
     assert brackets_in_strings.status_code == 400  # an unknown brand, not a nesting error
     assert "deep" not in brackets_in_strings.get_json()["error"]
     app.config["PACER_API_MAX_BYTES"] = 1024 * 1024
-    huge = client.post("/api/v1/spend", headers=headers, data=b"[" + b" " * (1024 * 1024) + b"]",
-                       content_type="application/json")
+    huge = client.post(
+        "/api/v1/spend", headers=headers, data=b"[" + b" " * (1024 * 1024) + b"]", content_type="application/json"
+    )
     assert huge.status_code == 413 and "larger than 1 MB" in huge.get_json()["error"]
-    number = client.post("/api/v1/spend", headers=headers, data="[" + "9" * 5000 + "]",
-                         content_type="application/json")
+    number = client.post("/api/v1/spend", headers=headers, data="[" + "9" * 5000 + "]", content_type="application/json")
     assert number.status_code == 400
 
 
@@ -210,8 +235,15 @@ def test_huge_page_numbers_are_clamped(as_admin, session, acme):
     spend_import = SpendImport(filename="spend.csv", sha256="0" * 64, actor="user:admin@pacer.test", status="rejected")
     session.add(spend_import)
     session.commit()
-    for path in ("/", f"/brands/{acme.brand_id}", f"/campaigns/{acme.id}", "/spend/imports",
-                 f"/spend/imports/{spend_import.id}", "/activity", "/users"):
+    for path in (
+        "/",
+        f"/brands/{acme.brand_id}",
+        f"/campaigns/{acme.id}",
+        "/spend/imports",
+        f"/spend/imports/{spend_import.id}",
+        "/activity",
+        "/users",
+    ):
         for page in (huge, "-5", "zz", "1e9", "٣"):
             response = as_admin.get(f"{path}?page={page}")
             assert response.status_code == 200, f"{path}?page={page}: {response.status_code}"
@@ -232,8 +264,9 @@ def test_only_known_query_arguments_reach_url_for(as_admin, session):
     assert export.headers["Location"] == "/activity?brand=not-a-number"
 
 
-@pytest.mark.parametrize("target", ["/%0D%0AX-Injected:1", "/%0AX", "/\\evil.example", "//evil.example",
-                                    "https://evil.example/", "/ok%00"])
+@pytest.mark.parametrize(
+    "target", ["/%0D%0AX-Injected:1", "/%0AX", "/\\evil.example", "//evil.example", "https://evil.example/", "/ok%00"]
+)
 def test_unsafe_next_targets_are_ignored(client, session, target):
     add_user(session, "ana@pacer.test", "viewer")
     from tests.helpers import PASSWORD
@@ -251,21 +284,27 @@ def test_a_safe_next_is_followed(client, session):
     add_user(session, "ana@pacer.test", "viewer")
     from tests.helpers import PASSWORD
 
-    response = client.post("/login?next=/activity%3Fkind%3Dmanual", data={"email": "ana@pacer.test",
-                                                                          "password": PASSWORD})
+    response = client.post(
+        "/login?next=/activity%3Fkind%3Dmanual", data={"email": "ana@pacer.test", "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/activity?kind=manual"
 
 
-@pytest.mark.parametrize("instant, zone", [
-    (datetime(1, 1, 1, 0, 30, tzinfo=UTC), "America/New_York"),
-    (datetime(9999, 12, 31, 23, 30, tzinfo=UTC), "Asia/Tokyo"),
-])
+@pytest.mark.parametrize(
+    "instant, zone",
+    [
+        (datetime(1, 1, 1, 0, 30, tzinfo=UTC), "America/New_York"),
+        (datetime(9999, 12, 31, 23, 30, tzinfo=UTC), "Asia/Tokyo"),
+    ],
+)
 def test_a_stored_extreme_spend_does_not_break_a_time_zone_change(as_admin, session, acme, instant, zone):
     write_spend(session, [new_spend(acme, 1000, instant, source="manual")])
     session.commit()
     brand_id = acme.brand_id
-    response = as_admin.post(f"/brands/{brand_id}/edit", data={
-        "name": "Acme", "timezone": zone, "currency": "USD", "daily_budget": "100", "monthly_budget": "2000"})
+    response = as_admin.post(
+        f"/brands/{brand_id}/edit",
+        data={"name": "Acme", "timezone": zone, "currency": "USD", "daily_budget": "100", "monthly_budget": "2000"},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     session.expire_all()
     days = session.scalars(select(BrandDaySpend.local_date).where(BrandDaySpend.brand_id == brand_id)).all()
@@ -278,8 +317,11 @@ def test_a_stored_extreme_spend_does_not_break_a_time_zone_change(as_admin, sess
 # Expected to fail until the spend rule of issue 9 (2000-01-01 to five minutes after now) is merged.
 @pytest.mark.parametrize("spent_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:00Z"])
 def test_api_refuses_spend_outside_the_spend_rule(client, session, acme, spent_at):
-    response = client.post("/api/v1/spend", headers=api_token(session), json=[{
-        "brand": "Acme", "campaign": "Search", "amount": "1", "spent_at": spent_at}])
+    response = client.post(
+        "/api/v1/spend",
+        headers=api_token(session),
+        json=[{"brand": "Acme", "campaign": "Search", "amount": "1", "spent_at": spent_at}],
+    )
     assert response.status_code == 400
     assert response.get_json()["results"][0]["status"] == "error"
     assert session.scalar(select(func.count()).select_from(SpendRecord)) == 0

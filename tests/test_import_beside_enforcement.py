@@ -81,8 +81,9 @@ def import_is_writing(database_url: str, import_id: int, brand_id: int) -> bool:
     db.session.rollback()
     if is_postgres(db.session):
         return holds_key_share_on(database_url, brand_id)
-    return bool(db.session.scalar(
-        select(func.count()).select_from(SpendRecord).where(SpendRecord.import_id == import_id)))
+    return bool(
+        db.session.scalar(select(func.count()).select_from(SpendRecord).where(SpendRecord.import_id == import_id))
+    )
 
 
 def import_row(import_id: int) -> SpendImport:
@@ -103,61 +104,89 @@ def world(session, make):
     return acme, other
 
 
-def test_budget_reaching_spend_is_enforced_while_a_long_import_runs(session, world, background, redis_connection,
-                                                                    tmp_path, database_url):
+def test_budget_reaching_spend_is_enforced_while_a_long_import_runs(
+    session, world, background, redis_connection, tmp_path, database_url
+):
     acme, other = world
     per_day = write_old_spend(tmp_path / "long.csv", ROWS)
     enforcer = background.start(ENFORCER)
     wait_for(lambda: redis_connection.keys("rq:worker:*"), 30, "the enforcement worker to register", enforcer)
-    importer = background.start([sys.executable, "-m", "flask", "--app", "app", "spend", "import",
-                                 str(tmp_path / "long.csv")])
+    importer = background.start(
+        [sys.executable, "-m", "flask", "--app", "app", "spend", "import", str(tmp_path / "long.csv")]
+    )
     wait_for(lambda: session.scalar(select(SpendImport.id)), 60, "the import to be registered", importer)
     import_id = session.scalar(select(SpendImport.id))
     wait_for(lambda: import_is_writing(database_url, import_id, acme.id), 120, "the import to write rows", importer)
 
     # Spend that reaches each brand's daily budget, committed and enforced as every write path does.
-    written = write_spend(session, [new_spend(other.campaigns[0], 10000, utcnow(), source="api"),
-                                    new_spend(acme.campaigns[0], 10000, utcnow(), source="api")])
+    written = write_spend(
+        session,
+        [
+            new_spend(other.campaigns[0], 10000, utcnow(), source="api"),
+            new_spend(acme.campaigns[0], 10000, utcnow(), source="api"),
+        ],
+    )
     assert written.brand_ids == {acme.id, other.id}
     assert commit_and_enforce(session, actor="test").queued == sorted([acme.id, other.id])
 
-    wait_for(lambda: statuses("Other") == ["paused"] and statuses("Acme") == ["paused", "paused"], 120,
-             "both brands to be paused", enforcer)
+    wait_for(
+        lambda: statuses("Other") == ["paused"] and statuses("Acme") == ["paused", "paused"],
+        120,
+        "both brands to be paused",
+        enforcer,
+    )
     # Paused while the import has not finished: the reconciles did not wait for it.
     assert import_row(import_id).status == "running" and importer.poll() is None
     if is_postgres(session):  # and its transaction still holds the lock the former FOR UPDATE waited for
         assert holds_key_share_on(database_url, acme.id)
     events = session.scalars(select(CampaignEvent).where(CampaignEvent.new_status == "paused")).all()
     assert {(e.brand_id, e.actor, e.new_reasons) for e in events} == {
-        (acme.id, "reconcile_brand", "daily_budget"), (other.id, "reconcile_brand", "daily_budget")}
+        (acme.id, "reconcile_brand", "daily_budget"),
+        (other.id, "reconcile_brand", "daily_budget"),
+    }
     # Each reconcile got its lock on its first attempt (none gave up and waited for a retry).
     for job_id in redis_connection.lrange("rq:queue:" + QUEUE_ENFORCE, 0, -1):
         pytest.fail(f"a reconcile is still queued: {job_id}")
-    failed = redis_connection.zrange(f"rq:wip:{QUEUE_ENFORCE}", 0, -1) + redis_connection.zrange(
-        f"rq:failed:{QUEUE_ENFORCE}", 0, -1) + redis_connection.zrange(f"rq:scheduled:{QUEUE_ENFORCE}", 0, -1)
+    failed = (
+        redis_connection.zrange(f"rq:wip:{QUEUE_ENFORCE}", 0, -1)
+        + redis_connection.zrange(f"rq:failed:{QUEUE_ENFORCE}", 0, -1)
+        + redis_connection.zrange(f"rq:scheduled:{QUEUE_ENFORCE}", 0, -1)
+    )
     assert failed == []
-    finished = [Job.fetch(j.decode(), connection=redis_connection)
-                for j in redis_connection.zrange(f"rq:finished:{QUEUE_ENFORCE}", 0, -1)]
+    finished = [
+        Job.fetch(j.decode(), connection=redis_connection)
+        for j in redis_connection.zrange(f"rq:finished:{QUEUE_ENFORCE}", 0, -1)
+    ]
     assert len(finished) == 2 and all(j.get_status() == JobStatus.FINISHED for j in finished)
     # While it runs, none of the import's rows count: Acme's day totals are today's spend alone.
-    acme_days = session.execute(select(BrandDaySpend.local_date, BrandDaySpend.amount_minor)
-                                .where(BrandDaySpend.brand_id == acme.id)).all()
+    acme_days = session.execute(
+        select(BrandDaySpend.local_date, BrandDaySpend.amount_minor).where(BrandDaySpend.brand_id == acme.id)
+    ).all()
     assert [amount for _, amount in acme_days] == [10000]
 
     assert importer.wait(timeout=900) == 0, background.output(importer)
     done = import_row(import_id)
     assert (done.status, done.imported, done.unpublished_from_id) == ("done", ROWS, None)
-    totals = dict(session.execute(select(BrandDaySpend.local_date, BrandDaySpend.amount_minor)
-                                  .where(BrandDaySpend.brand_id == acme.id,
-                                         BrandDaySpend.local_date < date(2026, 1, 1))).all())
+    totals = dict(
+        session.execute(
+            select(BrandDaySpend.local_date, BrandDaySpend.amount_minor).where(
+                BrandDaySpend.brand_id == acme.id, BrandDaySpend.local_date < date(2026, 1, 1)
+            )
+        ).all()
+    )
     assert totals == per_day
     assert session.scalar(select(func.count()).select_from(SpendRecord).where(counted_spend())) == ROWS + 2
 
 
 def test_a_reconcile_gives_up_on_a_held_lock_and_the_others_go_on(session, world, database_url):
     acme, other = world
-    written = write_spend(session, [new_spend(other.campaigns[0], 10000, utcnow(), source="api"),
-                                    new_spend(acme.campaigns[0], 10000, utcnow(), source="api")])
+    written = write_spend(
+        session,
+        [
+            new_spend(other.campaigns[0], 10000, utcnow(), source="api"),
+            new_spend(acme.campaigns[0], 10000, utcnow(), source="api"),
+        ],
+    )
     session.commit()
     # Another connection holds Acme's lock (PostgreSQL: its row; SQLite: the one write lock) in an open transaction.
     engine = create_engine(database_url)

@@ -22,11 +22,11 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services.imports import ImportProgress, create_import, recover_imports
 from app.models import BrandDaySpend, Campaign, SpendImport, SpendRecord, utcnow
 from app.queue import PROGRESS_FIELDS, QUEUE_IMPORTS, enqueue, job_state, meta_saver
 from app.services import imports as service
 from app.services import reconcile as rec
+from app.services.imports import ImportProgress, create_import, recover_imports
 from app.services.spend import counted_spend
 from tests.redis_fixtures import ROOT, wait_for
 from tests.test_web_spend import add_user, count, flash_texts, sign_in, text_of, upload
@@ -111,7 +111,9 @@ def run_process(process_env):
     """Run a burst worker to completion; imports of 300,000 rows need longer than the shared fixture allows."""
 
     def run(command: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run(command, cwd=ROOT, env=process_env, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
+        return subprocess.run(
+            command, cwd=ROOT, env=process_env, capture_output=True, text=True, timeout=WORKER_TIMEOUT
+        )
 
     return run
 
@@ -130,8 +132,9 @@ def as_manager(client, manager):
 # --- the job -----------------------------------------------------------------------------------
 
 
-def test_upload_is_imported_by_a_worker_and_campaigns_over_budget_pause(as_manager, session, make, uploads,
-                                                                        redis_connection, run_process):
+def test_upload_is_imported_by_a_worker_and_campaigns_over_budget_pause(
+    as_manager, session, make, uploads, redis_connection, run_process
+):
     now = utcnow()
     brand = make.brand("Acme", daily="10", monthly="1000", timezone=midday_zone(now))
     make.campaign(brand, "Search")
@@ -146,27 +149,41 @@ def test_upload_is_imported_by_a_worker_and_campaigns_over_budget_pause(as_manag
     assert_ran(run_process(WORKER_BURST))
 
     spend_import = fresh(spend_import)
-    assert (spend_import.status, spend_import.rows_read, spend_import.imported, spend_import.duplicates,
-            spend_import.rejected, spend_import.brands_affected, spend_import.attempts) == ("done", 3, 3, 0, 0, 1, 1)
+    assert (
+        spend_import.status,
+        spend_import.rows_read,
+        spend_import.imported,
+        spend_import.duplicates,
+        spend_import.rejected,
+        spend_import.brands_affected,
+        spend_import.attempts,
+    ) == ("done", 3, 3, 0, 0, 1, 1)
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED
     result = job.return_value()
     assert (result["status"], result["imported"]) == ("done", 3)
     assert result["enforcement"] == "Budgets and schedules are being enforced for 1 brand."
     assert {name: job.meta[name] for name in ("rows_read", "bytes_read", "bytes_total", "eta_s")} == {
-        "rows_read": 3, "bytes_read": len(content), "bytes_total": len(content), "eta_s": 0.0}
+        "rows_read": 3,
+        "bytes_read": len(content),
+        "bytes_total": len(content),
+        "eta_s": 0.0,
+    }
     assert job.meta["rows_per_s"] > 0
     # The same burst ran the reconcile the import asked for: 12.00 spent of a 10.00 daily budget.
     session.expire_all()
     assert sorted((c.name, c.status, c.reasons) for c in session.scalars(select(Campaign))) == [
-        ("Display", "paused", ["daily_budget"]), ("Search", "paused", ["daily_budget"])]
+        ("Display", "paused", ["daily_budget"]),
+        ("Search", "paused", ["daily_budget"]),
+    ]
 
     page = re.sub(r"\s+", " ", text_of(as_manager.get(f"/spend/imports/{spend_import.id}")))
     assert "Imported 3 new rows of 3 read." in page and "data-progress-url" not in page
 
 
-def test_the_same_file_uploaded_again_imports_nothing_new(as_manager, session, uploads, acme, redis_connection,
-                                                          run_process, tmp_path):
+def test_the_same_file_uploaded_again_imports_nothing_new(
+    as_manager, session, uploads, acme, redis_connection, run_process, tmp_path
+):
     totals = write_spend_file(tmp_path / "week.csv", range(2000))
     content = (tmp_path / "week.csv").read_bytes()
     first = upload(as_manager, content, name="week.csv")
@@ -184,8 +201,9 @@ def test_the_same_file_uploaded_again_imports_nothing_new(as_manager, session, u
     assert "Every row was already imported: nothing new was added." in page
 
 
-def test_two_imports_of_one_file_on_two_workers_at_once_count_once(as_manager, session, uploads, acme,
-                                                                   redis_connection, background, tmp_path):
+def test_two_imports_of_one_file_on_two_workers_at_once_count_once(
+    as_manager, session, uploads, acme, redis_connection, background, tmp_path
+):
     rows = 40_000
     totals = write_spend_file(tmp_path / "export.csv", range(rows))
     content = (tmp_path / "export.csv").read_bytes()
@@ -211,16 +229,24 @@ def test_a_second_run_of_the_same_import_does_nothing(session, uploads, acme, re
     spend_import = create_import(session, tmp_path / "x.csv", filename="x.csv", actor="test", skip_bad_rows=False)
     session.commit()
     # RQ runs a job at least once: the same import queued twice (a retry racing a late job).
-    jobs = [enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS, job_timeout=600)
-            for _ in range(2)]
+    jobs = [
+        enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS, job_timeout=600) for _ in range(2)
+    ]
 
     assert_ran(run_process(WORKER_BURST))
 
     assert jobs[0].return_value()["imported"] == 500
-    assert jobs[1].return_value() == {"import_id": spend_import.id,
-                                      "skipped": f"Import #{spend_import.id} is done, not queued: nothing to do."}
+    assert jobs[1].return_value() == {
+        "import_id": spend_import.id,
+        "skipped": f"Import #{spend_import.id} is done, not queued: nothing to do.",
+    }
     spend_import = fresh(spend_import)
-    assert (spend_import.status, spend_import.imported, spend_import.duplicates, spend_import.attempts) == ("done", 500, 0, 1)
+    assert (spend_import.status, spend_import.imported, spend_import.duplicates, spend_import.attempts) == (
+        "done",
+        500,
+        0,
+        1,
+    )
     assert count(SpendRecord) == 500 and day_totals() == totals
 
 
@@ -246,9 +272,9 @@ def kill_mid_import(client, spend_import: SpendImport, worker) -> dict:
     return progress
 
 
-def test_kill_9_mid_import_shows_failed_and_retry_imports_every_row_once(as_manager, session, uploads, acme,
-                                                                          redis_connection, background,
-                                                                          run_process, tmp_path):
+def test_kill_9_mid_import_shows_failed_and_retry_imports_every_row_once(
+    as_manager, session, uploads, acme, redis_connection, background, run_process, tmp_path
+):
     totals = write_spend_file(tmp_path / "big.csv", range(BIG))
     size = (tmp_path / "big.csv").stat().st_size
     worker = background.start_worker(redis_connection)
@@ -280,15 +306,20 @@ def test_kill_9_mid_import_shows_failed_and_retry_imports_every_row_once(as_mana
     assert_ran(run_process(WORKER_BURST))
 
     spend_import = fresh(spend_import)
-    assert (spend_import.status, spend_import.rows_read, spend_import.imported, spend_import.duplicates,
-            spend_import.attempts) == ("done", BIG, BIG, 0, 2)
+    assert (
+        spend_import.status,
+        spend_import.rows_read,
+        spend_import.imported,
+        spend_import.duplicates,
+        spend_import.attempts,
+    ) == ("done", BIG, BIG, 0, 2)
     assert spend_import.job_id != first_job.id
     assert count(SpendRecord) == BIG and day_totals() == totals
 
 
-def test_kill_9_while_skipping_bad_rows_then_cli_retry_adds_only_the_missing_rows(as_manager, session, uploads, acme,
-                                                                                   redis_connection, background,
-                                                                                   runner, tmp_path):
+def test_kill_9_while_skipping_bad_rows_then_cli_retry_adds_only_the_missing_rows(
+    as_manager, session, uploads, acme, redis_connection, background, runner, tmp_path
+):
     # The first 1,000 rows (999 good ones) were imported before, from another file.
     write_spend_file(tmp_path / "head.csv", range(1000), bad_every=1000)
     assert runner.invoke(args=["spend", "import", "--skip-bad-rows", str(tmp_path / "head.csv")]).exit_code == 0
@@ -305,16 +336,22 @@ def test_kill_9_while_skipping_bad_rows_then_cli_retry_adds_only_the_missing_row
     result = runner.invoke(args=["spend", "retry", str(spend_import.id)])
     assert result.exit_code == 0, result.output
     bad = rows // 1000
-    assert f"Import #{spend_import.id} done: {rows} rows read, {rows - bad - 999} imported, 999 duplicates, {bad} rejected." in result.output
+    assert (
+        f"Import #{spend_import.id} done: {rows} rows read, {rows - bad - 999} imported, 999 duplicates, "
+        f"{bad} rejected." in result.output
+    )
     spend_import = fresh(spend_import)
     assert (spend_import.status, spend_import.attempts, spend_import.job_id) == ("done", 2, None)
     assert count(SpendRecord) == rows - bad and day_totals() == totals
 
 
-def test_a_job_killed_by_its_timeout_marks_the_import_failed(session, uploads, acme, redis_connection, run_process,
-                                                             tmp_path):
+def test_a_job_killed_by_its_timeout_marks_the_import_failed(
+    session, uploads, acme, redis_connection, run_process, tmp_path
+):
     # Far more than a second of work: two million rows (equal rows all count, each a new record).
-    (tmp_path / "big.csv").write_text("brand,campaign,amount,spent_at\n" + "Acme,Search,0.01,2026-11-01T00:00:00Z\n" * 2_000_000)
+    (tmp_path / "big.csv").write_text(
+        "brand,campaign,amount,spent_at\n" + "Acme,Search,0.01,2026-11-01T00:00:00Z\n" * 2_000_000
+    )
     spend_import = create_import(session, tmp_path / "big.csv", filename="big.csv", actor="test", skip_bad_rows=False)
     session.commit()
     job = enqueue("app.jobs.import_spend", spend_import.id, queue_name=QUEUE_IMPORTS, job_timeout=1)
@@ -326,7 +363,9 @@ def test_a_job_killed_by_its_timeout_marks_the_import_failed(session, uploads, a
     spend_import = fresh(spend_import)
     assert job.get_status(refresh=True) == JobStatus.FAILED
     assert (spend_import.status, spend_import.message) == (
-        "failed", "The import failed (JobTimeoutException); nothing was imported. Try again.")
+        "failed",
+        "The import failed (JobTimeoutException); nothing was imported. Try again.",
+    )
     assert count(SpendRecord) == 0 and day_totals() == {}
 
 
@@ -345,8 +384,13 @@ def test_job_progress_writes_the_meta_at_most_every_half_second(redis_connection
     assert meta() == {"rows_read": 0, "bytes_read": 0, "bytes_total": None, "rows_per_s": None, "eta_s": None}
     clock[0] = 100.2
     progress(ImportProgress(rows_read=5000, bytes_read=200_000, bytes_total=1_000_000))
-    assert meta() == {"rows_read": 5000, "bytes_read": 200_000, "bytes_total": 1_000_000,
-                      "rows_per_s": 25000.0, "eta_s": 0.8}
+    assert meta() == {
+        "rows_read": 5000,
+        "bytes_read": 200_000,
+        "bytes_total": 1_000_000,
+        "rows_per_s": 25000.0,
+        "eta_s": 0.8,
+    }
     clock[0] = 100.6  # 0.4 s later: not written
     progress(ImportProgress(rows_read=10_000, bytes_read=400_000, bytes_total=1_000_000))
     assert meta()["rows_read"] == 5000
@@ -355,8 +399,13 @@ def test_job_progress_writes_the_meta_at_most_every_half_second(redis_connection
     assert meta()["rows_read"] == 15_000
     clock[0] = 100.8  # the last report is always written
     progress(ImportProgress(rows_read=24_000, bytes_read=1_000_000, bytes_total=1_000_000))
-    assert meta() == {"rows_read": 24_000, "bytes_read": 1_000_000, "bytes_total": 1_000_000,
-                      "rows_per_s": 30000.0, "eta_s": 0.0}
+    assert meta() == {
+        "rows_read": 24_000,
+        "bytes_read": 1_000_000,
+        "bytes_total": 1_000_000,
+        "rows_per_s": 30000.0,
+        "eta_s": 0.0,
+    }
 
 
 def test_job_progress_never_fails_the_import_when_redis_is_gone(redis_unreachable):
@@ -388,7 +437,11 @@ def test_lost_run_detection_from_the_job_and_its_worker(session, acme, redis_con
     assert lost(spend_import) is None  # queued, its job waits in the queue
 
     # Running on another host (its pid means nothing here), its job started by a worker that exists.
-    spend_import.status, spend_import.runner, spend_import.started_at = "running", "elsewhere 4026531836 12345", utcnow()
+    spend_import.status, spend_import.runner, spend_import.started_at = (
+        "running",
+        "elsewhere 4026531836 12345",
+        utcnow(),
+    )
     redis_connection.hset("rq:worker:w-elsewhere", "birth", "now")
     job.set_status(JobStatus.STARTED)
     job.worker_name = "w-elsewhere"
@@ -423,7 +476,11 @@ def test_cli_import_runs_the_same_path_with_a_progress_bar(runner, session, acme
     assert "Import #1 done: 12000 rows read, 12000 imported, 0 duplicates, 0 rejected." in result.stdout
     spend_import = fresh(session.scalars(select(SpendImport)).one())
     assert (spend_import.actor, spend_import.skip_bad_rows, spend_import.attempts, spend_import.job_id) == (
-        "cli", True, 1, None)
+        "cli",
+        True,
+        1,
+        None,
+    )
     assert spend_import.stored_path == str((tmp_path / "cli.csv").resolve())
     assert count(SpendRecord) == 12_000 and day_totals() == totals
 

@@ -10,10 +10,10 @@ import signal
 import pytest
 from sqlalchemy import func, select
 
-from app.services import imports as importer
 from app.ingest.batches import BATCH_ROWS, ReaderFailed
-from app.services.imports import create_import, import_file, run_import
 from app.models import BrandDaySpend, SpendImport, SpendRecord
+from app.services import imports as importer
+from app.services.imports import create_import, import_file, run_import
 
 
 @pytest.fixture
@@ -22,16 +22,20 @@ def big_file(session, make, tmp_path, monkeypatch):
     make.campaign(make.brand("Acme", timezone="America/New_York"), "Search")
     session.commit()
     monkeypatch.setattr(importer, "READER_PROCESS_MIN_BYTES", 0)
-    rows = [f"Acme,Search,1.00,2026-07-{1 + i % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:00Z,tx-{i}"
-            for i in range(3 * BATCH_ROWS)]
+    rows = [
+        f"Acme,Search,1.00,2026-07-{1 + i % 28:02d}T{i // 60 % 24:02d}:{i % 60:02d}:00Z,tx-{i}"
+        for i in range(3 * BATCH_ROWS)
+    ]
     path = tmp_path / "big.csv"
     path.write_text("brand,campaign,amount,spent_at,external_id\n" + "\n".join(rows) + "\n")
     return path
 
 
 def stored(session) -> tuple[int, int]:
-    return (session.scalar(select(func.count()).select_from(SpendRecord)),
-            session.scalar(select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0))))
+    return (
+        session.scalar(select(func.count()).select_from(SpendRecord)),
+        session.scalar(select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0))),
+    )
 
 
 def test_a_killed_reader_process_fails_the_import_and_a_retry_imports_every_row_once(session, big_file):

@@ -14,10 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = ".venv/bin/flask --app app"
 
+
 def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     # stdin is not a terminal, even when pytest runs in one: db-reset must refuse, not ask.
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def commands(result: subprocess.CompletedProcess) -> list[str]:
@@ -25,9 +33,24 @@ def commands(result: subprocess.CompletedProcess) -> list[str]:
     return [line.strip() for line in result.stdout.splitlines() if line.startswith(FLASK) and " db upgrade" not in line]
 
 
-REPLACED_SYSTEM_TARGETS = ("setup", "health", "db-reset", "shell", "superuser", "simulate-spend", "simulate-time",
-                           "task-budget-check", "task-dayparting", "task-daily-reset", "task-monthly-reset", "demo",
-                           "import-spend", "replay", "test-spend", "prune-uploads")
+REPLACED_SYSTEM_TARGETS = (
+    "setup",
+    "health",
+    "db-reset",
+    "shell",
+    "superuser",
+    "simulate-spend",
+    "simulate-time",
+    "task-budget-check",
+    "task-dayparting",
+    "task-daily-reset",
+    "task-monthly-reset",
+    "demo",
+    "import-spend",
+    "replay",
+    "test-spend",
+    "prune-uploads",
+)
 
 
 def test_help_lists_every_target():
@@ -38,43 +61,56 @@ def test_help_lists_every_target():
     assert "make simulate-spend MIN=5 MAX=50" in result.stdout and "make simulate-time HOUR=9 DAY=mon" in result.stdout
 
 
-@pytest.mark.parametrize(("args", "command"), [
-    (["setup"], f"{FLASK} seed-demo"),
-    (["demo"], f"{FLASK} demo run"),
-    (["health"], f"{FLASK} health"),
-    (["shell"], f"{FLASK} shell"),
-    (["superuser", "EMAIL=ops@example.com"], f'{FLASK} users create "ops@example.com" --role admin'),
-    (["db-reset"], f"{FLASK} reset-database"),
-    (["db-reset", "CONFIRM=yes"], f"{FLASK} reset-database --yes"),
-    (["simulate-spend", "MIN=5", "MAX=50"], f'{FLASK} spend simulate --min "5" --max "50"'),
-    (["import-spend", "FILE=spend.csv"], f'{FLASK} spend import "spend.csv"'),
-    (["simulate-time", "HOUR=9", "DAY=mon"], f'{FLASK} simulate-time --hour "9" --day "mon"'),
-    (["replay", "FROM=2026-11-01T00:00Z", "TO=2026-11-02T00:00Z"],
-     f'{FLASK} simulate --from "2026-11-01T00:00Z" --to "2026-11-02T00:00Z"'),
-    (["task-budget-check"], f"{FLASK} jobs run enforce-budgets"),
-    (["task-dayparting", "AT=2026-11-25T15:00Z"], f'{FLASK} jobs run apply-dayparting --at "2026-11-25T15:00Z"'),
-    (["task-daily-reset"], f"{FLASK} jobs run reset-daily"),
-    (["task-monthly-reset"], f"{FLASK} jobs run reset-monthly"),
-    (["prune-uploads"], f"{FLASK} spend prune-uploads"),
-    (["run"], f"{FLASK} seed-demo --no-logins"),
-])
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["setup"], f"{FLASK} seed-demo"),
+        (["demo"], f"{FLASK} demo run"),
+        (["health"], f"{FLASK} health"),
+        (["shell"], f"{FLASK} shell"),
+        (["superuser", "EMAIL=ops@example.com"], f'{FLASK} users create "ops@example.com" --role admin'),
+        (["db-reset"], f"{FLASK} reset-database"),
+        (["db-reset", "CONFIRM=yes"], f"{FLASK} reset-database --yes"),
+        (["simulate-spend", "MIN=5", "MAX=50"], f'{FLASK} spend simulate --min "5" --max "50"'),
+        (["import-spend", "FILE=spend.csv"], f'{FLASK} spend import "spend.csv"'),
+        (["simulate-time", "HOUR=9", "DAY=mon"], f'{FLASK} simulate-time --hour "9" --day "mon"'),
+        (
+            ["replay", "FROM=2026-11-01T00:00Z", "TO=2026-11-02T00:00Z"],
+            f'{FLASK} simulate --from "2026-11-01T00:00Z" --to "2026-11-02T00:00Z"',
+        ),
+        (["task-budget-check"], f"{FLASK} jobs run enforce-budgets"),
+        (["task-dayparting", "AT=2026-11-25T15:00Z"], f'{FLASK} jobs run apply-dayparting --at "2026-11-25T15:00Z"'),
+        (["task-daily-reset"], f"{FLASK} jobs run reset-daily"),
+        (["task-monthly-reset"], f"{FLASK} jobs run reset-monthly"),
+        (["prune-uploads"], f"{FLASK} spend prune-uploads"),
+        (["run"], f"{FLASK} seed-demo --no-logins"),
+    ],
+)
 def test_each_target_is_a_thin_call_of_the_flask_cli(args, command):
     result = make("-n", *args)
     assert result.returncode == 0, result.stderr
     assert commands(result)[0] == command
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["simulate-spend"], "make simulate-spend needs MIN=...; for example: make simulate-spend MIN=5 MAX=50."),
-    (["simulate-spend", "MIN=5"], "make simulate-spend needs MAX=...; for example: make simulate-spend MIN=5 MAX=50."),
-    (["simulate-time", "DAY=mon"],
-     "make simulate-time needs HOUR=...; for example: make simulate-time HOUR=9 DAY=mon."),
-    (["import-spend"], "make import-spend needs FILE=...; for example: make import-spend FILE=spend.csv."),
-    (["replay", "FROM=2026-11-01"], "make replay needs TO=..."),
-    (["superuser"], "make superuser needs EMAIL=...; for example: make superuser EMAIL=you@example.com."),
-    (["test-spend", "BRAND=Acme"], "make test-spend needs CAMPAIGN=..."),
-    (["db-reset", "CONFIRM=no"], "make db-reset takes CONFIRM=yes or nothing (it then asks), not CONFIRM=no."),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate-spend"], "make simulate-spend needs MIN=...; for example: make simulate-spend MIN=5 MAX=50."),
+        (
+            ["simulate-spend", "MIN=5"],
+            "make simulate-spend needs MAX=...; for example: make simulate-spend MIN=5 MAX=50.",
+        ),
+        (
+            ["simulate-time", "DAY=mon"],
+            "make simulate-time needs HOUR=...; for example: make simulate-time HOUR=9 DAY=mon.",
+        ),
+        (["import-spend"], "make import-spend needs FILE=...; for example: make import-spend FILE=spend.csv."),
+        (["replay", "FROM=2026-11-01"], "make replay needs TO=..."),
+        (["superuser"], "make superuser needs EMAIL=...; for example: make superuser EMAIL=you@example.com."),
+        (["test-spend", "BRAND=Acme"], "make test-spend needs CAMPAIGN=..."),
+        (["db-reset", "CONFIRM=no"], "make db-reset takes CONFIRM=yes or nothing (it then asks), not CONFIRM=no."),
+    ],
+)
 def test_a_missing_or_wrong_variable_stops_before_anything_runs(args, message):
     result = make("-n", *args)
     assert result.returncode == 2

@@ -40,23 +40,39 @@ def keys(connection) -> list[str]:
 
 
 def test_dedupe_keys_become_readable_and_a_file_imported_before_adds_nothing_after(tmp_path):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
     with app.app_context():
         upgrade(revision=BEFORE_READABLE_KEYS)
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO brand (id, name, timezone, currency, daily_budget_minor, monthly_budget_minor, created_at)"
-                " VALUES (1, 'Acme', 'America/New_York', 'USD', 100000, 1000000, '2026-06-01 00:00:00.000000')"))
-            connection.execute(text(
-                "INSERT INTO campaign (id, brand_id, name, enabled, status, reasons, created_at)"
-                " VALUES (1, 1, 'Search', 1, 'active', '', '2026-06-01 00:00:00.000000')"))
+            connection.execute(
+                text(
+                    "INSERT INTO brand (id, name, timezone, currency, daily_budget_minor, monthly_budget_minor,"
+                    " created_at) VALUES (1, 'Acme', 'America/New_York', 'USD', 100000, 1000000,"
+                    " '2026-06-01 00:00:00.000000')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO campaign (id, brand_id, name, enabled, status, reasons, created_at)"
+                    " VALUES (1, 1, 'Search', 1, 'active', '', '2026-06-01 00:00:00.000000')"
+                )
+            )
             for record_id, external_id, amount, key in RECORDS:
-                connection.execute(text(
-                    "INSERT INTO spend_record (id, campaign_id, brand_id, amount_minor, spent_at, local_date, source,"
-                    " external_id, dedupe_key, created_at) VALUES (:id, 1, 1, :amount, '2026-07-01 13:00:00.000000',"
-                    " '2026-07-01', 'csv', :external_id, :key, '2026-07-01 14:00:00.000000')"),
-                    {"id": record_id, "amount": amount, "external_id": external_id, "key": key})
+                connection.execute(
+                    text(
+                        "INSERT INTO spend_record (id, campaign_id, brand_id, amount_minor, spent_at, local_date,"
+                        " source, external_id, dedupe_key, created_at) VALUES (:id, 1, 1, :amount,"
+                        " '2026-07-01 13:00:00.000000', '2026-07-01', 'csv', :external_id, :key,"
+                        " '2026-07-01 14:00:00.000000')"
+                    ),
+                    {"id": record_id, "amount": amount, "external_id": external_id, "key": key},
+                )
             connection.execute(text("INSERT INTO brand_day_spend VALUES (1, '2026-07-01', 5000)"))
 
         upgrade()
@@ -71,11 +87,13 @@ def test_dedupe_keys_become_readable_and_a_file_imported_before_adds_nothing_aft
 
         # The file those records came from, imported again with today's code: nothing new.
         path = tmp_path / "july.csv"
-        path.write_text("brand,campaign,amount,spent_at,external_id\n"
-                        "Acme,Search,10.00,2026-07-01T13:00:00Z,tx-1\n"
-                        f"Acme,Search,10.00,2026-07-01T13:00:00Z,{LONG_ID}\n"
-                        "Acme,Search,10.00,2026-07-01T13:00:00Z,\n"
-                        "Acme,Search,10.00,2026-07-01T13:00:00Z,\n")
+        path.write_text(
+            "brand,campaign,amount,spent_at,external_id\n"
+            "Acme,Search,10.00,2026-07-01T13:00:00Z,tx-1\n"
+            f"Acme,Search,10.00,2026-07-01T13:00:00Z,{LONG_ID}\n"
+            "Acme,Search,10.00,2026-07-01T13:00:00Z,\n"
+            "Acme,Search,10.00,2026-07-01T13:00:00Z,\n"
+        )
         _, outcome = import_file(db.session, path, actor="test", skip_bad_rows=False)
         assert (outcome.status, outcome.imported, outcome.duplicates) == ("done", 0, 4)
 

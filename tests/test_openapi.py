@@ -39,26 +39,40 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 def test_the_api_answers_as_documented(case, app, session, manager_token):
     try:
-        response = case.call(app=app, base_url="http://pacer.test/api/v1",
-                             headers={"Authorization": f"Bearer {manager_token}"})
+        response = case.call(
+            app=app, base_url="http://pacer.test/api/v1", headers={"Authorization": f"Bearer {manager_token}"}
+        )
     finally:
         session.rollback()
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
-    case.validate_response(response, checks=[status_code_conformance, content_type_conformance,
-                                             response_schema_conformance])
+    case.validate_response(
+        response, checks=[status_code_conformance, content_type_conformance, response_schema_conformance]
+    )
 
 
 def test_the_document_lists_every_api_route(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
-    routes = {(rule.rule.removeprefix("/api/v1"), method) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1/") for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.rule.removeprefix("/api/v1"), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert documented == routes
     assert document == openapi_document()
 

@@ -62,8 +62,9 @@ def test_health_prints_the_healthz_checks_and_fails_when_redis_is_down(runner, c
     lines = result.output.splitlines()
     assert lines[0] == "database   ok" and lines[1].startswith("redis      error: ")
     assert "queue      pacer-enforce: unknown: Redis is unreachable (0 workers, ? queued)" in lines
-    assert lines[-1] == ("FAILING: redis, workers, queue:pacer-enforce, queue:pacer-sweeps, queue:pacer-imports, "
-                         "scheduler")
+    assert lines[-1] == (
+        "FAILING: redis, workers, queue:pacer-enforce, queue:pacer-sweeps, queue:pacer-imports, scheduler"
+    )
     as_json = runner.invoke(args=["health", "--json"])
     assert as_json.exit_code == 1
     page = client.get("/healthz")
@@ -86,8 +87,10 @@ def test_reset_database_refuses_without_a_terminal_and_resets_with_yes(runner, s
     (uploads / "stored.csv").write_text("brand,campaign,amount,spent_at\n")
     refused = runner.invoke(args=["reset-database"])
     assert refused.exit_code == 1
-    assert "refusing to reset the database without a terminal to ask on; pass --yes (make db-reset CONFIRM=yes)" \
+    assert (
+        "refusing to reset the database without a terminal to ask on; pass --yes (make db-reset CONFIRM=yes)"
         in refused.output
+    )
     assert count(session, Brand) == 2 and uploads.exists()
 
     session.remove()
@@ -104,8 +107,14 @@ def test_reset_database_asks_on_a_terminal_and_no_keeps_everything(session, offi
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PACER_", "REDIS_", "DATABASE_"))}
     env.update(DATABASE_URL=database_url, PACER_INSTANCE_PATH=str(instance_path))
     controller, terminal = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "reset-database"], cwd=ROOT, env=env,
-                               stdin=terminal, stdout=terminal, stderr=terminal)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "reset-database"],
+        cwd=ROOT,
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
     os.close(terminal)
     output = b""
     while b"[y/N]" not in output:
@@ -128,10 +137,15 @@ def test_reset_database_asks_on_a_terminal_and_no_keeps_everything(session, offi
 def test_spend_simulate_records_a_random_amount_for_each_running_campaign(runner, session, office, redis_unreachable):
     result = runner.invoke(args=["spend", "simulate", "--min", "5", "--max", "50", "--seed", "7"])
     assert result.exit_code == 0, result.output
-    rows = session.execute(select(Campaign.name, SpendRecord.amount_minor, SpendRecord.spent_at, SpendRecord.source)
-                           .join(Campaign).order_by(Campaign.name)).all()
-    assert [(name, at, source) for name, _, at, source in rows] == [("Matcha", NOW, "manual"),
-                                                                    ("Search", NOW, "manual")]
+    rows = session.execute(
+        select(Campaign.name, SpendRecord.amount_minor, SpendRecord.spent_at, SpendRecord.source)
+        .join(Campaign)
+        .order_by(Campaign.name)
+    ).all()
+    assert [(name, at, source) for name, _, at, source in rows] == [
+        ("Matcha", NOW, "manual"),
+        ("Search", NOW, "manual"),
+    ]
     matcha, search = rows[0][1], rows[1][1]
     assert 5 <= matcha <= 50 and 500 <= search <= 5000  # JPY has no decimals, USD two
     assert f"Recorded {Decimal(search) / 100} USD for Acme / Search." in result.output
@@ -142,8 +156,9 @@ def test_spend_simulate_records_a_random_amount_for_each_running_campaign(runner
     assert [search, matcha] == [rng.randint(500, 5000), rng.randint(5, 50)]
 
 
-def test_spend_simulate_skips_a_currency_no_amount_fits_and_says_when_nothing_runs(runner, session, office,
-                                                                                    redis_unreachable):
+def test_spend_simulate_skips_a_currency_no_amount_fits_and_says_when_nothing_runs(
+    runner, session, office, redis_unreachable
+):
     result = runner.invoke(args=["spend", "simulate", "--min", "0.10", "--max", "0.90"])
     assert result.exit_code == 0, result.output
     assert "Skipped Tea: no amount between 0.10 and 0.90 fits its currency's decimals." in result.output
@@ -158,13 +173,16 @@ def test_spend_simulate_skips_a_currency_no_amount_fits_and_says_when_nothing_ru
     assert count(session, SpendRecord) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--min", "x", "--max", "5"], "Invalid value for --min: MIN 'x' is not an amount"),
-    (["--min", "-1", "--max", "5"], "Invalid value for --min: MIN '-1' is not an amount"),
-    (["--min", "5", "--max", "1e3"], "Invalid value for --max: MAX '1e3' is not an amount"),
-    (["--min", "9", "--max", "5"], "Invalid value for --min: MIN (9) is more than MAX (5)"),
-    (["--min", "5"], "Missing option '--max'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--min", "x", "--max", "5"], "Invalid value for --min: MIN 'x' is not an amount"),
+        (["--min", "-1", "--max", "5"], "Invalid value for --min: MIN '-1' is not an amount"),
+        (["--min", "5", "--max", "1e3"], "Invalid value for --max: MAX '1e3' is not an amount"),
+        (["--min", "9", "--max", "5"], "Invalid value for --min: MIN (9) is more than MAX (5)"),
+        (["--min", "5"], "Missing option '--max'"),
+    ],
+)
 def test_spend_simulate_bad_input_records_nothing(runner, session, office, args, message):
     result = runner.invoke(args=["spend", "simulate", *args])
     assert result.exit_code == 2 and message in result.output
@@ -186,20 +204,31 @@ def test_simulate_time_shows_what_dayparting_does_at_a_local_hour_and_writes_not
     ]
     morning = runner.invoke(args=["simulate-time", "--hour", "9", "--day", "Monday", "--json"])
     rows = [json.loads(line) for line in morning.output.splitlines()]
-    assert rows[1] == {"brand": "Acme", "campaign": "Search", "local": "2026-11-30T09:00-05:00",
-                       "at": "2026-11-30T14:00:00Z", "status_now": "active", "reasons_now": [],
-                       "status": "active", "reasons": [], "window": "mon 09:00-17:00"}
+    assert rows[1] == {
+        "brand": "Acme",
+        "campaign": "Search",
+        "local": "2026-11-30T09:00-05:00",
+        "at": "2026-11-30T14:00:00Z",
+        "status_now": "active",
+        "reasons_now": [],
+        "status": "active",
+        "reasons": [],
+        "window": "mon 09:00-17:00",
+    }
     assert count(session, CampaignEvent) == events
     assert [c.status for c in session.scalars(select(Campaign).order_by(Campaign.id))] == ["active", "paused", "active"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--hour", "24", "--day", "mon"], "Invalid value for '--hour': 24 is not in the range 0<=x<=23."),
-    (["--hour", "nine", "--day", "mon"], "Invalid value for '--hour': 'nine' is not a valid integer range."),
-    (["--hour", "9", "--day", "7"], "Invalid value for --day: '7' is not a weekday: use mon..sun"),
-    (["--hour", "9", "--day", "someday"], "Invalid value for --day: 'someday' is not a weekday"),
-    (["--hour", "9"], "Missing option '--day'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hour", "24", "--day", "mon"], "Invalid value for '--hour': 24 is not in the range 0<=x<=23."),
+        (["--hour", "nine", "--day", "mon"], "Invalid value for '--hour': 'nine' is not a valid integer range."),
+        (["--hour", "9", "--day", "7"], "Invalid value for --day: '7' is not a weekday: use mon..sun"),
+        (["--hour", "9", "--day", "someday"], "Invalid value for --day: 'someday' is not a weekday"),
+        (["--hour", "9"], "Missing option '--day'"),
+    ],
+)
 def test_simulate_time_bad_input_is_a_usage_error(runner, office, args, message):
     result = runner.invoke(args=["simulate-time", *args])
     assert result.exit_code == 2 and message in result.output
@@ -235,7 +264,9 @@ def test_demo_run_shows_the_whole_demonstration(runner, session, redis_unreachab
     assert "   Search - Generic: paused (daily_budget) -> paused (schedule)" in out
     demo_events = session.scalars(select(CampaignEvent).where(CampaignEvent.actor == "demo")).all()
     assert {(e.campaign.name, e.new_reasons) for e in demo_events} >= {
-        ("Search - Generic", "daily_budget"), ("Search - Stays", "schedule")}
+        ("Search - Generic", "daily_budget"),
+        ("Search - Stays", "schedule"),
+    }
     assert "Lord Howe Lodge / Search - Stays: active -> paused (schedule)  [demo]" in out
     assert f"http://pacer.example:8000/brands/{over.id}" in out and "http://pacer.example:8000/activity" in out
     assert f"http://pacer.example:8000/campaigns/{stays.id}" in out
@@ -250,8 +281,9 @@ def test_demo_run_shows_the_whole_demonstration(runner, session, redis_unreachab
 def test_demo_run_waits_for_the_worker_then_enforces_here(runner, session, redis_url):
     result = runner.invoke(args=["demo", "run", "--wait", "0.3"])
     assert result.exit_code == 0, result.output
-    assert ("no worker paused it within 0.3 s (is `make run` running?); enforced here instead: 2 changes."
-            in result.output)
+    assert (
+        "no worker paused it within 0.3 s (is `make run` running?); enforced here instead: 2 changes." in result.output
+    )
     over = session.scalar(select(Brand).where(Brand.name == demo.OVER_BUDGET_BRAND))
     assert all("daily_budget" in c.reasons for c in over.campaigns)
 
@@ -279,8 +311,14 @@ def test_shell_starts_with_the_session_and_models(session, office, database_url,
     session.commit()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PACER_", "REDIS_", "DATABASE_"))}
     env.update(DATABASE_URL=database_url, PACER_INSTANCE_PATH=str(instance_path))
-    shell = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "shell"], cwd=ROOT, env=env,
-                           input="print(sorted(b.name for b in session.scalars(db.select(Brand))), utcnow().tzinfo)\n",
-                           capture_output=True, text=True, timeout=60)
+    shell = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "shell"],
+        cwd=ROOT,
+        env=env,
+        input="print(sorted(b.name for b in session.scalars(db.select(Brand))), utcnow().tzinfo)\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shell.returncode == 0, shell.stderr
     assert "['Acme', 'Tea'] UTC" in shell.stdout

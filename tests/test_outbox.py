@@ -71,17 +71,30 @@ def test_a_dry_run_writes_no_outbox_event_nor_alert(session, make, now):
     assert events(session) == [] and session.scalars(select(Alert)).all() == []
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("80,100", (80, 100)), (" 100 , 80 ", (80, 100)), ("50%; 75%", (50, 75)), ("", ()), ("100,100", (100,)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("80,100", (80, 100)),
+        (" 100 , 80 ", (80, 100)),
+        ("50%; 75%", (50, 75)),
+        ("", ()),
+        ("100,100", (100,)),
+    ],
+)
 def test_parse_percents(text, expected):
     assert parse_percents(text) == expected
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("eighty", "not a whole percentage"), ("0", "not a whole percentage"), ("80.5", "not a whole percentage"),
-    ("1001", "not a whole percentage"), ("10,20,30,40,50,60", "at most 5"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("eighty", "not a whole percentage"),
+        ("0", "not a whole percentage"),
+        ("80.5", "not a whole percentage"),
+        ("1001", "not a whole percentage"),
+        ("10,20,30,40,50,60", "at most 5"),
+    ],
+)
 def test_parse_percents_refuses(text, message):
     with pytest.raises(ValueError, match=message):
         parse_percents(text)
@@ -110,14 +123,24 @@ def test_alerts_fire_once_per_threshold_per_period_across_a_month_and_again_the_
     assert daily == [(kind, pct, day) for day in full_days for kind, pct in (("daily", 80), ("daily", 100))]
     monthly = [k for k in keys if k[0] == "monthly"]
     # November: 500 by the 5th, then 20 a day: 480 (80 %) on the 5th at 15:00... 600 (100 %) on the 10th.
-    assert monthly == [("monthly", 80, "2026-11"), ("monthly", 100, "2026-11"),
-                       ("monthly", 80, "2026-12"), ("monthly", 100, "2026-12")]
+    assert monthly == [
+        ("monthly", 80, "2026-11"),
+        ("monthly", 100, "2026-11"),
+        ("monthly", 80, "2026-12"),
+        ("monthly", 100, "2026-12"),
+    ]
     forecasts = [k for k in keys if k[0] == "forecast"]
     assert forecasts == [("forecast", 100, "2026-11"), ("forecast", 100, "2026-12")]
     # Every alert went out once as alert.fired, with its key.
     out = events(session, ALERT_FIRED)
-    assert [(e.payload["data"]["alert"]["kind"], e.payload["data"]["alert"]["percent"],
-             e.payload["data"]["alert"]["period"]) for e in out] == keys
+    assert [
+        (
+            e.payload["data"]["alert"]["kind"],
+            e.payload["data"]["alert"]["percent"],
+            e.payload["data"]["alert"]["period"],
+        )
+        for e in out
+    ] == keys
     assert all(e.ordering_key == f"alerts:{brand.id}" for e in out)
 
 
@@ -141,6 +164,11 @@ def test_alert_facts_are_in_the_payload(session, make, now):
     data = event.payload["data"]
     assert data["alert"]["kind"] == "daily" and data["alert"]["percent"] == 80
     assert data["alert"]["period"] == "2026-11-25"
-    assert data["facts"] == {"budget": "100.00", "currency": "USD", "local_time": "2026-11-25T15:00+00:00",
-                             "spend": "80.00", "timezone": "UTC"}
+    assert data["facts"] == {
+        "budget": "100.00",
+        "currency": "USD",
+        "local_time": "2026-11-25T15:00+00:00",
+        "spend": "80.00",
+        "timezone": "UTC",
+    }
     assert json.loads(event.payload_json)["type"] == "alert.fired"

@@ -98,11 +98,21 @@ HALF = at(UTC, 2026, 11, 16)  # half of November gone
         # gone, 15 days left at 2,000/day (30,000) on top of 160,000 spent, not the rate's 320,000.
         (budget(160_000, monthly=400_000, daily=2_000), HALF, 200_000, 190_000, PacingState.BEHIND),
         # The rest of today counts only for what is left of today's budget (1,500 of 2,000 spent).
-        (budget(160_000, monthly=400_000, daily=2_000, spend_today=1_500), at(UTC, 2026, 11, 16, 12), 206_667,
-         160_000 + 500 + 14 * 2_000, PacingState.BEHIND),
+        (
+            budget(160_000, monthly=400_000, daily=2_000, spend_today=1_500),
+            at(UTC, 2026, 11, 16, 12),
+            206_667,
+            160_000 + 500 + 14 * 2_000,
+            PacingState.BEHIND,
+        ),
         # On the month's last day with today's budget spent, nothing more can be spent: capped at the spend.
-        (budget(290_000, monthly=400_000, daily=2_000, spend_today=2_000), at(UTC, 2026, 11, 30, 12), 393_333,
-         290_000, PacingState.CAPPED),
+        (
+            budget(290_000, monthly=400_000, daily=2_000, spend_today=2_000),
+            at(UTC, 2026, 11, 30, 12),
+            393_333,
+            290_000,
+            PacingState.CAPPED,
+        ),
         # A quarter of the way through New York's 743-hour March (DST): expected is budget x 359/743.
         (budget(100_000, monthly=743_000), at(NY, 2026, 3, 16), 359_000, 206_964, PacingState.BEHIND),
         # The month's very first instant: nothing expected, nothing projected, no division by zero.
@@ -136,7 +146,14 @@ def test_projection_is_never_below_the_spend_so_far():
 
 def test_state_words():
     assert [str(s) for s in PacingState] == [
-        "capped", "ahead", "behind", "on track", "no budget", "not started", "too early"]
+        "capped",
+        "ahead",
+        "behind",
+        "on track",
+        "no budget",
+        "not started",
+        "too early",
+    ]
     assert [s.is_forecast for s in PacingState] == [True] * 4 + [False] * 3
 
 
@@ -148,7 +165,7 @@ def test_even_pacing_by_day_counts_each_day_for_its_real_length():
     # The 8th lasts 23 hours, so it adds 23 / 743 of the budget.
     assert points[7] == (date(2026, 3, 8), 7 * 24_000 + 23_000)
     assert points[-1] == (date(2026, 3, 31), 743_000)
-    increments = [b - a for (_, a), (_, b) in zip(points, points[1:])]
+    increments = [b - a for (_, a), (_, b) in zip(points, points[1:], strict=False)]
     assert increments.count(23_000) == 1 and increments.count(24_000) == 29
 
 

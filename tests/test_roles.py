@@ -96,7 +96,10 @@ def cases(app, params: dict) -> list[Case]:
             continue
         for method in METHODS:
             if method in rule.methods:
-                found.append(Case(rule.endpoint, method, build_url(rule, params), needed_role(rule.endpoint, rule.methods)))
+                found.append(
+                    Case(rule.endpoint, method, build_url(rule, params), needed_role(rule.endpoint, rule.methods))
+                )
+
     # Reads first, then writes, and the writes that remove things last (signing out the very last),
     # so each case meets the fixtures as they were built. rq-dashboard's GET /rq/requeue/<queue>
     # requeues every failed job: a write behind a GET, so it runs with the writes.
@@ -109,8 +112,12 @@ def cases(app, params: dict) -> list[Case]:
 
 
 def add_user(session, email: str, role: str) -> User:
-    user = User(email=email, role=role, active=True,
-                password_hash=generate_password_hash("irrelevant", method="pbkdf2:sha256:1000"))
+    user = User(
+        email=email,
+        role=role,
+        active=True,
+        password_hash=generate_password_hash("irrelevant", method="pbkdf2:sha256:1000"),
+    )
     session.add(user)
     session.flush()
     return user
@@ -124,12 +131,19 @@ def world(session, make, now, redis_connection):
     target = add_user(session, "target@pacer.test", "viewer")
     brand = make.brand("Matrix")
     campaign = make.campaign(brand, "Everything")
-    spend_import = SpendImport(filename="spend.csv", sha256="0" * 64, actor="user:admin@pacer.test",
-                               user_id=users["admin"].id, status="failed", message="worker died")
+    spend_import = SpendImport(
+        filename="spend.csv",
+        sha256="0" * 64,
+        actor="user:admin@pacer.test",
+        user_id=users["admin"].id,
+        status="failed",
+        message="worker died",
+    )
     session.add(spend_import)
     tokens = {role: create_token(session, user, "matrix", now)[0] for role, user in users.items()}
-    endpoint, _ = save_endpoint(session, None, url="http://127.0.0.1:9/hook",
-                                settings=DeliverySettings(allow_private=True))
+    endpoint, _ = save_endpoint(
+        session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
+    )
     send_test_event(session, endpoint.id, now)
     session.commit()
     dispatch(session, now)
@@ -205,8 +219,12 @@ def test_role_matrix(app, session, world, role):
         checked += 1
         try:
             # As a browser on a Pacer page sends it (/rq refuses state changes from elsewhere).
-            with client.open(case.url, method=case.method, data={} if case.method == "POST" else None,
-                             headers={"Sec-Fetch-Site": "same-origin"}) as response:
+            with client.open(
+                case.url,
+                method=case.method,
+                data={} if case.method == "POST" else None,
+                headers={"Sec-Fetch-Site": "same-origin"},
+            ) as response:
                 status, location = response.status_code, response.headers.get("Location", "")
         except Exception as exc:  # TESTING propagates view errors: in production each of these is a 500
             failures.append(f"{case.method} {case.url} ({case.endpoint}): raised {type(exc).__name__}: {exc}")
@@ -303,4 +321,3 @@ def test_rq_without_redis_is_a_clear_error_not_a_crash_for_admins(app, session, 
     except Exception as exc:  # TESTING propagates the error a real server would answer with a 500
         pytest.fail(f"/rq with Redis down raised {type(exc).__name__}: {exc}")
     assert status == 503
-

@@ -32,8 +32,12 @@ def failed_job(connection) -> Job:
 def test_a_cross_site_get_cannot_requeue_failed_jobs(admin_client, redis_connection):
     failed_job(redis_connection)
     registry = FailedJobRegistry(QUEUE_IMPORTS, connection=redis_connection)
-    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Referer": "https://evil.example/page"},
-                    {"Origin": "https://evil.example"}, {}):
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Referer": "https://evil.example/page"},
+        {"Origin": "https://evil.example"},
+        {},
+    ):
         response = admin_client.get(f"/rq/requeue/{QUEUE_IMPORTS}", headers=headers)
         assert response.status_code == 403, headers
         assert "own pages; this request came from elsewhere" in response.get_data(as_text=True)
@@ -56,22 +60,25 @@ def test_the_dashboard_has_its_own_looser_policy_and_is_never_framed(admin_clien
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/rq/0/view/job/no-such-job", 404),
-    ("GET", "/rq/0/data/job/no-such-job.json", 404),
-    ("POST", "/rq/job/no-such-job/requeue", 404),
-    ("POST", "/rq/job/no-such-job/delete", 404),
-    ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/abc/asc/1.json", 400),
-    ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/0/asc/1.json", 400),
-    ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/8/asc/zz.json", 400),
-    ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/8/sideways/1.json", 400),
-    ("GET", f"/rq/0/view/jobs/{QUEUE_SWEEPS}/queued/0/asc/1", 400),
-    ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/nonsense/8/asc/1.json", 404),
-    ("GET", f"/rq/0/view/jobs/{QUEUE_SWEEPS}/nonsense/8/asc/1", 404),
-    ("POST", f"/rq/queue/{QUEUE_SWEEPS}/nonsense/empty", 404),
-    ("GET", "/rq/1/", 404),
-    ("GET", "/rq/7/data/queues.json", 404),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/rq/0/view/job/no-such-job", 404),
+        ("GET", "/rq/0/data/job/no-such-job.json", 404),
+        ("POST", "/rq/job/no-such-job/requeue", 404),
+        ("POST", "/rq/job/no-such-job/delete", 404),
+        ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/abc/asc/1.json", 400),
+        ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/0/asc/1.json", 400),
+        ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/8/asc/zz.json", 400),
+        ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/queued/8/sideways/1.json", 400),
+        ("GET", f"/rq/0/view/jobs/{QUEUE_SWEEPS}/queued/0/asc/1", 400),
+        ("GET", f"/rq/0/data/jobs/{QUEUE_SWEEPS}/nonsense/8/asc/1.json", 404),
+        ("GET", f"/rq/0/view/jobs/{QUEUE_SWEEPS}/nonsense/8/asc/1", 404),
+        ("POST", f"/rq/queue/{QUEUE_SWEEPS}/nonsense/empty", 404),
+        ("GET", "/rq/1/", 404),
+        ("GET", "/rq/7/data/queues.json", 404),
+    ],
+)
 def test_wrong_arguments_are_clear_errors(admin_client, method, path, status):
     response = admin_client.open(path, method=method, headers=SAME_ORIGIN)
     assert response.status_code == status

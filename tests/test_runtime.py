@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 
 from app.jobs import PERIODIC_JOBS, PeriodicJob
 from app.models import CampaignEvent, SpendRecord, utcnow
-from app.services.imports import create_import
 from app.queue import (
     PENDING_KEY,
     QUEUE_ENFORCE,
@@ -39,6 +38,7 @@ from app.scheduling import (
 )
 from app.services import reconcile as rec
 from app.services.enforcement import commit_and_enforce
+from app.services.imports import create_import
 from app.services.spend import new_spend, write_spend
 from tests.helpers import add_user, sign_in
 from tests.redis_fixtures import ROOT, wait_for
@@ -124,8 +124,10 @@ def test_imports_have_a_worker_of_their_own(session, budget_brand, redis_connect
 def test_a_worker_refuses_an_unknown_queue(run_process, queues, named):
     result = run_process([sys.executable, "worker.py", "--burst", "--queues", queues])
     assert result.returncode == 2
-    assert (f"unknown queue {named}; the queues are {QUEUE_ENFORCE}, {QUEUE_SWEEPS}, {QUEUE_IMPORTS}, {QUEUE_WEBHOOKS}"
-            in result.stderr), result.stderr
+    assert (
+        f"unknown queue {named}; the queues are {QUEUE_ENFORCE}, {QUEUE_SWEEPS}, {QUEUE_IMPORTS}, {QUEUE_WEBHOOKS}"
+        in result.stderr
+    ), result.stderr
 
 
 # --- Event-driven enforcement through a real worker -----------------------------------------
@@ -195,7 +197,11 @@ def test_cron_jobs_store_their_timeouts_and_queue(redis_connection):
         assert job.func_name == spec.func
         assert job.meta["cron_string"] == spec.cron
         assert (job.timeout, job.result_ttl, job.failure_ttl, job.origin) == (
-            spec.timeout, spec.result_ttl, spec.failure_ttl, spec.queue_name)
+            spec.timeout,
+            spec.result_ttl,
+            spec.failure_ttl,
+            spec.queue_name,
+        )
         # Every minute (or hourly, the full sweep): the timeout stays below the interval, and the job never
         # expires (rq-scheduler #42).
         minute, *rest = spec.cron.split()
@@ -255,9 +261,16 @@ def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
 
     assert sorted(result.cancelled) == ["pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"]
     assert result.added == ["pacer-periodic-3-sweep", "pacer-periodic-4-full-sweep"]
-    assert registered(scheduler) == declared_ids() == [
-        "pacer-periodic-1-reset-monthly", "pacer-periodic-2-reset-daily", "pacer-periodic-3-sweep",
-        "pacer-periodic-4-full-sweep"]
+    assert (
+        registered(scheduler)
+        == declared_ids()
+        == [
+            "pacer-periodic-1-reset-monthly",
+            "pacer-periodic-2-reset-daily",
+            "pacer-periodic-3-sweep",
+            "pacer-periodic-4-full-sweep",
+        ]
+    )
     assert [spec.func for spec in PERIODIC_JOBS].count("app.jobs.sweep") == 1
     for old in ("pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"):
         assert not Job.exists(old, connection=redis_connection)
@@ -278,7 +291,8 @@ def test_rq_dashboard_shows_the_one_sweep_by_its_id_and_purpose(app, session, re
     jobs = {job["id"]: job["description"] for job in listed.get_json()["jobs"]}
     assert list(jobs) == [spec.id for spec in PERIODIC_JOBS]
     assert jobs["pacer-periodic-3-sweep"] == (
-        "sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)")
+        "sweep: brands due or changed to the whole rule (enforce-budgets, apply-dayparting)"
+    )
     assert jobs["pacer-periodic-4-full-sweep"].startswith("full sweep: every campaign checked")
 
 
@@ -309,8 +323,9 @@ def test_periodic_jobs_survive_a_pause_in_the_workers(session, redis_connection,
     assert_ran(run_process([sys.executable, "worker.py", "--burst"]))
 
     keys = [Job.key_for(spec.id) for spec in PERIODIC_JOBS]
-    assert all(Job.fetch(spec.id, connection=redis_connection).get_status() == JobStatus.FINISHED
-               for spec in PERIODIC_JOBS)
+    assert all(
+        Job.fetch(spec.id, connection=redis_connection).get_status() == JobStatus.FINISHED for spec in PERIODIC_JOBS
+    )
     # Now no worker runs for longer than any expiry the finished jobs carry (fast-forwarded).
     expiring = [key for key in keys if redis_connection.ttl(key) > 0]
     for key in expiring:
@@ -437,8 +452,10 @@ def test_healthz_ok_with_a_worker_on_every_queue_and_a_running_scheduler(client,
     body = response.json
     assert (body["database"], body["redis"], body["scheduler"], body["failing"]) == ("ok", "ok", "ok", [])
     assert body["workers"] == 1
-    assert body["queues"] == {name: {"status": "ok", "workers": 1, "queued": 0}
-                              for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)}
+    assert body["queues"] == {
+        name: {"status": "ok", "workers": 1, "queued": 0}
+        for name in (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)
+    }
     assert body["webhooks"] == {"failing_endpoints": [], "undelivered": 0}
 
 

@@ -90,12 +90,21 @@ def test_the_remember_cookie_is_strict_and_dies_with_logout(app, client, ana):
 
 
 def test_the_remember_cookie_is_secure_in_production(database_url, instance_path, session, ana):
-    production = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": HOST,
-                             "INSTANCE_PATH": str(instance_path), "PACER_ENV": "production",
-                             "SESSION_COOKIE_SECURE": True, "REMEMBER_COOKIE_SECURE": True,
-                             "WTF_CSRF_ENABLED": False})
+    production = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SERVER_NAME": HOST,
+            "INSTANCE_PATH": str(instance_path),
+            "PACER_ENV": "production",
+            "SESSION_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_SECURE": True,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     response = production.test_client().post(
-        "https://pacer.test/login", data={"email": "ana@pacer.test", "password": PASSWORD, "remember": "y"})
+        "https://pacer.test/login", data={"email": "ana@pacer.test", "password": PASSWORD, "remember": "y"}
+    )
     with production.app_context():
         db.engine.dispose()  # its pooled connection must not outlive the test
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
@@ -170,8 +179,12 @@ def test_the_account_lock_lifts_after_the_window_and_success_clears_the_count(se
     assert throttled.wait == timedelta(minutes=6)  # the oldest of the ten leaves the window at NOW + 15 min
     assert throttled.wait_message() == "Too many attempts; try again in 6 minutes."
     assert sign_in(session, "ana@pacer.test", PASSWORD, "10.0.0.2", NOW + THROTTLE_WINDOW).outcome is Outcome.SIGNED_IN
-    assert session.scalar(select(func.count()).select_from(LoginFailure)
-                          .where(LoginFailure.key == account_key("ana@pacer.test"))) == 0
+    assert (
+        session.scalar(
+            select(func.count()).select_from(LoginFailure).where(LoginFailure.key == account_key("ana@pacer.test"))
+        )
+        == 0
+    )
 
 
 def test_fifty_failures_from_one_address_lock_it_for_every_account(session, ana):
@@ -186,8 +199,12 @@ def test_unknown_and_known_emails_cost_the_same_writes(session, ana):
     known = sign_in(session, "ana@pacer.test", "whatever1", "10.0.0.4", NOW)
     assert unknown.outcome is known.outcome is Outcome.WRONG
     rows = session.scalars(select(LoginFailure.key).order_by(LoginFailure.id)).all()
-    assert rows == [account_key("nobody@pacer.test"), "address:10.0.0.3",
-                    account_key("ana@pacer.test"), "address:10.0.0.4"]
+    assert rows == [
+        account_key("nobody@pacer.test"),
+        "address:10.0.0.3",
+        account_key("ana@pacer.test"),
+        "address:10.0.0.4",
+    ]
 
 
 def test_old_failures_are_forgotten(session):

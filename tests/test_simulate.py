@@ -45,31 +45,61 @@ def z(text: str) -> datetime:
 #
 # brand name -> (zone, currency, daily, monthly, {campaign: (enabled, start, end, schedule rows)})
 WORLD = {
-    "NY Outdoor": ("America/New_York", "USD", "100.00", "400.00", {
-        "Always": (True, None, None, []),
-        "Office": (True, None, None, [(WEEKDAYS, "09:00", "17:30")]),
-        # 01:00-02:00 happens twice on 2026-11-01; 22:15-24:00 ends at midnight.
-        "Night": (True, None, None, [(["sun"], "00:00", "03:00"), (["sat"], "22:15", "24:00")]),
-        "Flight": (True, "2026-10-31", "2026-11-01", []),
-        "Off": (False, None, None, [(ALL, "00:00", "24:00")]),
-    }),
-    "London Books": ("Europe/London", "GBP", "50.00", "1000.00", {
-        "Weekend": (True, None, None, [(["sat", "sun"], "00:45", "02:15")]),
-        "Quarter": (True, "2026-10-10", None, [(ALL, "09:15", "09:30"), (ALL, "23:45", "24:00")]),
-    }),
-    "Kolkata Chai": ("Asia/Kolkata", "INR", "2000.00", "5000.00", {
-        "Always": (True, None, None, []),
-        "Morning": (True, None, None, [(ALL, "06:00", "10:45")]),
-    }),
-    "Kathmandu Treks": ("Asia/Kathmandu", "NPR", "800.00", "100000.00", {
-        "Work": (True, "2026-10-05", "2026-10-30", [(WEEKDAYS, "09:15", "17:45")]),
-        "Midnight": (True, None, None, [(ALL, "00:00", "00:15"), (ALL, "23:45", "24:00")]),
-    }),
-    "Lord Howe Lodge": ("Australia/Lord_Howe", "AUD", "120.00", "600.00", {
-        "Always": (True, None, None, []),
-        "Dawn": (True, None, None, [(["sun"], "01:45", "03:00")]),
-        "Gap": (True, None, None, [(["sun"], "02:00", "02:30")]),  # skipped on 2026-10-04
-    }),
+    "NY Outdoor": (
+        "America/New_York",
+        "USD",
+        "100.00",
+        "400.00",
+        {
+            "Always": (True, None, None, []),
+            "Office": (True, None, None, [(WEEKDAYS, "09:00", "17:30")]),
+            # 01:00-02:00 happens twice on 2026-11-01; 22:15-24:00 ends at midnight.
+            "Night": (True, None, None, [(["sun"], "00:00", "03:00"), (["sat"], "22:15", "24:00")]),
+            "Flight": (True, "2026-10-31", "2026-11-01", []),
+            "Off": (False, None, None, [(ALL, "00:00", "24:00")]),
+        },
+    ),
+    "London Books": (
+        "Europe/London",
+        "GBP",
+        "50.00",
+        "1000.00",
+        {
+            "Weekend": (True, None, None, [(["sat", "sun"], "00:45", "02:15")]),
+            "Quarter": (True, "2026-10-10", None, [(ALL, "09:15", "09:30"), (ALL, "23:45", "24:00")]),
+        },
+    ),
+    "Kolkata Chai": (
+        "Asia/Kolkata",
+        "INR",
+        "2000.00",
+        "5000.00",
+        {
+            "Always": (True, None, None, []),
+            "Morning": (True, None, None, [(ALL, "06:00", "10:45")]),
+        },
+    ),
+    "Kathmandu Treks": (
+        "Asia/Kathmandu",
+        "NPR",
+        "800.00",
+        "100000.00",
+        {
+            "Work": (True, "2026-10-05", "2026-10-30", [(WEEKDAYS, "09:15", "17:45")]),
+            "Midnight": (True, None, None, [(ALL, "00:00", "00:15"), (ALL, "23:45", "24:00")]),
+        },
+    ),
+    "Lord Howe Lodge": (
+        "Australia/Lord_Howe",
+        "AUD",
+        "120.00",
+        "600.00",
+        {
+            "Always": (True, None, None, []),
+            "Dawn": (True, None, None, [(["sun"], "01:45", "03:00")]),
+            "Gap": (True, None, None, [(["sun"], "02:00", "02:30")]),  # skipped on 2026-10-04
+        },
+    ),
 }
 
 START = utc(2026, 10, 3, 0, 0)
@@ -122,14 +152,25 @@ FILE = [
 def fixtures_document() -> dict:
     brands = []
     for name, (zone, currency, daily, monthly, campaigns) in WORLD.items():
-        brands.append({
-            "name": name, "timezone": zone, "currency": currency, "daily_budget": daily, "monthly_budget": monthly,
-            "campaigns": [
-                {"name": cname, "enabled": enabled, "start_date": start, "end_date": end,
-                 "schedule": [{"days": days, "start": s, "end": e} for days, s, e in rows]}
-                for cname, (enabled, start, end, rows) in campaigns.items()
-            ],
-        })
+        brands.append(
+            {
+                "name": name,
+                "timezone": zone,
+                "currency": currency,
+                "daily_budget": daily,
+                "monthly_budget": monthly,
+                "campaigns": [
+                    {
+                        "name": cname,
+                        "enabled": enabled,
+                        "start_date": start,
+                        "end_date": end,
+                        "schedule": [{"days": days, "start": s, "end": e} for days, s, e in rows],
+                    }
+                    for cname, (enabled, start, end, rows) in campaigns.items()
+                ],
+            }
+        )
     return {"brands": brands}
 
 
@@ -153,10 +194,12 @@ class Expected:
         for name, (zone, _currency, daily, monthly, campaigns) in WORLD.items():
             self.budgets[name] = (int(Decimal(daily) * 100), int(Decimal(monthly) * 100))
             for cname, (enabled, start, end, rows) in campaigns.items():
-                windows = tuple(sorted(Window(DAYS.index(day), minutes(s), minutes(e))
-                                       for days, s, e in rows for day in days))
-                facts = CampaignFacts(enabled, start and date.fromisoformat(start), end and date.fromisoformat(end),
-                                      windows)
+                windows = tuple(
+                    sorted(Window(DAYS.index(day), minutes(s), minutes(e)) for days, s, e in rows for day in days)
+                )
+                facts = CampaignFacts(
+                    enabled, start and date.fromisoformat(start), end and date.fromisoformat(end), windows
+                )
                 self.campaigns[(name, cname)] = (ZoneInfo(zone), facts)
         # Per brand: (instant, local date of the spend, minor units), sorted.
         self.spend: dict[str, list[tuple[datetime, date, int]]] = defaultdict(list)
@@ -204,11 +247,14 @@ def snapshot(session) -> dict:
     return {
         "counts": {t.__name__: session.scalar(select(func.count()).select_from(t)) for t in tables},
         "campaigns": session.execute(
-            select(Campaign.id, Campaign.status, Campaign.reasons_text, Campaign.status_changed_at).order_by(Campaign.id)
+            select(Campaign.id, Campaign.status, Campaign.reasons_text, Campaign.status_changed_at).order_by(
+                Campaign.id
+            )
         ).all(),
         "days": session.execute(
-            select(BrandDaySpend.brand_id, BrandDaySpend.local_date, BrandDaySpend.amount_minor)
-            .order_by(BrandDaySpend.brand_id, BrandDaySpend.local_date)
+            select(BrandDaySpend.brand_id, BrandDaySpend.local_date, BrandDaySpend.amount_minor).order_by(
+                BrandDaySpend.brand_id, BrandDaySpend.local_date
+            )
         ).all(),
     }
 
@@ -227,10 +273,13 @@ def world(runner, session, tmp_path):
     result = runner.invoke(args=["fixtures", "load", str(path)])
     assert result.exit_code == 0, result.output
     campaigns = {(c.brand.name, c.name): c for c in session.scalars(select(Campaign))}
-    write_spend(session, [
-        new_spend(campaigns[(b, c)], int(Decimal(amount) * 100), at, source="manual", external_id=ext)
-        for b, c, amount, at, ext in STORED
-    ])
+    write_spend(
+        session,
+        [
+            new_spend(campaigns[(b, c)], int(Decimal(amount) * 100), at, source="manual", external_id=ext)
+            for b, c, amount, at, ext in STORED
+        ],
+    )
     session.commit()
     spend_csv = tmp_path / "spend.csv"
     spend_csv.write_text(csv_text(FILE), encoding="utf-8")
@@ -240,8 +289,9 @@ def world(runner, session, tmp_path):
 def test_simulate_matches_the_rule_at_every_instant(runner, session, world):
     before = snapshot(session)
     # A daily step: the transitions must come from the quarter hours and spend instants themselves.
-    lines = run_simulate(runner, "--from", START.isoformat(), "--to", END.isoformat(), "--spend", str(world),
-                         "--step", "1d")
+    lines = run_simulate(
+        runner, "--from", START.isoformat(), "--to", END.isoformat(), "--spend", str(world), "--step", "1d"
+    )
     assert snapshot(session) == before  # writes nothing
 
     # The shape of every line; instants in order; none before --from or after --to.
@@ -251,7 +301,7 @@ def test_simulate_matches_the_rule_at_every_instant(runner, session, world):
         assert line["status"] in ("active", "paused")
         assert (line["status"] == "active") == (line["reasons"] == [])
     instants = [z(line["at"]) for line in lines]
-    assert instants == sorted(instants) and START <= instants[0] and instants[-1] <= END
+    assert instants == sorted(instants) and instants[0] >= START and instants[-1] <= END
 
     # Every campaign's initial state at --from, then only real changes.
     everyone = {(b, c) for b, spec in WORLD.items() for c in spec[4]}
@@ -290,8 +340,11 @@ def test_simulate_matches_the_rule_at_every_instant(runner, session, world):
 
     # And some of the instants by name, so the model above is not trusted blindly.
     def changes(brand, campaign):
-        return [(line["at"], line["status"], line["reasons"]) for line in lines
-                if (line["brand"], line["campaign"]) == (brand, campaign)]
+        return [
+            (line["at"], line["status"], line["reasons"])
+            for line in lines
+            if (line["brand"], line["campaign"]) == (brand, campaign)
+        ]
 
     ny = changes("NY Outdoor", "Always")
     assert ("2026-10-30T18:07:30Z", "paused", ["daily_budget"]) in ny  # a non-quarter-hour spend
@@ -311,13 +364,14 @@ def test_simulate_matches_the_rule_at_every_instant(runner, session, world):
     kolkata = changes("Kolkata Chai", "Always")
     assert ("2026-10-31T18:29:59Z", "paused", ["daily_budget", "monthly_budget"]) in kolkata
     assert ("2026-10-31T18:30:00Z", "active", []) in kolkata
-    assert ("2026-10-06T03:20:00.250000Z", "paused", ["schedule", "daily_budget"]) in changes(
-        "Kathmandu Treks", "Work")
+    assert ("2026-10-06T03:20:00.250000Z", "paused", ["schedule", "daily_budget"]) in changes("Kathmandu Treks", "Work")
     assert ("2026-10-31T18:15:00Z", "active", []) in changes("Kathmandu Treks", "Midnight")  # 00:00 +05:45
     # Lord Howe: 02:00-02:30 does not exist on 4 October, so Gap stays paused that Sunday.
     gap = [c for c in changes("Lord Howe Lodge", "Gap") if c[0] < "2026-10-04T13:00:00Z"]
-    assert gap == [("2026-10-03T00:00:00Z", "paused", ["schedule"]),
-                   ("2026-10-03T15:45:00Z", "paused", ["schedule", "daily_budget"])]
+    assert gap == [
+        ("2026-10-03T00:00:00Z", "paused", ["schedule"]),
+        ("2026-10-03T15:45:00Z", "paused", ["schedule", "daily_budget"]),
+    ]
     assert ("2026-10-10T15:00:00Z", "active", []) in changes("Lord Howe Lodge", "Gap")  # 02:00 +11 a week on
     lord_howe = changes("Lord Howe Lodge", "Always")
     assert ("2026-10-03T15:45:00Z", "paused", ["daily_budget"]) in lord_howe
@@ -363,18 +417,32 @@ def acme(session, make):
 def test_a_spend_at_a_non_quarter_hour_instant_changes_state_at_exactly_that_instant(runner, acme, tmp_path):
     path = tmp_path / "spend.csv"
     path.write_text("brand,campaign,amount,spent_at\nAcme,Search,10.00,2026-11-25T10:07:30Z\n")
-    lines = run_simulate(runner, "--from", "2026-11-25T10:00:00Z", "--to", "2026-11-25T11:00:00Z",
-                         "--spend", str(path))
+    lines = run_simulate(runner, "--from", "2026-11-25T10:00:00Z", "--to", "2026-11-25T11:00:00Z", "--spend", str(path))
     assert lines == [
         {"at": "2026-11-25T10:00:00Z", "brand": "Acme", "campaign": "Off", "status": "paused", "reasons": ["disabled"]},
         {"at": "2026-11-25T10:00:00Z", "brand": "Acme", "campaign": "Office", "status": "active", "reasons": []},
         {"at": "2026-11-25T10:00:00Z", "brand": "Acme", "campaign": "Search", "status": "active", "reasons": []},
-        {"at": "2026-11-25T10:07:30Z", "brand": "Acme", "campaign": "Off", "status": "paused",
-         "reasons": ["disabled", "daily_budget"]},
-        {"at": "2026-11-25T10:07:30Z", "brand": "Acme", "campaign": "Office", "status": "paused",
-         "reasons": ["daily_budget"]},
-        {"at": "2026-11-25T10:07:30Z", "brand": "Acme", "campaign": "Search", "status": "paused",
-         "reasons": ["daily_budget"]},
+        {
+            "at": "2026-11-25T10:07:30Z",
+            "brand": "Acme",
+            "campaign": "Off",
+            "status": "paused",
+            "reasons": ["disabled", "daily_budget"],
+        },
+        {
+            "at": "2026-11-25T10:07:30Z",
+            "brand": "Acme",
+            "campaign": "Office",
+            "status": "paused",
+            "reasons": ["daily_budget"],
+        },
+        {
+            "at": "2026-11-25T10:07:30Z",
+            "brand": "Acme",
+            "campaign": "Search",
+            "status": "paused",
+            "reasons": ["daily_budget"],
+        },
     ]
 
 
@@ -391,9 +459,14 @@ def test_initial_state_for_every_campaign_and_schedule_changes(runner, acme):
 
 def test_stored_spend_counts_only_in_its_local_day_and_month(runner, session, acme):
     brand, search = acme
-    write_spend(session, [new_spend(search, 600, utc(2026, 11, 24, 23, 0), source="manual"),  # yesterday
-                          new_spend(search, 9400, utc(2026, 11, 2, 12, 0), source="manual"),  # this month
-                          new_spend(search, 99999, utc(2026, 10, 31, 23, 0), source="manual")])  # last month
+    write_spend(
+        session,
+        [
+            new_spend(search, 600, utc(2026, 11, 24, 23, 0), source="manual"),  # yesterday
+            new_spend(search, 9400, utc(2026, 11, 2, 12, 0), source="manual"),  # this month
+            new_spend(search, 99999, utc(2026, 10, 31, 23, 0), source="manual"),
+        ],
+    )  # last month
     session.commit()
     lines = run_simulate(runner, "--from", "2026-11-24T22:00:00Z", "--to", "2026-11-25T01:00:00Z")
     search_lines = [(line["at"], line["reasons"]) for line in lines if line["campaign"] == "Search"]
@@ -410,8 +483,7 @@ def test_spend_after_to_and_archived_campaigns_are_left_out(runner, session, acm
     session.commit()
     path = tmp_path / "spend.csv"
     path.write_text("brand,campaign,amount,spent_at\nAcme,Search,10.00,2026-11-25T12:00:00Z\n")
-    lines = run_simulate(runner, "--from", "2026-11-25T10:00:00Z", "--to", "2026-11-25T11:59:59Z",
-                         "--spend", str(path))
+    lines = run_simulate(runner, "--from", "2026-11-25T10:00:00Z", "--to", "2026-11-25T11:59:59Z", "--spend", str(path))
     assert [(line["campaign"], line["status"]) for line in lines] == [("Office", "active"), ("Search", "active")]
 
 
@@ -455,8 +527,11 @@ def test_from_with_an_offset_or_without_one(runner, acme):
         (["--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--step", "-5m"], 1, "not a positive duration"),
         (["--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--step", "15x"], 1, "not a positive duration"),
         (["--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--step", ""], 1, "not a positive duration"),
-        (["--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--spend", "/nonexistent.csv"], 2,
-         "Invalid value for '--spend'"),
+        (
+            ["--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--spend", "/nonexistent.csv"],
+            2,
+            "Invalid value for '--spend'",
+        ),
     ],
 )
 def test_bad_arguments(runner, session, acme, args, code, message):
@@ -470,12 +545,15 @@ def test_bad_arguments(runner, session, acme, args, code, message):
 
 def test_a_spend_file_with_bad_rows_is_refused_with_each_line(runner, session, acme, tmp_path):
     path = tmp_path / "spend.csv"
-    path.write_text("brand,campaign,amount,spent_at\n"
-                    "Acme,Search,1.00,2026-11-25T10:00:00Z\n"
-                    "Nope,Search,1.00,2026-11-25T10:00:00Z\n"
-                    "Acme,Search,1.005,2026-11-25T10:00:00Z\n")
-    result = runner.invoke(args=["simulate", "--json", "--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z",
-                                 "--spend", str(path)])
+    path.write_text(
+        "brand,campaign,amount,spent_at\n"
+        "Acme,Search,1.00,2026-11-25T10:00:00Z\n"
+        "Nope,Search,1.00,2026-11-25T10:00:00Z\n"
+        "Acme,Search,1.005,2026-11-25T10:00:00Z\n"
+    )
+    result = runner.invoke(
+        args=["simulate", "--json", "--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--spend", str(path)]
+    )
     assert result.exit_code == 1
     assert "line 3: Unknown brand 'Nope'" in result.output and "line 4: " in result.output
     assert '"at"' not in result.output  # no partial replay
@@ -484,8 +562,9 @@ def test_a_spend_file_with_bad_rows_is_refused_with_each_line(runner, session, a
 def test_a_spend_file_that_is_not_csv_text_is_refused(runner, acme, tmp_path):
     path = tmp_path / "spend.csv"
     path.write_bytes(b"\x00\x01\x02binary")
-    result = runner.invoke(args=["simulate", "--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z",
-                                 "--spend", str(path)])
+    result = runner.invoke(
+        args=["simulate", "--from", "2026-11-25T00:00Z", "--to", "2026-11-26T00:00Z", "--spend", str(path)]
+    )
     assert result.exit_code == 1 and "binary" in result.output
 
 
@@ -496,6 +575,8 @@ def test_a_one_second_step_over_most_of_a_year(runner, acme):
     wednesdays = [date(2026, 1, 1) + timedelta(days=d) for d in range(364)]
     wednesdays = [d for d in wednesdays if d.weekday() == 2]
     assert office == [("2026-01-01T00:00:00Z", "paused")] + [
-        (f"{d.isoformat()}T{hour}:00:00Z", status) for d in wednesdays for hour, status in (("09", "active"), ("17", "paused"))
+        (f"{d.isoformat()}T{hour}:00:00Z", status)
+        for d in wednesdays
+        for hour, status in (("09", "active"), ("17", "paused"))
     ]
     assert len(lines) == 3 + 2 * len(wednesdays)

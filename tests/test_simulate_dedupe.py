@@ -38,8 +38,10 @@ rows = st.tuples(
 
 def write_csv(path: Path, lines) -> Path:
     body = ["brand,campaign,amount,spent_at,external_id"]
-    body += [f"{brand},{campaign},{amount},{at.isoformat().replace('+00:00', 'Z')},{external}"
-             for brand, campaign, amount, at, external in lines]
+    body += [
+        f"{brand},{campaign},{amount},{at.isoformat().replace('+00:00', 'Z')},{external}"
+        for brand, campaign, amount, at, external in lines
+    ]
     path.write_text("\n".join(body) + "\n")
     return path
 

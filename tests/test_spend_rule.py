@@ -64,8 +64,9 @@ def test_the_spend_form(client, session, search, amount, at, accepted, words):
 
 @pytest.mark.parametrize(("amount", "at", "accepted", "words"), CASES, ids=IDS)
 def test_the_cli(runner, session, search, amount, at, accepted, words):
-    result = runner.invoke(args=["spend", "record", "--brand", "Acme", "--campaign", "Search",
-                                 "--amount", amount, "--at", at])
+    result = runner.invoke(
+        args=["spend", "record", "--brand", "Acme", "--campaign", "Search", "--amount", amount, "--at", at]
+    )
     assert result.exit_code == (0 if accepted else 2), result.output
     if not accepted:
         option = "--amount" if words == "negative" else "--at"
@@ -78,8 +79,11 @@ def test_the_cli(runner, session, search, amount, at, accepted, words):
 def test_the_api(client, session, search, amount, at, accepted, words):
     _, token = create_token(session, create_user(session, "api@example.com", "correct-horse", "manager"), "ci", NOW)
     session.commit()
-    response = client.post("/api/v1/spend", json=[{"brand": "Acme", "campaign": "Search", "amount": amount,
-                                                   "spent_at": at}], headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/spend",
+        json=[{"brand": "Acme", "campaign": "Search", "amount": amount, "spent_at": at}],
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == (201 if accepted else 400)
     if not accepted:
         [result] = response.get_json()["results"]

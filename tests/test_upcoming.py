@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.control import CampaignFacts, BudgetFacts, Window, decide
+from app.control import BudgetFacts, CampaignFacts, Window, decide
 from app.control.upcoming import upcoming_runs
 
 UTC_ZONE = ZoneInfo("UTC")

@@ -21,8 +21,9 @@ from tests.helpers import add_user, sign_in
 from tests.test_web_spend import crashed_import
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-CONTENT = (b"Brand,Campaign,Amount,Spent_At\n"
-           b"Acme,Search,1.50,2026-10-31T10:00:00Z\nAcme,Nope,2.00,2026-10-31T10:00:00Z\n")
+CONTENT = (
+    b"Brand,Campaign,Amount,Spent_At\nAcme,Search,1.50,2026-10-31T10:00:00Z\nAcme,Nope,2.00,2026-10-31T10:00:00Z\n"
+)
 
 
 @pytest.fixture
@@ -64,8 +65,12 @@ def prune(app, now):
 def test_the_file_is_kept_30_days_then_deleted_and_the_result_stays(app, client, session, finished, clock):
     path = Path(finished.stored_path)
     assert app.config["UPLOAD_RETENTION_DAYS"] == 30
-    assert service.prune_uploads(session, T0 + timedelta(days=30) - timedelta(seconds=1),
-                                 **jobs.upload_retention(app)).deleted == []
+    assert (
+        service.prune_uploads(
+            session, T0 + timedelta(days=30) - timedelta(seconds=1), **jobs.upload_retention(app)
+        ).deleted
+        == []
+    )
     assert path.read_bytes() == CONTENT
 
     result = service.prune_uploads(session, T0 + timedelta(days=30), **jobs.upload_retention(app))
@@ -80,13 +85,17 @@ def test_the_file_is_kept_30_days_then_deleted_and_the_result_stays(app, client,
 
     sign_in(client, add_user(session, "vic@pacer.test", "viewer"))
     page = text_of(client.get(f"/spend/imports/{finished.id}"))
-    assert (f"The file of import #{finished.id} was deleted on 2026-12-01 (stored uploads are kept for a set number "
-            "of days after their import ends); its result, counts and rejected rows are kept.") in page
+    assert (
+        f"The file of import #{finished.id} was deleted on 2026-12-01 (stored uploads are kept for a set number "
+        "of days after their import ends); its result, counts and rejected rows are kept."
+    ) in page
     assert "deleted on 2026-12-01 12:00 UTC" in page
     download = client.get(f"/spend/imports/{finished.id}/rejected.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(download)))
-    assert rows == [["line", "error", "Brand", "Campaign", "Amount", "Spent_At"],
-                    ["3", "Brand 'Acme' has no campaign 'Nope'.", "Acme", "Nope", "2.00", "2026-10-31T10:00:00Z"]]
+    assert rows == [
+        ["line", "error", "Brand", "Campaign", "Amount", "Spent_At"],
+        ["3", "Brand 'Acme' has no campaign 'Nope'.", "Acme", "Nope", "2.00", "2026-10-31T10:00:00Z"],
+    ]
 
 
 def test_the_retention_is_configurable(app, session, finished, monkeypatch, tmp_path):
@@ -101,8 +110,9 @@ def test_the_retention_is_configurable(app, session, finished, monkeypatch, tmp_
             load_config(tmp_path)
 
 
-def test_a_failed_import_whose_file_is_gone_cannot_be_retried(app, client, session, uploads, acme, clock,
-                                                             redis_unreachable):
+def test_a_failed_import_whose_file_is_gone_cannot_be_retried(
+    app, client, session, uploads, acme, clock, redis_unreachable
+):
     uploads.mkdir()
     path = uploads / "crashed.csv"
     path.write_bytes(CONTENT)
@@ -122,8 +132,9 @@ def test_a_failed_import_whose_file_is_gone_cannot_be_retried(app, client, sessi
     assert spend_import.status == "failed"
 
 
-def test_running_imports_and_files_outside_the_upload_folder_are_never_deleted(app, session, uploads, acme, clock,
-                                                                              tmp_path):
+def test_running_imports_and_files_outside_the_upload_folder_are_never_deleted(
+    app, session, uploads, acme, clock, tmp_path
+):
     uploads.mkdir()
     own = tmp_path / "operators-own.csv"  # `spend import FILE` registers the operator's file where it is
     own.write_bytes(CONTENT)
@@ -157,8 +168,10 @@ def test_the_prune_uploads_command(app, runner, session, finished, clock):
     assert result.output == "Deleted 0 stored uploads kept more than 30 days after their import ended.\n"
     result = runner.invoke(args=["spend", "prune-uploads", "--days", "10"])
     assert result.exit_code == 0, result.output
-    assert result.output == (f"Deleted 1 stored upload kept more than 10 days after their import ended "
-                             f"(#{finished.id}; {len(CONTENT)} bytes freed).\n")
+    assert result.output == (
+        f"Deleted 1 stored upload kept more than 10 days after their import ended "
+        f"(#{finished.id}; {len(CONTENT)} bytes freed).\n"
+    )
     for bad in ("-1", "ten"):
         result = runner.invoke(args=["spend", "prune-uploads", "--days", bad])
         assert result.exit_code == 2 and "Invalid value for '--days'" in result.output
@@ -170,8 +183,9 @@ def test_a_relative_upload_folder_is_pruned_too(app, session, acme, clock, tmp_p
     folder = Path("instance/uploads")
     folder.mkdir(parents=True)
     (folder / "relative.csv").write_bytes(CONTENT)
-    spend_import = service.create_import(session, folder / "relative.csv", filename="relative.csv", actor="test",
-                                         skip_bad_rows=True)
+    spend_import = service.create_import(
+        session, folder / "relative.csv", filename="relative.csv", actor="test", skip_bad_rows=True
+    )
     session.commit()
     service.run_import(session, spend_import.id)
     assert spend_import.stored_path == "instance/uploads/relative.csv"

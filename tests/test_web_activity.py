@@ -20,8 +20,12 @@ from app.web.csv_export import csv_lines, neutralise_formula
 
 
 def add_user(session, email: str, role: str) -> User:
-    user = User(email=email, role=role, active=True,
-                password_hash=generate_password_hash("irrelevant", method="pbkdf2:sha256:1000"))
+    user = User(
+        email=email,
+        role=role,
+        active=True,
+        password_hash=generate_password_hash("irrelevant", method="pbkdf2:sha256:1000"),
+    )
     session.add(user)
     session.commit()
     return user
@@ -37,18 +41,48 @@ def viewer_client(client, session):
 
 
 def facts(**overrides) -> dict:
-    base = {"timezone": "UTC", "local_time": "2026-11-25T15:00", "currency": "USD", "spend_today": "120.00",
-            "daily_budget": "100.00", "spend_month": "900.00", "monthly_budget": "2000.00", "enabled": True,
-            "archived": False, "flight": [None, None], "window": None, "windows": 0}
+    base = {
+        "timezone": "UTC",
+        "local_time": "2026-11-25T15:00",
+        "currency": "USD",
+        "spend_today": "120.00",
+        "daily_budget": "100.00",
+        "spend_month": "900.00",
+        "monthly_budget": "2000.00",
+        "enabled": True,
+        "archived": False,
+        "flight": [None, None],
+        "window": None,
+        "windows": 0,
+    }
     return base | overrides
 
 
-def add_event(session, campaign, at: datetime, *, old: str | None = "active", new: str = "paused",
-              reasons: tuple[str, ...] = ("daily_budget",), old_reasons: tuple[str, ...] = (),
-              actor: str = "enforce_budgets", automatic: bool = True, **fact_overrides) -> CampaignEvent:
-    event = CampaignEvent(campaign_id=campaign.id, brand_id=campaign.brand_id, at=at, old_status=old, new_status=new,
-                          old_reasons=",".join(old_reasons), new_reasons=",".join(reasons), actor=actor,
-                          automatic=automatic, facts_json=json.dumps(facts(**fact_overrides)))
+def add_event(
+    session,
+    campaign,
+    at: datetime,
+    *,
+    old: str | None = "active",
+    new: str = "paused",
+    reasons: tuple[str, ...] = ("daily_budget",),
+    old_reasons: tuple[str, ...] = (),
+    actor: str = "enforce_budgets",
+    automatic: bool = True,
+    **fact_overrides,
+) -> CampaignEvent:
+    event = CampaignEvent(
+        campaign_id=campaign.id,
+        brand_id=campaign.brand_id,
+        at=at,
+        old_status=old,
+        new_status=new,
+        old_reasons=",".join(old_reasons),
+        new_reasons=",".join(reasons),
+        actor=actor,
+        automatic=automatic,
+        facts_json=json.dumps(facts(**fact_overrides)),
+    )
     session.add(event)
     session.flush()
     return event
@@ -83,13 +117,33 @@ def test_empty_log_says_so(viewer_client):
     assert "<tbody>" not in response.get_data(as_text=True)
 
 
-def test_events_are_listed_newest_first_with_local_time_links_reasons_actor_and_facts(viewer_client, session, make, now):
+def test_events_are_listed_newest_first_with_local_time_links_reasons_actor_and_facts(
+    viewer_client, session, make, now
+):
     brand = make.brand("Acme", timezone="America/New_York")
     campaign = make.campaign(brand, "Search")
-    add_event(session, campaign, now - timedelta(hours=3), old=None, new="active", reasons=(), actor="apply_dayparting",
-              window="mon 09:00-17:00", windows=1)
-    add_event(session, campaign, now, reasons=("daily_budget", "schedule"), actor="user:ana@pacer.test",
-              automatic=False, local_time="2026-11-25T10:00", windows=2, timezone="America/New_York")
+    add_event(
+        session,
+        campaign,
+        now - timedelta(hours=3),
+        old=None,
+        new="active",
+        reasons=(),
+        actor="apply_dayparting",
+        window="mon 09:00-17:00",
+        windows=1,
+    )
+    add_event(
+        session,
+        campaign,
+        now,
+        reasons=("daily_budget", "schedule"),
+        actor="user:ana@pacer.test",
+        automatic=False,
+        local_time="2026-11-25T10:00",
+        windows=2,
+        timezone="America/New_York",
+    )
     session.commit()
 
     response = viewer_client.get("/activity")
@@ -129,8 +183,16 @@ def test_a_real_reconcile_shows_up_with_its_actor_and_facts(viewer_client, sessi
 
 def test_cleared_reasons_are_shown_when_a_campaign_resumes(viewer_client, session, make, now):
     campaign = make.campaign(make.brand())
-    add_event(session, campaign, now, old="paused", new="active", reasons=(), old_reasons=("daily_budget",),
-              actor="reset_daily")
+    add_event(
+        session,
+        campaign,
+        now,
+        old="paused",
+        new="active",
+        reasons=(),
+        old_reasons=("daily_budget",),
+        actor="reset_daily",
+    )
     session.commit()
     (row,) = rows_of(viewer_client.get("/activity"))
     assert "cleared: Daily budget reached" in row[4]
@@ -146,12 +208,25 @@ def log(session, make, now):
     events = {
         "search-budget": add_event(session, search, day1 + timedelta(hours=23, minutes=59), reasons=("daily_budget",)),
         "social-month": add_event(session, social, day2, reasons=("monthly_budget",), actor="enforce_budgets"),
-        "video-sched": add_event(session, video, day2 + timedelta(hours=12), reasons=("schedule",),
-                                 actor="apply_dayparting"),
-        "search-manual": add_event(session, search, day3 + timedelta(hours=1), reasons=("disabled",),
-                                   actor="user:Ana@Pacer.test", automatic=False),
-        "video-flight": add_event(session, video, day3 + timedelta(hours=2), reasons=("flight", "daily_budget"),
-                                  actor="user:bo_100%@pacer.test", automatic=False),
+        "video-sched": add_event(
+            session, video, day2 + timedelta(hours=12), reasons=("schedule",), actor="apply_dayparting"
+        ),
+        "search-manual": add_event(
+            session,
+            search,
+            day3 + timedelta(hours=1),
+            reasons=("disabled",),
+            actor="user:Ana@Pacer.test",
+            automatic=False,
+        ),
+        "video-flight": add_event(
+            session,
+            video,
+            day3 + timedelta(hours=2),
+            reasons=("flight", "daily_budget"),
+            actor="user:bo_100%@pacer.test",
+            automatic=False,
+        ),
     }
     session.commit()
     return {"acme": acme, "globex": globex, "search": search, "social": social, "video": video, "events": events}
@@ -267,7 +342,16 @@ def test_export_streams_the_filtered_events_as_csv_with_utc_times(viewer_client,
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     header, *rows = csv_of(response)
-    assert header[:8] == ["time_utc", "brand", "campaign", "old_status", "new_status", "reasons", "old_reasons", "actor"]
+    assert header[:8] == [
+        "time_utc",
+        "brand",
+        "campaign",
+        "old_status",
+        "new_status",
+        "reasons",
+        "old_reasons",
+        "actor",
+    ]
     assert [(r[0], r[1], r[2], r[5]) for r in rows] == [
         ("2026-11-25T01:00:00Z", "Acme", "Search", "disabled"),
         ("2026-11-24T00:00:00Z", "Acme", "Social", "monthly_budget"),
@@ -291,7 +375,7 @@ def test_the_page_offers_the_export_with_the_same_filters(viewer_client, log):
     assert "reason=schedule" in link and "kind=automatic" in link and "page=" not in link
 
 
-HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1", "-2", "@x", "\tTab", "\rCR"]
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1", "-2", "@x", "\tTab", "\rCR"]
 
 
 def test_export_neutralises_formulas_in_brand_and_campaign_names(viewer_client, session, make, now):
@@ -333,4 +417,4 @@ def test_neutralise_formula():
     lines = list(csv_lines(["a", "=b"], [["=x", None, 3], ["ok", "two\nlines", "-1"]]))
     assert lines[0] == "a,'=b\r\n"
     assert lines[1] == "'=x,,3\r\n"
-    assert lines[2] == "ok,\"two\nlines\",'-1\r\n"
+    assert lines[2] == 'ok,"two\nlines",\'-1\r\n'

@@ -17,8 +17,8 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import Brand, BrandDaySpend, CampaignEvent, SpendRecord
-from app.services import overview
 from app.money import MoneyError
+from app.services import overview
 from app.services.brands import BrandError, create_brand, parse_budget
 from app.services.reconcile import Change, changes_in_words, reconcile_brands
 from app.services.spend import new_spend, write_spend
@@ -70,7 +70,7 @@ def brand_row(response, name: str) -> str:
     """The overview table row of one brand, as text."""
     body = text_of(response)
     start = body.index(f'class="brand-name">{name}</a>')
-    return body[start: body.index("</tr>", start)]
+    return body[start : body.index("</tr>", start)]
 
 
 def brand_count(session) -> int:
@@ -78,6 +78,7 @@ def brand_count(session) -> int:
 
 
 # --- the overview ------------------------------------------------------------------------------
+
 
 def test_overview_shows_each_brand_against_its_own_local_day_and_month(client, session, make, login):
     login("viewer")
@@ -124,9 +125,7 @@ def test_overview_figures_match_the_spend_service_in_many_zones(session, make):
     # A month-end instant, where some zones are already in December.
     for at in (NOW, datetime(2026, 11, 30, 20, 0, tzinfo=UTC)):
         rows = overview.brand_rows(session, brands, at)
-        assert [(r.spend_today, r.spend_month) for r in rows] == [
-            spend_today_and_month(session, b, at) for b in brands
-        ]
+        assert [(r.spend_today, r.spend_month) for r in rows] == [spend_today_and_month(session, b, at) for b in brands]
 
 
 def test_overview_empty_state_differs_by_role(client, login, app):
@@ -269,7 +268,7 @@ def test_latest_automatic_actions_panel(client, session, make, login):
     reconcile_brands(session, NOW + timedelta(minutes=1), actor="user:ana@pacer.test", automatic=False)
 
     body = text_of(client.get("/"))
-    panel = body[body.index("Latest automatic actions"):]
+    panel = body[body.index("Latest automatic actions") :]
     assert panel.count("<li>") == 10
     assert "by enforce_budgets" in panel and "by apply_dayparting" not in panel and "user:ana" not in panel
     assert "Daily budget reached" in panel
@@ -288,8 +287,13 @@ def test_automatic_actions_empty_state(client, login):
 
 # --- adding and editing a brand ----------------------------------------------------------------
 
-GOOD = {"name": "  Acme Shoes  ", "timezone": "Europe/Paris", "currency": "EUR",
-        "daily_budget": "150.50", "monthly_budget": "4000"}
+GOOD = {
+    "name": "  Acme Shoes  ",
+    "timezone": "Europe/Paris",
+    "currency": "EUR",
+    "daily_budget": "150.50",
+    "monthly_budget": "4000",
+}
 
 
 def test_manager_adds_a_brand(client, session, login):
@@ -359,8 +363,10 @@ def test_bad_brand_input_is_refused_with_an_inline_error(client, session, make, 
 
 def test_every_bad_field_is_reported_at_once(client, session, login):
     login("manager")
-    response = client.post("/brands/new", data={"name": "", "timezone": "Nowhere", "currency": "usd",
-                                                 "daily_budget": "-1", "monthly_budget": "2.999"})
+    response = client.post(
+        "/brands/new",
+        data={"name": "", "timezone": "Nowhere", "currency": "usd", "daily_budget": "-1", "monthly_budget": "2.999"},
+    )
     assert response.status_code == 400
     body = text_of(response)
     for field in ("name", "timezone", "daily_budget", "monthly_budget"):
@@ -371,22 +377,43 @@ def test_every_bad_field_is_reported_at_once(client, session, login):
 
 
 def test_budgets_accept_plain_decimals_in_the_currency(session, now):
-    cases = [("0", "USD", 0), ("12.5", "USD", 1_250), ("12.", "USD", 1_200), (".75", "USD", 75),
-             ("0012.50", "USD", 1_250), (" 7 ", "JPY", 7), ("1.234", "KWD", 1_234)]
+    cases = [
+        ("0", "USD", 0),
+        ("12.5", "USD", 1_250),
+        ("12.", "USD", 1_200),
+        (".75", "USD", 75),
+        ("0012.50", "USD", 1_250),
+        (" 7 ", "JPY", 7),
+        ("1.234", "KWD", 1_234),
+    ]
     for i, (typed, currency, minor) in enumerate(cases):
-        brand = create_brand(session, now, actor="test", name=f"B{i}", timezone="UTC", currency=currency,
-                             daily_budget=typed, monthly_budget=typed)
+        brand = create_brand(
+            session,
+            now,
+            actor="test",
+            name=f"B{i}",
+            timezone="UTC",
+            currency=currency,
+            daily_budget=typed,
+            monthly_budget=typed,
+        )
         assert (brand.daily_budget_minor, brand.monthly_budget_minor) == (minor, minor), typed
 
 
 @pytest.mark.parametrize(
     ("value", "currency", "result"),
-    [("12.50", "USD", 1_250), (Decimal("12.5"), "USD", 1_250), (Decimal("1E+2"), "USD", 10_000), (7, "JPY", 7),
-     (Decimal("100.105"), "USD", "USD amounts have at most 2 decimals."),
-     (Decimal("-1"), "USD", "A budget cannot be negative."),
-     (Decimal("NaN"), "USD", "Enter a finite amount."), (10**20, "USD", "Too large: at most 10000000000000.00 USD."),
-     (12.5, "USD", "Enter the amount as text or a whole or decimal number"),
-     (True, "USD", "Enter the amount as text or a whole or decimal number")],
+    [
+        ("12.50", "USD", 1_250),
+        (Decimal("12.5"), "USD", 1_250),
+        (Decimal("1E+2"), "USD", 10_000),
+        (7, "JPY", 7),
+        (Decimal("100.105"), "USD", "USD amounts have at most 2 decimals."),
+        (Decimal("-1"), "USD", "A budget cannot be negative."),
+        (Decimal("NaN"), "USD", "Enter a finite amount."),
+        (10**20, "USD", "Too large: at most 10000000000000.00 USD."),
+        (12.5, "USD", "Enter the amount as text or a whole or decimal number"),
+        (True, "USD", "Enter the amount as text or a whole or decimal number"),
+    ],
 )
 def test_parse_budget_reads_text_and_exact_numbers_never_floats(value, currency, result):
     if isinstance(result, int):
@@ -398,11 +425,20 @@ def test_parse_budget_reads_text_and_exact_numbers_never_floats(value, currency,
 
 
 def test_service_refuses_duplicates_whatever_the_form(session, now):
-    create_brand(session, now, actor="test", name="Acme", timezone="UTC", currency="USD",
-                 daily_budget="1", monthly_budget="10")
+    create_brand(
+        session, now, actor="test", name="Acme", timezone="UTC", currency="USD", daily_budget="1", monthly_budget="10"
+    )
     with pytest.raises(BrandError) as info:
-        create_brand(session, now, actor="test", name=" ACME ", timezone="UTC", currency="USD",
-                     daily_budget="1", monthly_budget="10")
+        create_brand(
+            session,
+            now,
+            actor="test",
+            name=" ACME ",
+            timezone="UTC",
+            currency="USD",
+            daily_budget="1",
+            monthly_budget="10",
+        )
     assert list(info.value.errors) == ["name"]
 
 
@@ -417,8 +453,10 @@ def test_editing_budgets_reconciles_at_once_as_the_user(client, session, make, l
 
     form = text_of(client.get(f"/brands/{brand.id}/edit"))
     assert 'value="100.00"' in form and 'value="3000.00"' in form and '<option selected value="UTC">' in form
-    response = client.post(f"/brands/{brand.id}/edit", data={
-        "name": "Acme", "timezone": "UTC", "currency": "USD", "daily_budget": "50", "monthly_budget": "3000"})
+    response = client.post(
+        f"/brands/{brand.id}/edit",
+        data={"name": "Acme", "timezone": "UTC", "currency": "USD", "daily_budget": "50", "monthly_budget": "3000"},
+    )
     assert response.status_code == 302
     session.refresh(campaign)
     assert (campaign.status, campaign.reasons) == ("paused", ["daily_budget"])
@@ -472,11 +510,21 @@ def test_time_zone_change_moves_spend_to_its_new_local_days(client, session, mak
     reconcile_brands(session, NOW, actor="enforce_budgets")
     assert campaign.reasons == ["daily_budget"]
 
-    response = client.post(f"/brands/{brand.id}/edit", data={
-        "name": "Acme", "timezone": "America/New_York", "currency": "USD", "daily_budget": "10", "monthly_budget": "3000"})
+    response = client.post(
+        f"/brands/{brand.id}/edit",
+        data={
+            "name": "Acme",
+            "timezone": "America/New_York",
+            "currency": "USD",
+            "daily_budget": "10",
+            "monthly_budget": "3000",
+        },
+    )
     assert response.status_code == 302
     assert session.scalars(select(SpendRecord.local_date)).all() == [date(2026, 11, 24)]
-    assert session.execute(select(BrandDaySpend.local_date, BrandDaySpend.amount_minor)).all() == [(date(2026, 11, 24), 1_000)]
+    assert session.execute(select(BrandDaySpend.local_date, BrandDaySpend.amount_minor)).all() == [
+        (date(2026, 11, 24), 1_000)
+    ]
     session.refresh(campaign)
     assert (campaign.status, campaign.reasons) == ("active", [])
     assert "changed time zone" in text_of(client.get(f"/brands/{brand.id}"))
@@ -492,20 +540,38 @@ def test_time_zone_change_that_only_changes_reasons_says_so(client, session, mak
     reconcile_brands(session, NOW, actor="enforce_budgets")
     assert [c.reasons for c in (first, second)] == [["disabled", "daily_budget"]] * 2
 
-    client.post(f"/brands/{brand.id}/edit", data={"name": "Acme", "timezone": "America/New_York", "currency": "USD",
-                                                  "daily_budget": "10", "monthly_budget": "3000"})
+    client.post(
+        f"/brands/{brand.id}/edit",
+        data={
+            "name": "Acme",
+            "timezone": "America/New_York",
+            "currency": "USD",
+            "daily_budget": "10",
+            "monthly_budget": "3000",
+        },
+    )
     for campaign in (first, second):
         session.refresh(campaign)
         assert (campaign.status, campaign.reasons) == ("paused", ["disabled"])
     page = text_of(client.get(f"/brands/{brand.id}"))
-    assert ("Saved “Acme”: changed time zone. No campaign changed status; 2 campaigns still paused, "
-            "for other reasons.") in page
+    assert (
+        "Saved “Acme”: changed time zone. No campaign changed status; 2 campaigns still paused, for other reasons."
+    ) in page
     assert "now paused" not in page
 
 
 def _change(old_status, new_status, old_reasons=(), new_reasons=()):
-    return Change(at=NOW, brand="Acme", campaign="Search", campaign_id=1, old_status=old_status,
-                  new_status=new_status, old_reasons=old_reasons, new_reasons=new_reasons, actor="user:a@b.c")
+    return Change(
+        at=NOW,
+        brand="Acme",
+        campaign="Search",
+        campaign_id=1,
+        old_status=old_status,
+        new_status=new_status,
+        old_reasons=old_reasons,
+        new_reasons=new_reasons,
+        actor="user:a@b.c",
+    )
 
 
 def test_changes_in_words_counts_status_changes_and_reason_changes_apart():
@@ -516,8 +582,10 @@ def test_changes_in_words_counts_status_changes_and_reason_changes_apart():
     assert changes_in_words([]) == "No campaign changed status."
     assert changes_in_words([paused]) == "1 campaign now paused."
     assert changes_in_words([paused, new, resumed]) == "1 campaign now active; 2 campaigns now paused."
-    assert changes_in_words([paused, reasons_only, reasons_only]) == \
-        "1 campaign now paused; 2 still paused, for other reasons."
+    assert (
+        changes_in_words([paused, reasons_only, reasons_only])
+        == "1 campaign now paused; 2 still paused, for other reasons."
+    )
     assert changes_in_words([reasons_only]) == "No campaign changed status; 1 campaign still paused, for other reasons."
 
 
@@ -530,15 +598,20 @@ def test_unknown_brand_is_404(client, login):
 
 # --- roles -------------------------------------------------------------------------------------
 
+
 def test_viewer_may_read_but_not_add_edit_or_archive(client, session, make, login):
     login("viewer")
     brand = make.brand("Acme")
     make.campaign(brand)
     session.commit()
     data = {**GOOD, "name": "Acme"}
-    for method, url in (("get", "/brands/new"), ("post", "/brands/new"),
-                        ("get", f"/brands/{brand.id}/edit"), ("post", f"/brands/{brand.id}/edit"),
-                        ("post", f"/brands/{brand.id}/archive")):
+    for method, url in (
+        ("get", "/brands/new"),
+        ("post", "/brands/new"),
+        ("get", f"/brands/{brand.id}/edit"),
+        ("post", f"/brands/{brand.id}/edit"),
+        ("post", f"/brands/{brand.id}/archive"),
+    ):
         response = getattr(client, method)(url, data=data if method == "post" else None)
         assert response.status_code == 403, (method, url)
     assert brand_count(session) == 1
@@ -570,6 +643,7 @@ def test_archive_needs_the_csrf_token(client, session, make, login, app):
 
 # --- archiving ---------------------------------------------------------------------------------
 
+
 def test_archive_pauses_hides_and_keeps_history(client, session, make, login):
     email = login("manager")
     brand = make.brand("Acme")
@@ -587,8 +661,9 @@ def test_archive_pauses_hides_and_keeps_history(client, session, make, login):
     for campaign in (first, second):
         session.refresh(campaign)
         assert (campaign.status, campaign.reasons, campaign.archived_at) == ("paused", ["disabled"], NOW)
-    events = session.scalars(select(CampaignEvent).where(CampaignEvent.brand_id == brand.id)
-                             .order_by(CampaignEvent.id)).all()
+    events = session.scalars(
+        select(CampaignEvent).where(CampaignEvent.brand_id == brand.id).order_by(CampaignEvent.id)
+    ).all()
     assert len(events) == 4  # the two first states are kept, and the two pauses added
     assert {(e.actor, e.automatic, e.new_reasons) for e in events[2:]} == {(f"user:{email}", False, "disabled")}
     assert session.scalar(select(func.count()).select_from(SpendRecord)) == 1
@@ -610,9 +685,11 @@ def test_archive_pauses_hides_and_keeps_history(client, session, make, login):
 
 # --- the brand page ----------------------------------------------------------------------------
 
+
 def chart_json(response) -> dict:
-    match = re.search(r'<script type="application/json" id="brand-chart-data">(.*?)</script>',
-                      response.get_data(as_text=True), re.S)
+    match = re.search(
+        r'<script type="application/json" id="brand-chart-data">(.*?)</script>', response.get_data(as_text=True), re.S
+    )
     assert match, "no chart data on the page"
     return json.loads(match.group(1))
 
@@ -634,7 +711,9 @@ def test_brand_page_chart_data_is_the_local_month_cumulative(client, session, ma
     data = chart_json(response)
     assert data["currency"] == "USD" and data["today"] == "2026-11-25"
     assert data["days"][0] == "2026-11-01" and data["days"][-1] == "2026-11-30" and len(data["labels"]) == 30
-    assert data["daily_spend"][0] == "123.45" and data["daily_spend"][9] == "75.00" and data["daily_spend"][24] == "100.00"
+    assert (
+        data["daily_spend"][0] == "123.45" and data["daily_spend"][9] == "75.00" and data["daily_spend"][24] == "100.00"
+    )
     assert data["cumulative"][:2] == ["123.45", "123.45"]
     assert data["cumulative"][9] == "198.45" and data["cumulative"][23] == "198.45"
     assert data["cumulative"][24] == "298.45"
@@ -644,7 +723,9 @@ def test_brand_page_chart_data_is_the_local_month_cumulative(client, session, ma
     assert (data["daily_budget"], data["monthly_budget"]) == ("100.00", "3010.00")
     # The same numbers for people without JavaScript, and the pacing summary in words.
     body = text_of(response)
-    assert re.search(r'aria-current="date">\s*<th scope="row">Wed 25</th>\s*<td>100.00 USD</td>\s*<td>298.45 USD</td>', body)
+    assert re.search(
+        r'aria-current="date">\s*<th scope="row">Wed 25</th>\s*<td>100.00 USD</td>\s*<td>298.45 USD</td>', body
+    )
     assert "At this rate, within what the daily budget allows for the days left, the month ends at" in body
     assert "local time <time" in body and "Wednesday 25 November 2026, 10:00" in body
     assert 'src="/static/js/brand_charts.js"' in body and "chart.umd.min.js" in body
@@ -664,10 +745,10 @@ def test_brand_page_lists_live_campaigns_with_every_reason_in_words(client, sess
     reconcile_brands(session, NOW, actor="enforce_budgets")
 
     body = text_of(client.get(f"/brands/{brand.id}"))
-    campaigns = body[body.index('id="campaigns-title"'):body.index('id="chart-title"')]
+    campaigns = body[body.index('id="campaigns-title"') : body.index('id="chart-title"')]
     assert "Always on" in campaigns and "Switched off" in campaigns and "Old campaign" not in campaigns
     assert "1 archived campaign not shown" in campaigns
-    switched_off = campaigns[campaigns.index("Switched off"):]
+    switched_off = campaigns[campaigns.index("Switched off") :]
     for words in ("Switched off", "Outside its flight dates", "Daily budget reached"):
         assert f">{words}</span>" in switched_off
     assert f'href="/brands/{brand.id}/campaigns/new"' in campaigns  # "Add campaign" for a manager
@@ -680,17 +761,25 @@ def test_brand_page_lists_spend_records_newest_first_paginated(client, session, 
     search, social = make.campaign(brand, "Search"), make.campaign(brand, "Social")
     session.commit()
     for i in range(30):
-        spend(session, search if i % 2 else social, 100 + i, NOW - timedelta(hours=30 - i),
-              external_id=f"ext-{i:02d}", source="api" if i % 3 else "csv")
+        spend(
+            session,
+            search if i % 2 else social,
+            100 + i,
+            NOW - timedelta(hours=30 - i),
+            external_id=f"ext-{i:02d}",
+            source="api" if i % 3 else "csv",
+        )
     first = text_of(client.get(f"/brands/{brand.id}"))
-    records = first[first.index('id="records-title"'):]
+    records = first[first.index('id="records-title"') :]
     assert re.findall(r"ext-\d\d", records) == [f"ext-{i:02d}" for i in range(29, 4, -1)]
     # The newest, 29, is an hour before NOW: 25 Nov 23:00 in Tokyo; odd rows are Search's.
-    newest = records[records.index("<tbody>"):records.index("ext-29")]
+    newest = records[records.index("<tbody>") : records.index("ext-29")]
     assert "2026-11-25 23:00" in newest and ">Search</a>" in newest and "1.29 USD" in newest and ">api</span>" in newest
     assert "Page 1 of 2 · 30 in all" in records
     second = text_of(client.get(f"/brands/{brand.id}?page=2"))
-    assert re.findall(r"ext-\d\d", second[second.index('id="records-title"'):]) == [f"ext-{i:02d}" for i in range(4, -1, -1)]
+    assert re.findall(r"ext-\d\d", second[second.index('id="records-title"') :]) == [
+        f"ext-{i:02d}" for i in range(4, -1, -1)
+    ]
 
 
 def test_brand_page_without_spend_or_campaigns_explains(client, session, make, login):

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import html
-import re
 import os
+import re
 import shutil
 import threading
-from pathlib import Path
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from tests import helpers
-from tests.helpers import sign_in
 from app.control import Window
 from app.models import Campaign, CampaignEvent, ScheduleWindow, SpendRecord, User
 from app.services.reconcile import reconcile_brand, reconcile_brands
+from tests import helpers
+from tests.helpers import sign_in
 
 # Monday 23 November 2026, 09:30 UTC: the clock every test here runs at.
 FROZEN = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -35,8 +35,6 @@ def frozen_clock(request):
 
 def add_user(session, role: str) -> User:
     return helpers.add_user(session, f"{role}@pacer.test", role)
-
-
 
 
 @pytest.fixture
@@ -107,9 +105,10 @@ def test_new_campaign_form_renders_for_a_manager(client, manager, brand):
 
 
 def test_create_campaign_trims_the_name_reconciles_and_logs_the_user(client, manager, brand, session):
-    response = client.post(f"/brands/{brand.id}/campaigns/new",
-                           data={"name": "  Brand search  ", "enabled": "y", "start_date": "2026-11-01",
-                                 "end_date": "2026-12-31"})
+    response = client.post(
+        f"/brands/{brand.id}/campaigns/new",
+        data={"name": "  Brand search  ", "enabled": "y", "start_date": "2026-11-01", "end_date": "2026-12-31"},
+    )
     campaign = session.scalar(select(Campaign))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/campaigns/{campaign.id}")
@@ -134,14 +133,18 @@ def test_create_switched_off_campaign_says_why_it_is_paused(client, manager, bra
         ({"name": "Search", "enabled": "y"}, "name", "Acme already has a campaign named 'Search'."),
         ({"name": "   ", "enabled": "y"}, "name", "A name is required."),
         ({"enabled": "y"}, "name", "A name is required."),
-        ({"name": "Video", "start_date": "2026-12-10", "end_date": "2026-12-01"}, "end_date",
-         "The flight must end on or after its start (2026-12-10)."),
+        (
+            {"name": "Video", "start_date": "2026-12-10", "end_date": "2026-12-01"},
+            "end_date",
+            "The flight must end on or after its start (2026-12-10).",
+        ),
         ({"name": "Video", "start_date": "2026-13-01"}, "start_date", "Not a valid date value."),
         ({"name": "x" * 201}, "name", "At most 200 characters."),
     ],
 )
 def test_create_campaign_bad_input_shows_inline_errors_and_stores_nothing(
-        client, manager, brand, campaign, session, data, field, message):
+    client, manager, brand, campaign, session, data, field, message
+):
     before = count(session, Campaign)
     response = client.post(f"/brands/{brand.id}/campaigns/new", data=data)
     page = text_of(response)
@@ -187,7 +190,7 @@ def test_show_page_has_status_facts_grid_strip_and_history(client, manager, camp
     assert "Next 7 days" in page and "Budgets are not counted here" in page
     assert "Today · Mon 23 Nov" in page and "09:30–24:00" in page and "Sun 29 Nov" in page
     assert "enforce_budgets" in page and "automatic" in page
-    assert 'action="/campaigns/%d/spend"' % campaign.id in page
+    assert f'action="/campaigns/{campaign.id}/spend"' in page
 
 
 def test_show_unknown_campaign_is_404(client, manager):
@@ -199,7 +202,7 @@ def test_viewer_sees_everything_read_only(client, viewer, campaign):
     assert 'class="badge badge-active">active' in page
     assert page.count(" disabled>") == 7 * 96  # every grid checkbox is disabled
     assert "Save schedule" not in page and 'id="edit-form"' not in page
-    assert 'action="/campaigns/%d/spend"' % campaign.id not in page
+    assert f'action="/campaigns/{campaign.id}/spend"' not in page
     assert "Archive Search" not in page
     assert "Your role cannot record spend." in page
 
@@ -235,27 +238,38 @@ def test_signed_out_visitor_is_sent_to_login(client, campaign):
 
 
 def test_edit_applies_at_once_and_history_shows_the_user(client, manager, campaign, session):
-    response = client.post(f"/campaigns/{campaign.id}/edit",
-                           data={"name": "Search (EU)", "start_date": "", "end_date": ""})
+    response = client.post(
+        f"/campaigns/{campaign.id}/edit", data={"name": "Search (EU)", "start_date": "", "end_date": ""}
+    )
     assert response.status_code == 302
     session.expire_all()
     assert (campaign.name, campaign.enabled, campaign.status, campaign.reasons) == (
-        "Search (EU)", False, "paused", ["disabled"])
-    assert any("Saved. Search (EU) is now paused (Switched off)." == m for _, m in flashes(client))
+        "Search (EU)",
+        False,
+        "paused",
+        ["disabled"],
+    )
+    assert any(m == "Saved. Search (EU) is now paused (Switched off)." for _, m in flashes(client))
     page = text_of(client.get(f"/campaigns/{campaign.id}"))
-    history = page[page.index('id="history"'):]
-    body = history[history.index("<tbody>"):]
-    first_row = body[:body.index("</tr>")]
+    history = page[page.index('id="history"') :]
+    body = history[history.index("<tbody>") :]
+    first_row = body[: body.index("</tr>")]
     assert "manager@pacer.test" in first_row and "manual" in first_row
     assert "active → " in first_row and "Switched off" in first_row and "switched off" in first_row
     event = session.scalar(select(CampaignEvent).order_by(CampaignEvent.id.desc()))
     assert (event.actor, event.automatic, event.old_status, event.new_status) == (
-        "user:manager@pacer.test", False, "active", "paused")
+        "user:manager@pacer.test",
+        False,
+        "active",
+        "paused",
+    )
 
 
 def test_edit_flight_in_the_past_pauses_for_flight(client, manager, campaign, session):
-    client.post(f"/campaigns/{campaign.id}/edit",
-                data={"name": "Search", "enabled": "y", "start_date": "2026-10-01", "end_date": "2026-10-31"})
+    client.post(
+        f"/campaigns/{campaign.id}/edit",
+        data={"name": "Search", "enabled": "y", "start_date": "2026-10-01", "end_date": "2026-10-31"},
+    )
     session.expire_all()
     assert campaign.reasons == ["flight"]
     assert any("is now paused (Outside its flight dates)" in m for _, m in flashes(client))
@@ -298,21 +312,26 @@ def quarters(day: int, start: str, end: str) -> list[str]:
 
 
 def test_schedule_checkboxes_become_merged_windows(client, manager, campaign, session):
-    checked = (quarters(0, "09:00", "10:15") + quarters(2, "13:15", "13:30") + quarters(1, "23:00", "24:00")
-               + quarters(0, "12:00", "12:30"))
+    checked = (
+        quarters(0, "09:00", "10:15")
+        + quarters(2, "13:15", "13:30")
+        + quarters(1, "23:00", "24:00")
+        + quarters(0, "12:00", "12:30")
+    )
     response = client.post(f"/campaigns/{campaign.id}/schedule", data={"q": checked})
     assert response.status_code == 302 and response.headers["Location"].endswith("#schedule")
-    assert stored_windows(session, campaign.id) == [
-        (0, 540, 615), (0, 720, 750), (1, 1380, 1440), (2, 795, 810)]
+    assert stored_windows(session, campaign.id) == [(0, 540, 615), (0, 720, 750), (1, 1380, 1440), (2, 795, 810)]
     session.expire_all()
     assert campaign.status == "active"  # Monday 09:30 is inside Monday 09:00-10:15
     message = next(m for _, m in flashes(client) if m.startswith("Schedule saved"))
-    assert message == ("Schedule saved (Mon 09:00–10:15, 12:00–12:30; Tue 23:00–24:00; Wed 13:15–13:30). "
-                       "Search is still active.")
+    assert message == (
+        "Schedule saved (Mon 09:00–10:15, 12:00–12:30; Tue 23:00–24:00; Wed 13:15–13:30). Search is still active."
+    )
     page = text_of(client.get(f"/campaigns/{campaign.id}"))
     assert checked_values(page) == set(checked)
-    assert ("Runs only in these hours: <strong>Mon 09:00–10:15, 12:00–12:30; Tue 23:00–24:00; "
-            "Wed 13:15–13:30</strong>.") in page
+    assert (
+        "Runs only in these hours: <strong>Mon 09:00–10:15, 12:00–12:30; Tue 23:00–24:00; Wed 13:15–13:30</strong>."
+    ) in page
     assert "Today · Mon 23 Nov" in page and "09:30–10:15, 12:00–12:30" in page
 
 
@@ -322,8 +341,10 @@ def test_schedule_outside_now_pauses_and_joins_identical_days(client, manager, c
     session.expire_all()
     assert (campaign.status, campaign.reasons) == ("paused", ["schedule"])
     assert stored_windows(session, campaign.id) == [(day, 780, 1020) for day in range(5)]
-    assert any(m == "Schedule saved (Mon–Fri 13:00–17:00). Search is now paused (Outside its dayparting hours)."
-               for _, m in flashes(client))
+    assert any(
+        m == "Schedule saved (Mon–Fri 13:00–17:00). Search is now paused (Outside its dayparting hours)."
+        for _, m in flashes(client)
+    )
     event = session.scalar(select(CampaignEvent).order_by(CampaignEvent.id.desc()))
     assert event.actor == "user:manager@pacer.test" and event.facts["windows"] == 5 and event.facts["window"] is None
 
@@ -388,17 +409,26 @@ def test_schedule_post_without_csrf_token_is_refused(app, client, manager, campa
 
 
 def test_spend_form_records_and_enforces_at_once_without_redis(client, manager, campaign, session):
-    response = client.post(f"/campaigns/{campaign.id}/spend",
-                           data={"amount": "12.50", "spent_at": "2026-11-23T08:15", "external_id": "fb-1"})
+    response = client.post(
+        f"/campaigns/{campaign.id}/spend",
+        data={"amount": "12.50", "spent_at": "2026-11-23T08:15", "external_id": "fb-1"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("#spend")
     record = session.scalar(select(SpendRecord))
     assert (record.amount_minor, record.spent_at, record.source, record.external_id) == (
-        1250, datetime(2026, 11, 23, 8, 15, tzinfo=UTC), "manual", "fb-1")
+        1250,
+        datetime(2026, 11, 23, 8, 15, tzinfo=UTC),
+        "manual",
+        "fb-1",
+    )
     messages = flashes(client)
     assert ("success", "Recorded 12.50 USD for Search at 2026-11-23 08:15 (UTC).") in messages
     # No Redis in these tests: the one fallback enforces in the request itself.
-    assert ("warning", "Enforced at once in this process (no Redis is configured (REDIS_URL unset and no embedded "
-            "server running)): budgets and schedules of 1 brand applied, 0 campaign changes.") in messages
+    assert (
+        "warning",
+        "Enforced at once in this process (no Redis is configured (REDIS_URL unset and no embedded "
+        "server running)): budgets and schedules of 1 brand applied, 0 campaign changes.",
+    ) in messages
     # The same external id again adds nothing.
     client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "12.50", "external_id": "fb-1"})
     assert count(session, SpendRecord) == 1
@@ -424,10 +454,26 @@ def test_spend_time_is_read_in_the_brand_zone(client, manager, make, session):
         ({"amount": ""}, "amount", "Enter the amount spent."),
         ({"amount": "5", "spent_at": "yesterday"}, "spent_at", "is not ISO 8601"),
         ({"amount": "5", "spent_at": "2026-02-30T10:00"}, "spent_at", "is not a real date and time"),
-        ({"amount": "5", "spent_at": "2026-11-23T09:36"}, "spent_at", "The spent_at time 2026-11-23 09:36 UTC is in the future"),
-        ({"amount": "5", "spent_at": "2099-01-01T00:00"}, "spent_at", "The spent_at time 2099-01-01 00:00 UTC is in the future"),
-        ({"amount": "5", "spent_at": "1999-12-31T23:59"}, "spent_at", "The spent_at time 1999-12-31 23:59 UTC is before 2000-01-01"),
-        ({"amount": "5", "spent_at": "0001-01-01T00:00"}, "spent_at", "The spent_at time 0001-01-01 00:00 UTC is before 2000-01-01"),
+        (
+            {"amount": "5", "spent_at": "2026-11-23T09:36"},
+            "spent_at",
+            "The spent_at time 2026-11-23 09:36 UTC is in the future",
+        ),
+        (
+            {"amount": "5", "spent_at": "2099-01-01T00:00"},
+            "spent_at",
+            "The spent_at time 2099-01-01 00:00 UTC is in the future",
+        ),
+        (
+            {"amount": "5", "spent_at": "1999-12-31T23:59"},
+            "spent_at",
+            "The spent_at time 1999-12-31 23:59 UTC is before 2000-01-01",
+        ),
+        (
+            {"amount": "5", "spent_at": "0001-01-01T00:00"},
+            "spent_at",
+            "The spent_at time 0001-01-01 00:00 UTC is before 2000-01-01",
+        ),
         ({"amount": "5", "external_id": "x" * 201}, "external_id", "Field cannot be longer than 200 characters."),
     ],
 )
@@ -458,7 +504,7 @@ def test_spend_reaching_the_daily_budget_pauses_at_once(client, manager, campaig
     assert (campaign.status, campaign.reasons) == ("paused", ["daily_budget"])
     page = text_of(client.get(f"/campaigns/{campaign.id}"))
     start = page.index('id="status"')
-    status = page[start:page.index("</header>", start)]
+    status = page[start : page.index("</header>", start)]
     assert 'badge-paused">paused' in status and "Daily budget reached" in status
     assert "100.00 / 100.00 USD daily budget" in page
 
@@ -473,14 +519,19 @@ def test_archive_stops_hides_and_keeps_history(client, manager, brand, campaign,
     assert campaign.archived_at == FROZEN
     assert (campaign.status, campaign.reasons) == ("paused", ["disabled"])
     assert [e.actor for e in session.scalars(select(CampaignEvent).order_by(CampaignEvent.id))] == [
-        "enforce_budgets", "user:manager@pacer.test"]
+        "enforce_budgets",
+        "user:manager@pacer.test",
+    ]
     page = text_of(client.get(f"/campaigns/{campaign.id}"))
     assert "Archived on 2026-11-23 09:30 UTC" in page
     assert "Save schedule" not in page and 'id="edit-form"' not in page
-    assert "Archived" in page[page.index('id="upcoming"'):]
+    assert "Archived" in page[page.index('id="upcoming"') :]
     # Changes to an archived campaign are refused and change nothing.
-    for path, data in (("edit", {"name": "Back", "enabled": "y"}), ("schedule", {"q": ["0:0"]}),
-                       ("spend", {"amount": "5"})):
+    for path, data in (
+        ("edit", {"name": "Back", "enabled": "y"}),
+        ("schedule", {"q": ["0:0"]}),
+        ("spend", {"amount": "5"}),
+    ):
         refused = client.post(f"/campaigns/{campaign.id}/{path}", data=data)
         assert refused.status_code == 302
         assert any("archived, so Search cannot be changed" in m for _, m in flashes(client))
@@ -505,7 +556,12 @@ def test_history_is_paginated_newest_first(client, manager, brand, campaign, ses
     assert "Page 1 of 2" in first
     second = text_of(client.get(f"/campaigns/{campaign.id}?page=2"))
     assert re.findall(r"<td data-label=\"Who\">(job-\d+|enforce_budgets) <small", second) == [
-        "job-3", "job-2", "job-1", "job-0", "enforce_budgets"]
+        "job-3",
+        "job-2",
+        "job-1",
+        "job-0",
+        "enforce_budgets",
+    ]
     assert "2026-11-23 09:31 UTC" in second
 
 
@@ -533,8 +589,10 @@ def live_url(app):
 
 @pytest.mark.browser
 # On a laptop without Chromium this skips; in CI (CI set) it runs, and fails if Chromium is missing.
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
-                    reason="needs Debian's chromium package (apt-get install chromium)")
+@pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium package (apt-get install chromium)",
+)
 def test_grid_paints_by_drag_and_keyboard_and_saves(app, live_url, make, session):
     from playwright.sync_api import sync_playwright
 

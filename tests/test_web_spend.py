@@ -23,22 +23,17 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import func, select
 
-from tests.helpers import add_user, sign_in
 from app.extensions import db
-from app.services.imports import file_sha256, run_import, this_process
-from app.models import BrandDaySpend, SpendImport, SpendRecord
-from app.models import utcnow
+from app.models import BrandDaySpend, SpendImport, SpendRecord, utcnow
 from app.queue import IMPORT_FAILURE_TTL, IMPORT_RESULT_TTL, QUEUE_IMPORTS
 from app.services import imports as service
+from app.services.imports import file_sha256, run_import, this_process
+from tests.helpers import add_user, sign_in
 
 HEADER = "brand,campaign,amount,spent_at"
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-
-
 
 
 def text_of(response) -> str:
@@ -57,16 +52,23 @@ def multipart(content: bytes, name: str, mode: str | None = "all") -> bytes:
 
     Built here rather than by the test client, which spools large bodies to an unclosed temp file.
     """
-    mode_part = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="mode"\r\n\r\n{mode}\r\n'
-                 if mode is not None else "")
-    head = (f'{mode_part}--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: text/csv\r\n\r\n")
+    mode_part = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="mode"\r\n\r\n{mode}\r\n' if mode is not None else ""
+    )
+    head = (
+        f'{mode_part}--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    )
     return head.encode() + content + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
 def post_file(client, content: bytes, *, name: str = "spend.csv", mode: str = "all", follow: bool = False):
-    return client.post("/spend/upload", data=multipart(content, name, mode),
-                       content_type=f"multipart/form-data; boundary={BOUNDARY}", follow_redirects=follow)
+    return client.post(
+        "/spend/upload",
+        data=multipart(content, name, mode),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        follow_redirects=follow,
+    )
 
 
 def upload(client, content: bytes, *, name: str = "spend.csv", mode: str = "all") -> SpendImport:
@@ -149,7 +151,9 @@ def test_upload_form_has_a_file_input_and_all_or_nothing_by_default(as_manager):
     page = text_of(response)
     assert response.status_code == 200
     assert 'enctype="multipart/form-data"' in page
-    assert re.search(r'<input[^>]*type="file"[^>]*name="file"', page) or re.search(r'<input[^>]*name="file"[^>]*type="file"', page)
+    assert re.search(r'<input[^>]*type="file"[^>]*name="file"', page) or re.search(
+        r'<input[^>]*name="file"[^>]*type="file"', page
+    )
     radios = re.findall(r'<input[^>]*name="mode"[^>]*>', page)
     assert len(radios) == 2
     checked = [r for r in radios if "checked" in r]
@@ -159,8 +163,9 @@ def test_upload_form_has_a_file_input_and_all_or_nothing_by_default(as_manager):
 
 
 def test_no_file_chosen_is_an_inline_error(as_manager, uploads, acme):
-    response = as_manager.post("/spend/upload", data=f"--{BOUNDARY}--\r\n",
-                               content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    response = as_manager.post(
+        "/spend/upload", data=f"--{BOUNDARY}--\r\n", content_type=f"multipart/form-data; boundary={BOUNDARY}"
+    )
     assert response.status_code == 400
     assert "Choose a CSV file to upload." in text_of(response)
     assert count(SpendImport) == 0
@@ -181,15 +186,24 @@ LATIN1_LATE = MANY_ROWS + "Caf\xe9,Search,1,2026-11-25T10:00Z\n".encode("latin-1
 BAD_FILES = {
     "empty": (b"", "The file is empty"),
     "blank-lines": (b"\n \r\n\t\n", "The file is empty"),
-    "unknown-column": (csv_bytes("brand,campaign,cost,spent_at", "Acme,Search,1,2026-11-25 09:00"),
-                       "Unknown column &#39;cost&#39; in the header (line 1)"),
-    "missing-column": (csv_bytes("brand,campaign,amount", "Acme,Search,1"), "Missing column spent_at in the header (line 1)"),
+    "unknown-column": (
+        csv_bytes("brand,campaign,cost,spent_at", "Acme,Search,1,2026-11-25 09:00"),
+        "Unknown column &#39;cost&#39; in the header (line 1)",
+    ),
+    "missing-column": (
+        csv_bytes("brand,campaign,amount", "Acme,Search,1"),
+        "Missing column spent_at in the header (line 1)",
+    ),
     "duplicate-column": (csv_bytes("brand,campaign,amount,amount,spent_at"), "Column amount appears twice"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "This is a binary file"),
-    "utf-16": ("brand,campaign,amount,spent_at\n".encode("utf-16"),
-               "This file is UTF-16 text, not UTF-8: save it again as “CSV UTF-8”"),
-    "latin-1-header": ("brand,campa\xf1a,amount,spent_at\n".encode("latin-1"),
-                       "The file is not UTF-8 text (invalid byte 0xf1 on line 1)"),
+    "utf-16": (
+        "brand,campaign,amount,spent_at\n".encode("utf-16"),
+        "This file is UTF-16 text, not UTF-8: save it again as “CSV UTF-8”",
+    ),
+    "latin-1-header": (
+        "brand,campa\xf1a,amount,spent_at\n".encode("latin-1"),
+        "The file is not UTF-8 text (invalid byte 0xf1 on line 1)",
+    ),
     "latin-1-after-1MiB": (LATIN1_LATE, "The file is not UTF-8 text (invalid byte 0xe9 on line 40002)"),
     "nul-after-1MiB": (MANY_ROWS + b"Acme,Search,1\x00,2026-11-25T10:00Z\n", "a NUL byte on line 40002"),
 }
@@ -226,9 +240,12 @@ def test_the_limit_hit_mid_stream_without_a_length_gets_the_413_page(app, as_man
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     body = multipart(MANY_ROWS, "big.csv")
     # As a server passes a chunked request on: no length, a stream the server terminates.
-    response = as_manager.post("/spend/upload", input_stream=io.BytesIO(body),
-                               content_type=f"multipart/form-data; boundary={BOUNDARY}",
-                               environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
+    response = as_manager.post(
+        "/spend/upload",
+        input_stream=io.BytesIO(body),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True},
+    )
     assert response.request.content_length is None
     assert response.status_code == 413
     assert "File too large" in text_of(response)
@@ -243,7 +260,11 @@ def test_the_limit_hit_mid_stream_without_a_length_gets_the_413_page(app, as_man
 def test_a_good_upload_is_stored_and_queued_by_id_only(as_manager, manager, uploads, acme, redis_connection):
     spend_import = upload(as_manager, GOOD, name="/home/mia/exports/November spend.csv")
 
-    assert (spend_import.status, spend_import.filename, spend_import.skip_bad_rows) == ("queued", "November spend.csv", False)
+    assert (spend_import.status, spend_import.filename, spend_import.skip_bad_rows) == (
+        "queued",
+        "November spend.csv",
+        False,
+    )
     assert (spend_import.user_id, spend_import.actor) == (manager.id, "user:mia@pacer.test")
     stored = Path(spend_import.stored_path)
     assert stored.parent == uploads and stored.suffix == ".csv" and stored.read_bytes() == GOOD
@@ -255,7 +276,10 @@ def test_a_good_upload_is_stored_and_queued_by_id_only(as_manager, manager, uplo
     job = Job.fetch(job_id, connection=redis_connection)
     assert (job.func_name, job.args, job.kwargs) == ("app.jobs.import_spend", (spend_import.id,), {})
     assert (job.timeout, job.result_ttl, job.failure_ttl) == (
-        service.IMPORT_JOB_TIMEOUT, IMPORT_RESULT_TTL, IMPORT_FAILURE_TTL)
+        service.IMPORT_JOB_TIMEOUT,
+        IMPORT_RESULT_TTL,
+        IMPORT_FAILURE_TTL,
+    )
 
     page = text_of(as_manager.get(f"/spend/imports/{spend_import.id}"))
     assert "Import #1 of “November spend.csv” is queued." in flash_texts(page)
@@ -288,7 +312,8 @@ def test_progress_json_while_queued_and_when_done(as_manager, uploads, acme, red
 
 
 def test_redis_down_keeps_the_import_queued_and_it_is_queued_once_redis_is_back(
-        app, as_manager, uploads, acme, redis_unreachable, redis_server):
+    app, as_manager, uploads, acme, redis_unreachable, redis_server
+):
     response = post_file(as_manager, GOOD, follow=True)
     page = text_of(response)
     spend_import = db.session.scalars(select(SpendImport)).one()
@@ -330,7 +355,12 @@ def test_done_page_shows_the_counts(as_manager, uploads, acme, redis_unreachable
     page = text_of(as_manager.get(f"/spend/imports/{spend_import.id}"))
     counts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page))
     assert {k: counts[k] for k in ("Rows read", "Imported", "Duplicates", "Rejected", "Brands affected")} == {
-        "Rows read": "3", "Imported": "3", "Duplicates": "0", "Rejected": "0", "Brands affected": "1"}
+        "Rows read": "3",
+        "Imported": "3",
+        "Duplicates": "0",
+        "Rejected": "0",
+        "Brands affected": "1",
+    }
     assert "Imported 3 new rows of 3 read." in page
     assert "data-progress-url" not in page and "http-equiv" not in page
     assert spend_import.sha256 in page
@@ -418,7 +448,7 @@ def test_rejected_rows_csv_has_an_error_column_and_neutralises_formulas(as_viewe
     assert rows[0] == ["line", "error", "Brand", "Campaign", "Amount", "Spent_At", "External_Id"]
     by_line = {row[0]: row for row in rows[1:]}
     assert sorted(by_line, key=int) == ["3", "4", "5", "6", "7", "8", "9"]
-    assert by_line["3"][2] == "'=HYPERLINK(\"http://evil.test\")"
+    assert by_line["3"][2] == '\'=HYPERLINK("http://evil.test")'
     assert by_line["3"][1].startswith("Unknown brand '=HYPERLINK")
     assert by_line["4"][3] == "'+Search"
     assert by_line["5"][4] == "'-1.00"
@@ -442,8 +472,10 @@ def test_rejected_csv_when_the_stored_file_is_gone_keeps_the_raw_row(as_viewer, 
     run_import(session, spend_import.id)
     path.unlink()
     rows = list(csv.reader(io.StringIO(text_of(as_viewer.get(f"/spend/imports/{spend_import.id}/rejected.csv")))))
-    assert rows == [["line", "error", "row"],
-                    ["2", "Brand 'Acme' has no campaign 'Nope'.", "Acme,Nope,1.00,2026-11-25T10:00:00Z"]]
+    assert rows == [
+        ["line", "error", "row"],
+        ["2", "Brand 'Acme' has no campaign 'Nope'.", "Acme,Nope,1.00,2026-11-25T10:00:00Z"],
+    ]
 
 
 # --- crashed runs and retry --------------------------------------------------------------------
@@ -461,7 +493,9 @@ def crashed_import(session, path: Path, *, skip_bad_rows: bool = False) -> Spend
     return spend_import
 
 
-def test_a_run_whose_process_died_shows_failed_and_retry_imports_it(as_manager, session, uploads, acme, redis_connection):
+def test_a_run_whose_process_died_shows_failed_and_retry_imports_it(
+    as_manager, session, uploads, acme, redis_connection
+):
     uploads.mkdir()
     path = uploads / "spend.csv"
     path.write_bytes(GOOD)
@@ -488,8 +522,7 @@ def test_a_run_whose_process_died_shows_failed_and_retry_imports_it(as_manager, 
     assert count(SpendRecord) == 3
 
 
-def test_the_import_list_shows_a_dead_run_once_the_sweep_found_it(as_viewer, session, uploads, acme,
-                                                                   redis_unreachable):
+def test_the_import_list_shows_a_dead_run_once_the_sweep_found_it(as_viewer, session, uploads, acme, redis_unreachable):
     uploads.mkdir()
     path = uploads / "spend.csv"
     path.write_bytes(GOOD)
@@ -531,8 +564,10 @@ def test_retry_is_refused_with_a_reason(as_manager, session, uploads, acme, redi
         expected = f"Import #{spend_import.id} has already finished (done); upload the file again"
     elif problem == "changed":
         path.write_bytes(GOOD + b"Acme,Search,9.99,2026-11-25T11:00:00Z\n")
-        expected = (f"The file of import #{spend_import.id} has changed since it was registered (its sha256 differs); "
-                    "import it again as a new file.")
+        expected = (
+            f"The file of import #{spend_import.id} has changed since it was registered (its sha256 differs); "
+            "import it again as a new file."
+        )
     else:
         path.unlink()
         expected = f"The file of import #{spend_import.id} is no longer stored; upload it again."
@@ -546,8 +581,9 @@ def test_retry_is_refused_with_a_reason(as_manager, session, uploads, acme, redi
 # --- the history -------------------------------------------------------------------------------
 
 
-def test_history_lists_who_when_file_sha_mode_status_and_counts(as_manager, manager, session, uploads, acme,
-                                                                 redis_unreachable):
+def test_history_lists_who_when_file_sha_mode_status_and_counts(
+    as_manager, manager, session, uploads, acme, redis_unreachable
+):
     first = upload(as_manager, GOOD, name="week-47.csv")
     run_import(session, first.id)
     second = upload(as_manager, csv_bytes(HEADER, "Acme,Nope,1,2026-11-25T10:00:00Z"), name="bad.csv", mode="skip")
@@ -561,8 +597,10 @@ def test_history_lists_who_when_file_sha_mode_status_and_counts(as_manager, mana
     assert "All or nothing" in page and "Skip bad rows" in page
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
     cells = [re.findall(r'data-label="(\w+)" class="num">([\d,]+)<', row) for row in rows]
-    assert cells == [[("Rows", "1"), ("Imported", "0"), ("Duplicates", "0"), ("Rejected", "1")],
-                     [("Rows", "3"), ("Imported", "3"), ("Duplicates", "0"), ("Rejected", "0")]]
+    assert cells == [
+        [("Rows", "1"), ("Imported", "0"), ("Duplicates", "0"), ("Rejected", "1")],
+        [("Rows", "3"), ("Imported", "3"), ("Duplicates", "0"), ("Rejected", "0")],
+    ]
     assert page.count('<span class="import-status import-done">Done</span>') == 2
     assert f'href="/spend/imports/{first.id}"' in page and "Upload a spend file" in page
 
@@ -614,8 +652,13 @@ def test_admin_can_upload(client, session, uploads, acme, redis_unreachable):
 
 
 def test_anonymous_users_are_sent_to_login(client, acme):
-    for url in ("/spend/upload", "/spend/imports", "/spend/imports/1", "/spend/imports/1/progress",
-                "/spend/imports/1/rejected.csv"):
+    for url in (
+        "/spend/upload",
+        "/spend/imports",
+        "/spend/imports/1",
+        "/spend/imports/1/progress",
+        "/spend/imports/1/rejected.csv",
+    ):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
     assert client.post("/spend/imports/1/retry").status_code == 302

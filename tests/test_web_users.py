@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import PASSWORD, add_user, sign_in
 from app.models import ApiToken, User
 from app.services.users import (
     TOKEN_PREFIX,
@@ -22,11 +21,7 @@ from app.services.users import (
     reactivate,
     revoke_token,
 )
-
-
-
-
-
+from tests.helpers import PASSWORD, add_user, sign_in
 
 
 @pytest.fixture
@@ -68,8 +63,15 @@ def test_odd_user_page_numbers_never_fail(admin_client, page):
 
 
 def test_admin_creates_a_user_who_can_then_sign_in(admin_client, session, app):
-    response = admin_client.post("/users", data={"email": " New.Person@Pacer.test ", "role": "manager",
-                                                 "password": "longenough1", "confirm": "longenough1"})
+    response = admin_client.post(
+        "/users",
+        data={
+            "email": " New.Person@Pacer.test ",
+            "role": "manager",
+            "password": "longenough1",
+            "confirm": "longenough1",
+        },
+    )
     assert response.status_code == 302 and response.location.endswith("/users")
     user = session.scalar(select(User).where(User.email == "new.person@pacer.test"))
     assert user is not None and user.role == "manager" and user.active
@@ -89,8 +91,10 @@ def test_admin_creates_a_user_who_can_then_sign_in(admin_client, session, app):
         ({"email": "x@pacer.test", "password": "short", "confirm": "short"}, "Use at least 8 characters."),
         ({"email": "x@pacer.test", "password": "longenough1", "confirm": "longenough2"}, "The two passwords differ."),
         ({"email": "ROOT@pacer.test", "password": "longenough1", "confirm": "longenough1"}, "already exists"),
-        ({"email": "x@pacer.test", "role": "owner", "password": "longenough1", "confirm": "longenough1"},
-         "Not a valid choice"),
+        (
+            {"email": "x@pacer.test", "role": "owner", "password": "longenough1", "confirm": "longenough1"},
+            "Not a valid choice",
+        ),
     ],
 )
 def test_creating_a_user_with_bad_input_shows_the_error_inline_and_creates_nobody(admin_client, session, form, message):
@@ -106,8 +110,7 @@ def test_creating_a_user_with_bad_input_shows_the_error_inline_and_creates_nobod
 
 def test_admin_changes_another_users_role(admin_client, session):
     ana = add_user(session, "ana@pacer.test", "viewer")
-    response = admin_client.post(f"/users/{ana.id}", data={"action": "role", "role": "manager"},
-                                 follow_redirects=True)
+    response = admin_client.post(f"/users/{ana.id}", data={"action": "role", "role": "manager"}, follow_redirects=True)
     assert "ana@pacer.test is now a manager." in text_of(response)
     session.refresh(ana)
     assert ana.role == "manager"
@@ -154,7 +157,8 @@ def test_unknown_role_is_refused_by_the_service(session, admin):
 
 
 def test_deactivated_user_cannot_sign_in_loses_their_session_and_tokens_then_reactivation_restores(
-        admin_client, session, app, now):
+    admin_client, session, app, now
+):
     ana = add_user(session, "ana@pacer.test", "manager")
     _, plain = create_token(session, ana, "uploader", now)
     session.commit()
@@ -209,8 +213,13 @@ def test_only_admins_reach_the_users_pages(client, session, role, admin):
     user = add_user(session, f"{role}@pacer.test", role)
     sign_in(client, user)
     assert client.get("/users").status_code == 403
-    assert client.post("/users", data={"email": "x@pacer.test", "role": "admin", "password": "longenough1",
-                                       "confirm": "longenough1"}).status_code == 403
+    assert (
+        client.post(
+            "/users",
+            data={"email": "x@pacer.test", "role": "admin", "password": "longenough1", "confirm": "longenough1"},
+        ).status_code
+        == 403
+    )
     assert client.post(f"/users/{admin.id}", data={"action": "deactivate"}).status_code == 403
     session.refresh(admin)
     assert admin.active
@@ -243,8 +252,11 @@ def test_changing_your_password_needs_the_current_one(client, session, app):
     session.refresh(ana)
     assert ana.check_password(PASSWORD)
 
-    done = client.post("/me/password", data={"current": PASSWORD, "new": "brand new pw", "confirm": "brand new pw"},
-                       follow_redirects=True)
+    done = client.post(
+        "/me/password",
+        data={"current": PASSWORD, "new": "brand new pw", "confirm": "brand new pw"},
+        follow_redirects=True,
+    )
     assert "Your password is changed." in text_of(done)
     fresh = app.test_client()
     assert fresh.post("/login", data={"email": "ana@pacer.test", "password": PASSWORD}).status_code == 400
@@ -283,11 +295,14 @@ def test_tokens_are_random(session, admin, now):
     assert len(plains) == 5 and all(p.startswith("pcr_") for p in plains)
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("", "Give the token a name"),
-    ("   ", "Give the token a name"),
-    ("x" * 101, "Use at most 100 characters."),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Give the token a name"),
+        ("   ", "Give the token a name"),
+        ("x" * 101, "Use at most 100 characters."),
+    ],
+)
 def test_a_token_needs_a_sensible_name(admin_client, session, name, message):
     response = admin_client.post("/me/tokens", data={"name": name})
     assert response.status_code == 400 and message in text_of(response)

@@ -36,14 +36,25 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(app, client, session
     app.config["WEBHOOK_ALLOW_PRIVATE"] = True
     acme = make.brand("Acme")
     session.commit()
-    response = client.post("/webhooks", data={"url": "http://127.0.0.1:9/hook", "description": "ops",
-                                              "event_types": ["campaign.paused", "alert.fired"],
-                                              "brand_ids": [str(acme.id)], "enabled": "y"})
+    response = client.post(
+        "/webhooks",
+        data={
+            "url": "http://127.0.0.1:9/hook",
+            "description": "ops",
+            "event_types": ["campaign.paused", "alert.fired"],
+            "brand_ids": [str(acme.id)],
+            "enabled": "y",
+        },
+    )
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     [endpoint] = endpoints(session)
     assert secret_in(response.get_data(as_text=True)) == endpoint.secret
     assert (endpoint.url, endpoint.event_types, endpoint.brand_ids, endpoint.enabled) == (
-        "http://127.0.0.1:9/hook", "alert.fired,campaign.paused", str(acme.id), True)
+        "http://127.0.0.1:9/hook",
+        "alert.fired,campaign.paused",
+        str(acme.id),
+        True,
+    )
     listing = client.get("/webhooks").get_data(as_text=True)
     assert "http://127.0.0.1:9/hook" in listing and secret_in(listing) is None
 
@@ -53,16 +64,19 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(app, client, session
     assert new and new != old and endpoints(session)[0].secret == new
 
 
-@pytest.mark.parametrize(("url", "production", "message"), [
-    ("http://127.0.0.1:8080/hook", False, "private, loopback or link-local"),
-    ("http://localhost/hook", False, "private, loopback or link-local"),
-    ("http://169.254.169.254/latest/meta-data/", False, "private, loopback or link-local"),
-    ("http://10.0.0.8/hook", False, "private, loopback or link-local"),
-    ("http://[::1]/hook", False, "private, loopback or link-local"),
-    ("http://hooks.example.com/hook", True, "Use an https URL"),
-    ("gopher://hooks.example.com/", False, "full http(s) URL"),
-    ("https://admin:pw@hooks.example.com/", False, "credentials"),
-])
+@pytest.mark.parametrize(
+    ("url", "production", "message"),
+    [
+        ("http://127.0.0.1:8080/hook", False, "private, loopback or link-local"),
+        ("http://localhost/hook", False, "private, loopback or link-local"),
+        ("http://169.254.169.254/latest/meta-data/", False, "private, loopback or link-local"),
+        ("http://10.0.0.8/hook", False, "private, loopback or link-local"),
+        ("http://[::1]/hook", False, "private, loopback or link-local"),
+        ("http://hooks.example.com/hook", True, "Use an https URL"),
+        ("gopher://hooks.example.com/", False, "full http(s) URL"),
+        ("https://admin:pw@hooks.example.com/", False, "credentials"),
+    ],
+)
 def test_ssrf_attempts_on_the_endpoint_form_are_refused(app, client, session, admin, url, production, message):
     app.config["PACER_ENV"] = "production" if production else "development"
     response = client.post("/webhooks", data={"url": url, "enabled": "y"})

@@ -40,8 +40,9 @@ def webhook_env(process_env, app):
 
 @pytest.fixture
 def endpoint(session, httpserver, webhook_env):
-    endpoint, secret = save_endpoint(session, None, url=httpserver.url_for("/hook"),
-                                     settings=DeliverySettings(allow_private=True))
+    endpoint, secret = save_endpoint(
+        session, None, url=httpserver.url_for("/hook"), settings=DeliverySettings(allow_private=True)
+    )
     session.commit()
     return endpoint
 
@@ -63,7 +64,8 @@ def delivery(session) -> WebhookDelivery:
 
 
 def test_a_receiver_that_fails_twice_gets_the_event_three_times_with_one_id_and_valid_signatures(
-        session, make, endpoint, httpserver, redis_connection, run_process):
+    session, make, endpoint, httpserver, redis_connection, run_process
+):
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("busy", status=503)
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("oops", status=500)
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok", status=200)
@@ -87,8 +89,9 @@ def work_horses(worker_pid: int) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()]
 
 
-def test_a_worker_killed_mid_delivery_resends_the_event(session, make, endpoint, httpserver, redis_connection,
-                                                      background):
+def test_a_worker_killed_mid_delivery_resends_the_event(
+    session, make, endpoint, httpserver, redis_connection, background
+):
     arrived = threading.Event()
     release = threading.Event()
     received: list[str] = []
@@ -120,4 +123,3 @@ def test_a_worker_killed_mid_delivery_resends_the_event(session, make, endpoint,
     assert received == [event_id, event_id]
     row = delivery(session)
     assert row.attempts == 1 and row.last_status_code == 200
-

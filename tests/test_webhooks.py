@@ -57,7 +57,8 @@ def pause_by_spend(session, make, now) -> OutboxEvent:
 
 
 def test_a_receiver_down_for_the_whole_window_leaves_the_endpoint_failing_and_the_event_kept(
-        session, make, now, endpoint, httpserver, client):
+    session, make, now, endpoint, httpserver, client
+):
     httpserver.expect_request("/hook", method="POST").respond_with_data("down for maintenance", status=503)
     [event] = pause_by_spend(session, make, now)  # 50 %: one campaign.resumed, no alert
     rng = random.Random(7)
@@ -128,10 +129,12 @@ def test_events_of_one_campaign_reach_an_endpoint_in_order(session, make, now, e
     write_spend(session, [new_spend(search, 10_000, now, source="api")])
     session.commit()
     rec.reconcile_brands(session, now, actor="test")  # paused, and two alerts (80 %, 100 %) of the brand
-    changes = session.scalars(select(OutboxEvent).where(OutboxEvent.campaign_id == search.id)
-                              .order_by(OutboxEvent.id)).all()
-    alerts = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "alert.fired")
-                             .order_by(OutboxEvent.id)).all()
+    changes = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.campaign_id == search.id).order_by(OutboxEvent.id)
+    ).all()
+    alerts = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.type == "alert.fired").order_by(OutboxEvent.id)
+    ).all()
     assert [e.type for e in changes] == ["campaign.resumed", "campaign.paused"] and len(alerts) == 2
 
     first = deliver_due(session, now, LOCAL, rng=random.Random(1))
@@ -189,25 +192,28 @@ def resolver(*addresses):
 PUBLIC = resolver("93.184.216.34")
 
 
-@pytest.mark.parametrize(("url", "resolve", "message"), [
-    ("http://hooks.example.com/x", PUBLIC, "Use an https URL"),
-    ("ftp://hooks.example.com/x", PUBLIC, "full http"),
-    ("https://user:pw@hooks.example.com/x", PUBLIC, "credentials"),
-    ("https://hooks.example.com:99999/x", PUBLIC, "port"),
-    ("", PUBLIC, "Enter the receiver"),
-    ("https://127.0.0.1/x", None, "loopback"),
-    ("https://localhost/x", None, "loopback"),
-    ("https://[::1]/x", None, "loopback"),
-    ("https://10.1.2.3/x", None, "private"),
-    ("https://192.168.0.10/x", None, "private"),
-    ("https://169.254.169.254/latest/meta-data", None, "link-local"),
-    ("https://0.0.0.0/x", None, "private"),
-    ("https://[fd00::1]/x", None, "private"),
-    ("https://[::ffff:127.0.0.1]/x", None, "loopback"),
-    ("https://metadata.internal/x", resolver("169.254.169.254"), "169.254.169.254"),
-    ("https://rebound.example.com/x", resolver("93.184.216.34", "10.0.0.5"), "10.0.0.5"),
-    ("https://nowhere.invalid/x", None, "could not be resolved"),
-])
+@pytest.mark.parametrize(
+    ("url", "resolve", "message"),
+    [
+        ("http://hooks.example.com/x", PUBLIC, "Use an https URL"),
+        ("ftp://hooks.example.com/x", PUBLIC, "full http"),
+        ("https://user:pw@hooks.example.com/x", PUBLIC, "credentials"),
+        ("https://hooks.example.com:99999/x", PUBLIC, "port"),
+        ("", PUBLIC, "Enter the receiver"),
+        ("https://127.0.0.1/x", None, "loopback"),
+        ("https://localhost/x", None, "loopback"),
+        ("https://[::1]/x", None, "loopback"),
+        ("https://10.1.2.3/x", None, "private"),
+        ("https://192.168.0.10/x", None, "private"),
+        ("https://169.254.169.254/latest/meta-data", None, "link-local"),
+        ("https://0.0.0.0/x", None, "private"),
+        ("https://[fd00::1]/x", None, "private"),
+        ("https://[::ffff:127.0.0.1]/x", None, "loopback"),
+        ("https://metadata.internal/x", resolver("169.254.169.254"), "169.254.169.254"),
+        ("https://rebound.example.com/x", resolver("93.184.216.34", "10.0.0.5"), "10.0.0.5"),
+        ("https://nowhere.invalid/x", None, "could not be resolved"),
+    ],
+)
 def test_unsafe_urls_are_refused_in_production(url, resolve, message):
     kwargs = {"resolve": resolve} if resolve else {}
     with pytest.raises(WebhookError, match=message):
@@ -215,8 +221,10 @@ def test_unsafe_urls_are_refused_in_production(url, resolve, message):
 
 
 def test_a_public_https_url_is_accepted_and_loopback_only_when_allowed():
-    assert check_url(" https://hooks.example.com/x ", production=True, allow_private=False,
-                     resolve=PUBLIC) == "https://hooks.example.com/x"
+    assert (
+        check_url(" https://hooks.example.com/x ", production=True, allow_private=False, resolve=PUBLIC)
+        == "https://hooks.example.com/x"
+    )
     assert check_url("http://127.0.0.1:8080/x", production=False, allow_private=True) == "http://127.0.0.1:8080/x"
     with pytest.raises(WebhookError, match="loopback"):
         check_url("http://127.0.0.1:8080/x", production=False, allow_private=False)
@@ -236,7 +244,8 @@ def test_a_send_to_an_address_refused_since_is_not_made(session, make, now, http
 
 
 def test_a_simulated_month_every_change_and_alert_reaches_a_flaky_receiver_signed_with_stable_ids(
-        session, make, endpoint, httpserver):
+    session, make, endpoint, httpserver
+):
     """The issue's check: a receiver that verifies every signature and fails on purpose (every third
     request, and a whole day down) gets every audit-log change and every alert at least once."""
     from app.control import Window

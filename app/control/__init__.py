@@ -5,6 +5,7 @@ matters) and returns plain values, so the whole control rule can be tested as
 a table of cases.
 """
 
+from app.control.flight import in_flight
 from app.control.periods import local_day, local_time, month_bounds, month_start
 from app.control.rule import (
     BudgetFacts,
@@ -16,7 +17,6 @@ from app.control.rule import (
     decide,
 )
 from app.control.schedule import Window, format_minutes, in_schedule, parse_clock, window_at
-from app.control.flight import in_flight
 
 __all__ = [
     "BudgetFacts",

@@ -9,6 +9,4 @@ def in_flight(start: date | None, end: date | None, day: date) -> bool:
     """True when brand-local ``day`` is within [start, end]; a missing bound is open."""
     if start is not None and day < start:
         return False
-    if end is not None and day > end:
-        return False
-    return True
+    return not (end is not None and day > end)

@@ -7,7 +7,7 @@ DST day lasts 23 or 25 hours. All instants passed in must be timezone-aware.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -22,7 +22,7 @@ def local_time(now: datetime, tz: ZoneInfo) -> datetime:
     # Go through UTC: when ``now`` already carries ``tz``, astimezone(tz) returns it
     # unchanged, so a wall time DST skips (e.g. 02:30 on a spring-forward day) would
     # survive instead of becoming the real wall clock at that instant.
-    return now.astimezone(timezone.utc).astimezone(tz)
+    return now.astimezone(UTC).astimezone(tz)
 
 
 def local_day(now: datetime, tz: ZoneInfo) -> date:
@@ -34,7 +34,7 @@ def local_day(now: datetime, tz: ZoneInfo) -> date:
     try:
         return local_time(now, tz).date()
     except OverflowError:
-        return date.min if now.astimezone(timezone.utc).year == 1 else date.max
+        return date.min if now.astimezone(UTC).year == 1 else date.max
 
 
 def month_start(day: date) -> date:

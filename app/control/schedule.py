@@ -8,9 +8,9 @@ repeated one matches both times.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 STEP_MINUTES = 15
 DAY_MINUTES = 24 * 60
@@ -48,8 +48,9 @@ def check_hours(start: int, end: int) -> None:
     check_step("start", start)
     check_step("end", end)
     if not 0 <= start < end <= DAY_MINUTES:
-        raise ValueError(f"window {format_minutes(start)}-{format_minutes(end)} must have start before end, "
-                         "within 00:00-24:00")
+        raise ValueError(
+            f"window {format_minutes(start)}-{format_minutes(end)} must have start before end, within 00:00-24:00"
+        )
 
 
 def check_step(name: str, minute: int) -> None:

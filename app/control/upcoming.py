@@ -9,9 +9,9 @@ window over a repeated hour covers it both times.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from app.control.flight import in_flight
@@ -124,7 +124,9 @@ def upcoming_runs(
             day = wall_first
             while day <= wall_last:
                 if day in by_day and in_flight(start_date, end_date, day):
-                    ranges = [(w.start, w.end) for w in windows if w.day == day.weekday()] if windows else [(0, DAY_MINUTES)]
+                    ranges = (
+                        [(w.start, w.end) for w in windows if w.day == day.weekday()] if windows else [(0, DAY_MINUTES)]
+                    )
                     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
                     for start_minute, end_minute in ranges:
                         start = max(span_start, midnight + timedelta(minutes=start_minute))

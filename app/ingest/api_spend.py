@@ -10,7 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from app.ingest.csv_spend import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, CampaignDirectory, RowError, SpendRow, parse_spend_values
+from app.ingest.csv_spend import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    CampaignDirectory,
+    RowError,
+    SpendRow,
+    parse_spend_values,
+)
 
 MAX_RECORDS = 10_000
 FIELDS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS

@@ -42,8 +42,9 @@ class ParsedBatch:
     bytes_read: int  # bytes of the file read so far
 
 
-def parse_batches(handle: BinaryIO, directory: CampaignDirectory, latest: datetime | None,
-                  batch_rows: int = BATCH_ROWS) -> Iterator[ParsedBatch]:
+def parse_batches(
+    handle: BinaryIO, directory: CampaignDirectory, latest: datetime | None, batch_rows: int = BATCH_ROWS
+) -> Iterator[ParsedBatch]:
     """Read ``handle`` as a spend CSV and yield it in batches; the last one (maybe empty) ends at the end of the file.
 
     ``latest`` is the latest spend time accepted (see read_spend_csv).
@@ -97,8 +98,9 @@ def batches_from_child(make_batches: Callable[[], Iterator[ParsedBatch]]) -> Ite
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(make_batches, sender, receiver), name="pacer-import-reader",
-                            daemon=True)
+    child = context.Process(
+        target=_produce, args=(make_batches, sender, receiver), name="pacer-import-reader", daemon=True
+    )
     child.start()
     sender.close()
     try:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import date, datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -77,8 +77,12 @@ class CampaignDirectory:
     Plain data (the services build it from the database), so a forked reader can use it as is.
     """
 
-    def __init__(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef],
-                 lookup: Callable[[str], tuple[list[BrandRef], list[CampaignRef]]] | None = None) -> None:
+    def __init__(
+        self,
+        brands: Iterable[BrandRef],
+        campaigns: Iterable[CampaignRef],
+        lookup: Callable[[str], tuple[list[BrandRef], list[CampaignRef]]] | None = None,
+    ) -> None:
         """``lookup``, when given, is asked on a miss for the brands named so ignoring case and their
         campaigns (a directory filled lazily, for the brands a file names); it must not be used
         across a fork."""
@@ -161,8 +165,10 @@ def utf16_message(head: bytes) -> str | None:
     if sample[:2] in (b"\xff\xfe", b"\xfe\xff") or (
         len(sample) >= 4 and (sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4)
     ):
-        return ("This file is UTF-16 text, not UTF-8: save it again as “CSV UTF-8” "
-                "(in Excel: File › Save As › CSV UTF-8) and upload that.")
+        return (
+            "This file is UTF-16 text, not UTF-8: save it again as “CSV UTF-8” "
+            "(in Excel: File › Save As › CSV UTF-8) and upload that."
+        )
     return None
 
 
@@ -199,7 +205,9 @@ def parse_header(fields: list[str], line: int = 1) -> dict[str, int]:
     return {name: i for i, name in enumerate(names)}
 
 
-def read_spend_csv(stream: BinaryIO, directory: CampaignDirectory, latest: datetime | None) -> Iterator[SpendRow | RowError]:
+def read_spend_csv(
+    stream: BinaryIO, directory: CampaignDirectory, latest: datetime | None
+) -> Iterator[SpendRow | RowError]:
     """Yield each data row of a spend CSV as a SpendRow or a RowError, in file order.
 
     ``latest`` is the latest spend time accepted (app.ingest.spend_values.latest_spend), None for any.
@@ -314,7 +322,9 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: 
         if spent_at < EARLIEST_SPEND or spent_at.year >= 9999 or (latest is not None and spent_at > latest):
             return None
         external_id = fields[i_external] if i_external is not None else ""
-        if external_id and (len(external_id) > MAX_EXTERNAL_ID or "\x00" in external_id or external_id != external_id.strip()):
+        if external_id and (
+            len(external_id) > MAX_EXTERNAL_ID or "\x00" in external_id or external_id != external_id.strip()
+        ):
             return None
         quarter = int(spent_at.timestamp()) // _QUARTER
         cache_key = quarter * 1024 + zone_number
@@ -329,14 +339,16 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: 
 
 
 def _raw(fields: list[str]) -> str:
-    # The CRLF terminator makes the writer quote fields holding a CR or LF, so the raw row reads back as the same fields.
+    # The CRLF terminator makes the writer quote fields holding a CR or LF, so the raw row reads back as the same
+    # fields.
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(fields)
     return out.getvalue()[:-2]
 
 
-def _parse_row(line: int, fields: list[str], columns: dict[str, int], directory: CampaignDirectory,
-               latest: datetime | None) -> SpendRow | RowError:
+def _parse_row(
+    line: int, fields: list[str], columns: dict[str, int], directory: CampaignDirectory, latest: datetime | None
+) -> SpendRow | RowError:
     def field(name: str) -> str:
         index = columns.get(name)
         return fields[index].strip() if index is not None else ""
@@ -389,12 +401,14 @@ def _sentence(problems: list[str]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def parse_spend_values(number: int, values: dict[str, str], directory: CampaignDirectory,
-                       latest: datetime | None) -> SpendRow | RowError:
+def parse_spend_values(
+    number: int, values: dict[str, str], directory: CampaignDirectory, latest: datetime | None
+) -> SpendRow | RowError:
     """Validate one record given as column name -> text (the API's path), with a CSV row's rules and messages.
 
     ``number`` stands where a CSV row has its line number (the API passes the record's index).
     """
     names = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-    return _parse_row(number, [values.get(name) or "" for name in names], {n: i for i, n in enumerate(names)}, directory,
-                      latest)
+    return _parse_row(
+        number, [values.get(name) or "" for name in names], {n: i for i, n in enumerate(names)}, directory, latest
+    )

@@ -28,8 +28,10 @@ def spent_at_problem(instant: datetime, latest: datetime | None) -> str | None:
     if instant < EARLIEST_SPEND:
         return f"the spent_at time {_utc(instant)} is before 2000-01-01"
     if latest is not None and instant > latest:
-        return (f"the spent_at time {_utc(instant)} is in the future (more than 5 minutes after the server's "
-                f"time, {_utc(latest - FUTURE_ALLOWANCE)}); record spend once it has happened")
+        return (
+            f"the spent_at time {_utc(instant)} is in the future (more than 5 minutes after the server's "
+            f"time, {_utc(latest - FUTURE_ALLOWANCE)}); record spend once it has happened"
+        )
     return None
 
 

@@ -104,7 +104,18 @@ def export_rows(session: Session, flt: ActivityFilter) -> Iterator[tuple]:
     ).order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc())
     result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
     try:
-        for at, brand, campaign, old_status, new_status, new_reasons, old_reasons, actor, automatic, facts_json in result:
+        for (
+            at,
+            brand,
+            campaign,
+            old_status,
+            new_status,
+            new_reasons,
+            old_reasons,
+            actor,
+            automatic,
+            facts_json,
+        ) in result:
             facts = _facts(facts_json)
             yield (
                 at.astimezone(UTC).isoformat().replace("+00:00", "Z"),

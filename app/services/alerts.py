@@ -84,16 +84,38 @@ def candidates(brand: Brand, budget: BudgetFacts, now: datetime) -> list[Candida
     found = []
     for percent in brand_percents(brand):
         if budget.daily_budget and budget.spend_today * 100 >= budget.daily_budget * percent:
-            found.append(Candidate("daily", percent, day, common | {
-                "spend": money(budget.spend_today), "budget": money(budget.daily_budget)}))
+            found.append(
+                Candidate(
+                    "daily",
+                    percent,
+                    day,
+                    common | {"spend": money(budget.spend_today), "budget": money(budget.daily_budget)},
+                )
+            )
         if budget.monthly_budget and budget.spend_month * 100 >= budget.monthly_budget * percent:
-            found.append(Candidate("monthly", percent, month, common | {
-                "spend": money(budget.spend_month), "budget": money(budget.monthly_budget)}))
+            found.append(
+                Candidate(
+                    "monthly",
+                    percent,
+                    month,
+                    common | {"spend": money(budget.spend_month), "budget": money(budget.monthly_budget)},
+                )
+            )
     pacing = pace(budget, local)
     if pacing.state.is_forecast and pacing.projected > budget.monthly_budget:
-        found.append(Candidate("forecast", FORECAST_PERCENT, month, common | {
-            "spend": money(budget.spend_month), "budget": money(budget.monthly_budget),
-            "projected": money(pacing.projected)}))
+        found.append(
+            Candidate(
+                "forecast",
+                FORECAST_PERCENT,
+                month,
+                common
+                | {
+                    "spend": money(budget.spend_month),
+                    "budget": money(budget.monthly_budget),
+                    "projected": money(pacing.projected),
+                },
+            )
+        )
     return found
 
 
@@ -106,19 +128,47 @@ def fire_alerts(session: Session, brand: Brand, budget: BudgetFacts, now: dateti
     if not found:
         return []
     table = Alert.__table__
-    rows = [{"brand_id": brand.id, "kind": c.kind, "percent": c.percent, "period": c.period, "fired_at": now,
-             "facts": json.dumps(c.facts, sort_keys=True)} for c in found]
-    inserted = session.execute(
-        upsert_insert(session, table)
-        .on_conflict_do_nothing(index_elements=["brand_id", "kind", "percent", "period"])
-        .returning(table.c.id), rows).scalars().all()
+    rows = [
+        {
+            "brand_id": brand.id,
+            "kind": c.kind,
+            "percent": c.percent,
+            "period": c.period,
+            "fired_at": now,
+            "facts": json.dumps(c.facts, sort_keys=True),
+        }
+        for c in found
+    ]
+    inserted = (
+        session.execute(
+            upsert_insert(session, table)
+            .on_conflict_do_nothing(index_elements=["brand_id", "kind", "percent", "period"])
+            .returning(table.c.id),
+            rows,
+        )
+        .scalars()
+        .all()
+    )
     alerts = session.scalars(select(Alert).where(Alert.id.in_(inserted)).order_by(Alert.id)).all() if inserted else []
     for alert in alerts:
-        add_event(session, type=ALERT_FIRED, occurred_at=now, brand_id=brand.id, ordering_key=f"alerts:{brand.id}",
-                  data={"brand": brand_ref(brand),
-                        "alert": {"id": alert.id, "kind": alert.kind, "percent": alert.percent,
-                                  "period": alert.period, "fired_at": iso(alert.fired_at)},
-                        "facts": alert.facts})
+        add_event(
+            session,
+            type=ALERT_FIRED,
+            occurred_at=now,
+            brand_id=brand.id,
+            ordering_key=f"alerts:{brand.id}",
+            data={
+                "brand": brand_ref(brand),
+                "alert": {
+                    "id": alert.id,
+                    "kind": alert.kind,
+                    "percent": alert.percent,
+                    "period": alert.period,
+                    "fired_at": iso(alert.fired_at),
+                },
+                "facts": alert.facts,
+            },
+        )
     return list(alerts)
 
 
@@ -130,16 +180,19 @@ def alerts_select(brand_id: int | None = None):
 
 def recent_count(session: Session, now: datetime) -> int:
     """How many alerts fired in the last day: the header's badge."""
-    return int(session.scalar(select(func.count()).select_from(Alert).where(Alert.fired_at > now - BADGE_WINDOW))
-               or 0)
+    return int(session.scalar(select(func.count()).select_from(Alert).where(Alert.fired_at > now - BADGE_WINDOW)) or 0)
 
 
 def describe(alert: Alert) -> str:
     """One sentence for people."""
     facts = alert.facts
     if alert.kind == "forecast":
-        return (f"Projected month-end spend {facts.get('projected')} is above the monthly budget "
-                f"{facts.get('budget')} {facts.get('currency')}.")
+        return (
+            f"Projected month-end spend {facts.get('projected')} is above the monthly budget "
+            f"{facts.get('budget')} {facts.get('currency')}."
+        )
     period = "today" if alert.kind == "daily" else "this month"
-    return (f"Spend {period} reached {alert.percent}% of the {alert.kind} budget: {facts.get('spend')} of "
-            f"{facts.get('budget')} {facts.get('currency')}.")
+    return (
+        f"Spend {period} reached {alert.percent}% of the {alert.kind} budget: {facts.get('spend')} of "
+        f"{facts.get('budget')} {facts.get('currency')}."
+    )

@@ -54,7 +54,7 @@ def parse_budget(value: str | Decimal | int, currency: str) -> int:
     floats are refused, never rounded. Raises MoneyError with a sentence for the person who gave it.
     """
     if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
-        raise MoneyError("Enter the amount as text or a whole or decimal number, e.g. \"1500.00\".")
+        raise MoneyError('Enter the amount as text or a whole or decimal number, e.g. "1500.00".')
     try:
         if isinstance(value, str):
             return parse_amount(value, currency)
@@ -119,7 +119,9 @@ class BrandNames:
         keys = sorted({name.strip().lower() for name in names if name.strip()})
         for i in range(0, len(keys), 500):
             for brand in session.scalars(
-                select(Brand).where(func.lower(Brand.name).in_(keys[i : i + 500])).order_by(Brand.id)
+                select(Brand)
+                .where(func.lower(Brand.name).in_(keys[i : i + 500]))
+                .order_by(Brand.id)
                 .options(selectinload(Brand.campaigns).selectinload(Campaign.windows))
             ):
                 self.add(brand)
@@ -193,8 +195,9 @@ def validate_brand(
     return BrandValues(name, timezone, currency, budgets["daily_budget"], budgets["monthly_budget"])
 
 
-def create_brand(session: Session, now: datetime, *, actor: str, reconcile: bool = True,
-                 names: BrandNames | None = None, **fields) -> Brand:
+def create_brand(
+    session: Session, now: datetime, *, actor: str, reconcile: bool = True, names: BrandNames | None = None, **fields
+) -> Brand:
     """Validate and add a brand (fields as for :func:`validate_brand`); flushes, does not commit.
 
     With ``reconcile=False`` the caller reconciles the brand once it has made all its changes.
@@ -231,8 +234,14 @@ class BrandUpdate:
 
 
 def update_brand(
-    session: Session, brand_id: int, now: datetime, *, actor: str, reconcile: bool = True,
-    names: BrandNames | None = None, **fields
+    session: Session,
+    brand_id: int,
+    now: datetime,
+    *,
+    actor: str,
+    reconcile: bool = True,
+    names: BrandNames | None = None,
+    **fields,
 ) -> BrandUpdate:
     """Validate and apply the fields given under the brand's lock, then reconcile its campaigns at ``now``.
 
@@ -293,7 +302,8 @@ def _budgets_to_restate(brand: Brand, fields: dict) -> dict[str, list[str]]:
         return {}
     return {
         field: [f"State the {field.replace('_', ' ')} in {new} too: the currency changes from {brand.currency}."]
-        for field in ("daily_budget", "monthly_budget") if field not in fields
+        for field in ("daily_budget", "monthly_budget")
+        if field not in fields
     }
 
 

@@ -93,8 +93,9 @@ class CampaignPage:
         return bool(self.windows)
 
 
-def campaign_page(session: Session, campaign_id: int, now: datetime, *, history_page: int,
-                  can_edit: bool) -> CampaignPage:
+def campaign_page(
+    session: Session, campaign_id: int, now: datetime, *, history_page: int, can_edit: bool
+) -> CampaignPage:
     """Everything the campaign page shows at ``now`` (brand-local where it says so); reads only.
 
     ``history_page`` counts from 1 (anything lower reads as 1); ``can_edit`` is the viewer's role,
@@ -110,8 +111,9 @@ def campaign_page(session: Session, campaign_id: int, now: datetime, *, history_
     history = _history(session, campaign.id, max(history_page, 1))
     spend_today, spend_month = spend_today_and_month(session, brand, now)
     windows = campaign.schedule()
-    upcoming = upcoming_runs(windows, campaign.start_date, campaign.end_date,
-                             campaign.enabled and campaign.archived_at is None, tz, now)
+    upcoming = upcoming_runs(
+        windows, campaign.start_date, campaign.end_date, campaign.enabled and campaign.archived_at is None, tz, now
+    )
     return CampaignPage(
         campaign=campaign,
         brand=brand,
@@ -129,8 +131,11 @@ def campaign_page(session: Session, campaign_id: int, now: datetime, *, history_
 
 
 def _newest_first(campaign_id: int):
-    return (select(CampaignEvent).where(CampaignEvent.campaign_id == campaign_id)
-            .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc()))
+    return (
+        select(CampaignEvent)
+        .where(CampaignEvent.campaign_id == campaign_id)
+        .order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc())
+    )
 
 
 def _history(session: Session, campaign_id: int, page: int) -> HistoryPage:
@@ -196,16 +201,20 @@ def strip_rows(upcoming: list[UpcomingDay], campaign: Campaign, local_now: datet
         else:
             empty = "No scheduled hours"
         prefix = "Today · " if offset == 0 else ("Tomorrow · " if offset == 1 else "")
-        rows.append(StripRow(
-            label=prefix + day.day.strftime("%a %d %b"),
-            bars=tuple(
-                StripBar(left=round(i.start_minute * 100 / DAY_MINUTES, 3),
-                         width=round(max(i.end_minute - i.start_minute, 1) * 100 / DAY_MINUTES, 3),
-                         text=interval_text(i))
-                for i in day.intervals
-            ),
-            total=duration_text(day.total) if day.intervals else None,
-            empty=empty,
-            now=round((local_now.hour * 60 + local_now.minute) * 100 / DAY_MINUTES, 3) if offset == 0 else None,
-        ))
+        rows.append(
+            StripRow(
+                label=prefix + day.day.strftime("%a %d %b"),
+                bars=tuple(
+                    StripBar(
+                        left=round(i.start_minute * 100 / DAY_MINUTES, 3),
+                        width=round(max(i.end_minute - i.start_minute, 1) * 100 / DAY_MINUTES, 3),
+                        text=interval_text(i),
+                    )
+                    for i in day.intervals
+                ),
+                total=duration_text(day.total) if day.intervals else None,
+                empty=empty,
+                now=round((local_now.hour * 60 + local_now.minute) * 100 / DAY_MINUTES, 3) if offset == 0 else None,
+            )
+        )
     return rows

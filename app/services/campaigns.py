@@ -70,9 +70,16 @@ def _check_open(campaign: Campaign) -> None:
         raise CampaignLocked(f"brand {campaign.brand.name!r} is archived, so its campaigns cannot be changed")
 
 
-def validate_campaign(session: Session, brand: Brand | None, *, name: str, start_date: date | None,
-                      end_date: date | None, campaign_id: int | None = None,
-                      siblings: dict[str, Campaign] | None = None) -> str:
+def validate_campaign(
+    session: Session,
+    brand: Brand | None,
+    *,
+    name: str,
+    start_date: date | None,
+    end_date: date | None,
+    campaign_id: int | None = None,
+    siblings: dict[str, Campaign] | None = None,
+) -> str:
     """Check a campaign's name (required, at most NAME_MAX, unique within ``brand`` as typed) and flight.
 
     Returns the stripped name; raises CampaignError with every problem. ``brand`` is None for a
@@ -114,9 +121,19 @@ def _reconcile(session: Session, campaign: Campaign, now: datetime, actor: str, 
     return reconcile_brand(session, brand_id, now, actor=actor, automatic=False)
 
 
-def create_campaign(session: Session, brand: Brand, *, name: str, enabled: bool, start_date: date | None,
-                    end_date: date | None, now: datetime, actor: str, reconcile: bool = True,
-                    siblings: dict[str, Campaign] | None = None) -> Outcome:
+def create_campaign(
+    session: Session,
+    brand: Brand,
+    *,
+    name: str,
+    enabled: bool,
+    start_date: date | None,
+    end_date: date | None,
+    now: datetime,
+    actor: str,
+    reconcile: bool = True,
+    siblings: dict[str, Campaign] | None = None,
+) -> Outcome:
     """Add a campaign to ``brand`` (no schedule: it runs at any hour) and reconcile the brand.
 
     Raises CampaignError for a missing, too long or taken name or a flight that ends
@@ -138,8 +155,16 @@ def create_campaign(session: Session, brand: Brand, *, name: str, enabled: bool,
     return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile))
 
 
-def update_campaign(session: Session, campaign: Campaign, *, now: datetime, actor: str, reconcile: bool = True,
-                    siblings: dict[str, Campaign] | None = None, **fields) -> Outcome:
+def update_campaign(
+    session: Session,
+    campaign: Campaign,
+    *,
+    now: datetime,
+    actor: str,
+    reconcile: bool = True,
+    siblings: dict[str, Campaign] | None = None,
+    **fields,
+) -> Outcome:
     """Change the fields given (any of name, enabled, start_date, end_date), then reconcile its brand.
 
     The fields not given keep their stored values. ``siblings`` as for :func:`create_campaign`.
@@ -151,13 +176,20 @@ def update_campaign(session: Session, campaign: Campaign, *, now: datetime, acto
         lock_brand(session, campaign.brand_id)
     _check_open(campaign)
     values = {field: getattr(campaign, field) for field in CAMPAIGN_FIELDS} | fields
-    values["name"] = validate_campaign(session, campaign.brand, name=values["name"], start_date=values["start_date"],
-                                       end_date=values["end_date"], campaign_id=campaign.id, siblings=siblings)
+    values["name"] = validate_campaign(
+        session,
+        campaign.brand,
+        name=values["name"],
+        start_date=values["start_date"],
+        end_date=values["end_date"],
+        campaign_id=campaign.id,
+        siblings=siblings,
+    )
     changed = any(getattr(campaign, field) != value for field, value in values.items())
     if siblings is not None and values["name"] != campaign.name:
         siblings[values["name"]] = siblings.pop(campaign.name, campaign)
-    for field, value in values.items():
-        setattr(campaign, field, value)
+    for name, value in values.items():
+        setattr(campaign, name, value)
     return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile), changed)
 
 
@@ -169,14 +201,20 @@ def set_windows(session: Session, campaign: Campaign, windows: list[Window]) -> 
     if campaign.windows:
         campaign.windows.clear()
         session.flush()
-    campaign.windows.extend(
-        ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in new
-    )
+    campaign.windows.extend(ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in new)
     return True
 
 
-def set_schedule(session: Session, campaign: Campaign, windows: list[Window], *, now: datetime,
-                 actor: str, reconcile: bool = True, brand_locked: bool = False) -> Outcome:
+def set_schedule(
+    session: Session,
+    campaign: Campaign,
+    windows: list[Window],
+    *,
+    now: datetime,
+    actor: str,
+    reconcile: bool = True,
+    brand_locked: bool = False,
+) -> Outcome:
     """Replace the campaign's dayparting with ``windows`` (merged), then reconcile its brand.
 
     An empty list means the campaign runs at any hour. ``brand_locked``: the caller holds the
@@ -198,8 +236,9 @@ def archive_campaign(session: Session, campaign: Campaign, *, now: datetime, act
     return Outcome(campaign, _reconcile(session, campaign, now, actor))
 
 
-def record_manual_spend(session: Session, campaign: Campaign, *, amount: str, spent_at: str = "",
-                        external_id: str = "", now: datetime) -> SpendOutcome:
+def record_manual_spend(
+    session: Session, campaign: Campaign, *, amount: str, spent_at: str = "", external_id: str = "", now: datetime
+) -> SpendOutcome:
     """Record one spend for the campaign by hand (the form and the CLI); does not commit.
 
     The spend rule of every entry point (app.ingest.spend_values): ``amount`` a plain decimal,
@@ -229,12 +268,10 @@ def record_manual_spend(session: Session, campaign: Campaign, *, amount: str, sp
         errors["external_id"] = [_sentence(problem)]
     if errors:
         raise CampaignError(errors)
-    result = write_spend(session, [new_spend(campaign, amount_minor, instant, source="manual",
-                                             external_id=external)])
+    result = write_spend(session, [new_spend(campaign, amount_minor, instant, source="manual", external_id=external)])
     return SpendOutcome(bool(result.inserted), amount_minor, instant, result.brand_ids)
 
 
 def _sentence(text: str) -> str:
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
-

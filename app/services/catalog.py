@@ -82,11 +82,12 @@ def load_fixtures(session: Session, data: Any, now: datetime) -> LoadSummary:
     listing every problem; the session may then hold some of the writes, so the caller rolls back.
     """
     if not isinstance(data, dict) or not isinstance(data.get("brands"), list):
-        raise CatalogError(["the document must be an object with a \"brands\" list"])
+        raise CatalogError(['the document must be an object with a "brands" list'])
     loader = _Loader(session, now)
     # Every brand the document names, with its campaigns and schedules, in a few queries instead of a few per entry.
-    loader.names = BrandNames(session, [raw["name"] for raw in data["brands"]
-                                        if isinstance(raw, dict) and isinstance(raw.get("name"), str)])
+    loader.names = BrandNames(
+        session, [raw["name"] for raw in data["brands"] if isinstance(raw, dict) and isinstance(raw.get("name"), str)]
+    )
     for i, raw in enumerate(data["brands"]):
         loader.brand(raw, f"brands[{i}]")
     if loader.problems:
@@ -150,19 +151,30 @@ class _Loader:
         if writable and brand is not None and brand.id not in self.summary.brand_ids:
             self.summary.brand_ids.append(brand.id)
 
-    def _write_brand(self, key: str, name: str | None, fields: dict, where: str,
-                     reported: set[str]) -> tuple[Brand | None, bool]:
+    def _write_brand(
+        self, key: str, name: str | None, fields: dict, where: str, reported: set[str]
+    ) -> tuple[Brand | None, bool]:
         """The brand the entry names, created or updated, and whether its campaigns may be written."""
         existing = self.names.named(key) if key else []
         if len(existing) > 1:
             spellings = ", ".join(f"“{b.name}”" for b in existing)
-            self.problem(f"{where}.name", f"{len(existing)} brands are named so ignoring case ({spellings}); "
-                                          "rename all but one in the brand form first.")
+            self.problem(
+                f"{where}.name",
+                f"{len(existing)} brands are named so ignoring case ({spellings}); "
+                "rename all but one in the brand form first.",
+            )
             return None, False
         if existing:
             try:
-                result = update_brand(self.session, existing[0].id, self.now, actor=self.actor, reconcile=False,
-                                      names=self.names, **fields)
+                result = update_brand(
+                    self.session,
+                    existing[0].id,
+                    self.now,
+                    actor=self.actor,
+                    reconcile=False,
+                    names=self.names,
+                    **fields,
+                )
             except BrandLocked as exc:
                 self.problem(f"{where}.name", f"{exc}.")
                 return None, False
@@ -172,8 +184,14 @@ class _Loader:
             self.summary.brands_updated += bool(result.changed)
             return result.brand, True
         try:
-            brand = create_brand(self.session, self.now, actor=self.actor, reconcile=False, names=self.names,
-                                 **(BRAND_DEFAULTS | fields | {"name": name or ""}))
+            brand = create_brand(
+                self.session,
+                self.now,
+                actor=self.actor,
+                reconcile=False,
+                names=self.names,
+                **(BRAND_DEFAULTS | fields | {"name": name or ""}),
+            )
         except BrandError as exc:
             self.service_errors(where, exc.errors, reported=reported)
             return None, False
@@ -181,8 +199,15 @@ class _Loader:
         self.created.add(brand.id)
         return brand, True
 
-    def campaign(self, brand: Brand | None, brand_written: bool, raw: Any, where: str, seen: set[str],
-                 siblings: dict[str, Campaign]) -> None:
+    def campaign(
+        self,
+        brand: Brand | None,
+        brand_written: bool,
+        raw: Any,
+        where: str,
+        seen: set[str],
+        siblings: dict[str, Campaign],
+    ) -> None:
         if not isinstance(raw, dict):
             self.problem(where, "must be an object")
             return
@@ -210,17 +235,36 @@ class _Loader:
         try:
             if existing is None:
                 outcome = create_campaign(
-                    self.session, brand, name=name, enabled=fields.get("enabled", True),
-                    start_date=fields.get("start_date"), end_date=fields.get("end_date"),
-                    now=self.now, actor=self.actor, reconcile=False, siblings=siblings)
+                    self.session,
+                    brand,
+                    name=name,
+                    enabled=fields.get("enabled", True),
+                    start_date=fields.get("start_date"),
+                    end_date=fields.get("end_date"),
+                    now=self.now,
+                    actor=self.actor,
+                    reconcile=False,
+                    siblings=siblings,
+                )
                 changed = True
             else:
-                outcome = update_campaign(self.session, existing, now=self.now, actor=self.actor, reconcile=False,
-                                          siblings=siblings, **fields)
+                outcome = update_campaign(
+                    self.session, existing, now=self.now, actor=self.actor, reconcile=False, siblings=siblings, **fields
+                )
                 changed = outcome.changed
             if windows is not None:
-                changed = set_schedule(self.session, outcome.campaign, windows, now=self.now, actor=self.actor,
-                                       reconcile=False, brand_locked=True).changed or changed
+                changed = (
+                    set_schedule(
+                        self.session,
+                        outcome.campaign,
+                        windows,
+                        now=self.now,
+                        actor=self.actor,
+                        reconcile=False,
+                        brand_locked=True,
+                    ).changed
+                    or changed
+                )
         except CampaignLocked as exc:
             self.problem(where, f"{exc}.")
             return
@@ -232,14 +276,21 @@ class _Loader:
         elif changed:
             self.summary.campaigns_updated += 1
 
-    def _check_campaign(self, brand: Brand | None, existing: Campaign | None, name: str, fields: dict,
-                        where: str, reported: set[str]) -> None:
+    def _check_campaign(
+        self, brand: Brand | None, existing: Campaign | None, name: str, fields: dict, where: str, reported: set[str]
+    ) -> None:
         """Report what the campaign service would refuse, for an entry that is not written."""
         stored = {"start_date": existing.start_date, "end_date": existing.end_date} if existing else {}
         values = stored | {k: v for k, v in fields.items() if k in ("start_date", "end_date") and v is not _BAD}
         try:
-            validate_campaign(self.session, brand, name=name, start_date=values.get("start_date"),
-                              end_date=values.get("end_date"), campaign_id=existing.id if existing else None)
+            validate_campaign(
+                self.session,
+                brand,
+                name=name,
+                start_date=values.get("start_date"),
+                end_date=values.get("end_date"),
+                campaign_id=existing.id if existing else None,
+            )
         except CampaignError as exc:
             self.service_errors(where, exc.errors, reported=reported)
 
@@ -296,7 +347,7 @@ def parse_schedule(rows: Any, where: str, problems: list[str]) -> list[Window]:
             continue
         days = row.get("days")
         if not isinstance(days, list) or not days:
-            problems.append(f"{here}.days: must be a non-empty list like [\"mon\", \"tue\"]")
+            problems.append(f'{here}.days: must be a non-empty list like ["mon", "tue"]')
             days = []
         day_numbers = []
         for day in days:

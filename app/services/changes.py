@@ -2,7 +2,8 @@
 
 Every write that can change a campaign's state (spend, budget, schedule, switch, flight, time
 zone, archive, import) is marked with :func:`mark_brands_changed` inside its own transaction, as its
-last statement before commit, by the one post-commit helper (app.services.enforcement). The sweep records how far it got with :func:`record_sweep`, and the first
+last statement before commit, by the one post-commit helper (app.services.enforcement). The sweep
+records how far it got with :func:`record_sweep`, and the first
 sweep after an outage visits :func:`brands_changed_since` that watermark before anything else, so
 enforcement that was deferred (Redis down, a worker killed, a process crash between commit and
 enqueue) is caught up within one sweep, whatever Redis kept.
@@ -63,9 +64,11 @@ def brands_changed_since(session: Session, watermark: datetime | None, now: date
     if watermark is None or watermark > now:
         return None
     since = watermark - CATCH_UP_OVERLAP
-    return list(session.scalars(
-        select(BrandChange.brand_id).where(BrandChange.changed_at > since).order_by(BrandChange.brand_id)
-    ))
+    return list(
+        session.scalars(
+            select(BrandChange.brand_id).where(BrandChange.changed_at > since).order_by(BrandChange.brand_id)
+        )
+    )
 
 
 def record_sweep(session: Session, swept_as_of: datetime) -> None:
@@ -74,5 +77,6 @@ def record_sweep(session: Session, swept_as_of: datetime) -> None:
     next catch-up. Does not commit."""
     table = SweepWatermark.__table__
     insert = upsert_insert(session, table).values(name=SWEEP, swept_as_of=swept_as_of)
-    session.execute(insert.on_conflict_do_update(
-        index_elements=[table.c.name], set_={"swept_as_of": insert.excluded.swept_as_of}))
+    session.execute(
+        insert.on_conflict_do_update(index_elements=[table.c.name], set_={"swept_as_of": insert.excluded.swept_as_of})
+    )

@@ -30,34 +30,78 @@ WEEKEND = ["sat", "sun"]
 
 DEMO_FIXTURES = {
     "brands": [
-        {"name": "Acme Outdoor", "timezone": "America/New_York", "currency": "USD",
-         "daily_budget": "500.00", "monthly_budget": "12000.00",
-         "campaigns": [
-             {"name": "Search - Brand", "schedule": [{"days": WEEKDAYS, "start": "07:00", "end": "21:00"}]},
-             {"name": "Display - Retargeting"},
-             {"name": "Shopping - Gear", "schedule": [{"days": WEEKDAYS + WEEKEND, "start": "09:00", "end": "23:30"}]},
-         ]},
-        {"name": "Brightside Books", "timezone": "Europe/London", "currency": "GBP",
-         "daily_budget": "150.00", "monthly_budget": "4000.00",
-         "campaigns": [
-             {"name": "Search - Generic", "schedule": [{"days": WEEKDAYS, "start": "08:00", "end": "18:00"}]},
-             {"name": "Social - Weekend", "schedule": [{"days": WEEKEND, "start": "10:00", "end": "22:00"}]},
-         ]},
-        {"name": "Chai Point", "timezone": "Asia/Kolkata", "currency": "INR",
-         "daily_budget": "25000.00", "monthly_budget": "600000.00",
-         "campaigns": [
-             {"name": "Search - Delivery", "schedule": [{"days": WEEKDAYS + WEEKEND, "start": "06:00", "end": "23:00"}]},
-             {"name": "Video - Monsoon", "enabled": False},
-         ]},
-        {"name": "Himalaya Treks", "timezone": "Asia/Kathmandu", "currency": "NPR",
-         "daily_budget": "8000.00", "monthly_budget": "200000.00",
-         "campaigns": [{"name": "Search - Treks", "schedule": [{"days": WEEKDAYS, "start": "09:15", "end": "17:45"}]}]},
-        {"name": "Lord Howe Lodge", "timezone": "Australia/Lord_Howe", "currency": "AUD",
-         "daily_budget": "120.00", "monthly_budget": "3000.00",
-         "campaigns": [{"name": "Search - Stays"}, {"name": "Social - Summer", "schedule": [{"days": WEEKEND, "start": "08:00", "end": "24:00"}]}]},
-        {"name": "Tokyo Tea House", "timezone": "Asia/Tokyo", "currency": "JPY",
-         "daily_budget": "30000", "monthly_budget": "700000",
-         "campaigns": [{"name": "Search - Matcha"}, {"name": "Display - Gifts", "schedule": [{"days": WEEKDAYS, "start": "12:00", "end": "14:00"}]}]},
+        {
+            "name": "Acme Outdoor",
+            "timezone": "America/New_York",
+            "currency": "USD",
+            "daily_budget": "500.00",
+            "monthly_budget": "12000.00",
+            "campaigns": [
+                {"name": "Search - Brand", "schedule": [{"days": WEEKDAYS, "start": "07:00", "end": "21:00"}]},
+                {"name": "Display - Retargeting"},
+                {
+                    "name": "Shopping - Gear",
+                    "schedule": [{"days": WEEKDAYS + WEEKEND, "start": "09:00", "end": "23:30"}],
+                },
+            ],
+        },
+        {
+            "name": "Brightside Books",
+            "timezone": "Europe/London",
+            "currency": "GBP",
+            "daily_budget": "150.00",
+            "monthly_budget": "4000.00",
+            "campaigns": [
+                {"name": "Search - Generic", "schedule": [{"days": WEEKDAYS, "start": "08:00", "end": "18:00"}]},
+                {"name": "Social - Weekend", "schedule": [{"days": WEEKEND, "start": "10:00", "end": "22:00"}]},
+            ],
+        },
+        {
+            "name": "Chai Point",
+            "timezone": "Asia/Kolkata",
+            "currency": "INR",
+            "daily_budget": "25000.00",
+            "monthly_budget": "600000.00",
+            "campaigns": [
+                {
+                    "name": "Search - Delivery",
+                    "schedule": [{"days": WEEKDAYS + WEEKEND, "start": "06:00", "end": "23:00"}],
+                },
+                {"name": "Video - Monsoon", "enabled": False},
+            ],
+        },
+        {
+            "name": "Himalaya Treks",
+            "timezone": "Asia/Kathmandu",
+            "currency": "NPR",
+            "daily_budget": "8000.00",
+            "monthly_budget": "200000.00",
+            "campaigns": [
+                {"name": "Search - Treks", "schedule": [{"days": WEEKDAYS, "start": "09:15", "end": "17:45"}]}
+            ],
+        },
+        {
+            "name": "Lord Howe Lodge",
+            "timezone": "Australia/Lord_Howe",
+            "currency": "AUD",
+            "daily_budget": "120.00",
+            "monthly_budget": "3000.00",
+            "campaigns": [
+                {"name": "Search - Stays"},
+                {"name": "Social - Summer", "schedule": [{"days": WEEKEND, "start": "08:00", "end": "24:00"}]},
+            ],
+        },
+        {
+            "name": "Tokyo Tea House",
+            "timezone": "Asia/Tokyo",
+            "currency": "JPY",
+            "daily_budget": "30000",
+            "monthly_budget": "700000",
+            "campaigns": [
+                {"name": "Search - Matcha"},
+                {"name": "Display - Gifts", "schedule": [{"days": WEEKDAYS, "start": "12:00", "end": "14:00"}]},
+            ],
+        },
     ]
 }
 
@@ -69,8 +113,14 @@ DEMO_USERS = (
 
 # Share of the daily budget each brand spends per past day, and so far today (Acme hits its cap);
 # Decimal strings, as money is never float.
-_PACE = {"Acme Outdoor": ("0.8", "1.0"), "Brightside Books": ("0.9", "0.4"), "Chai Point": ("0.7", "0.5"),
-         "Himalaya Treks": ("0.75", "0.3"), "Lord Howe Lodge": ("0.6", "0.2"), "Tokyo Tea House": ("0.95", "0.6")}
+_PACE = {
+    "Acme Outdoor": ("0.8", "1.0"),
+    "Brightside Books": ("0.9", "0.4"),
+    "Chai Point": ("0.7", "0.5"),
+    "Himalaya Treks": ("0.75", "0.3"),
+    "Lord Howe Lodge": ("0.6", "0.2"),
+    "Tokyo Tea House": ("0.95", "0.6"),
+}
 
 
 def demo_loaded(session: Session) -> bool:
@@ -109,8 +159,13 @@ def _demo_spend(session: Session, brand: Brand, now: datetime) -> None:
             wall = datetime(day.year, day.month, day.day, hour, 5 * i)
             share_minor = total // len(campaigns) + (total % len(campaigns) if i == 0 else 0)
             records.append(
-                new_spend(campaign, share_minor, local_to_utc(wall, tz), source="manual",
-                          external_id=f"demo-{campaign.id}-{day.isoformat()}")
+                new_spend(
+                    campaign,
+                    share_minor,
+                    local_to_utc(wall, tz),
+                    source="manual",
+                    external_id=f"demo-{campaign.id}-{day.isoformat()}",
+                )
             )
     write_spend(session, records)
 
@@ -130,8 +185,10 @@ class DemoError(LookupError):
 def demo_brand(session: Session, name: str) -> Brand:
     brand = session.scalar(select(Brand).where(Brand.name == name, Brand.archived_at.is_(None)))
     if brand is None:
-        raise DemoError(f"the demo brand {name!r} is missing or archived; reset the demo data "
-                        "(`make db-reset`, then `make setup`) to run the demonstration")
+        raise DemoError(
+            f"the demo brand {name!r} is missing or archived; reset the demo data "
+            "(`make db-reset`, then `make setup`) to run the demonstration"
+        )
     return brand
 
 

@@ -51,7 +51,7 @@ class Enforcement:
 
     @property
     def state(self) -> str | None:
-        """"queued", "applied", "deferred", or None when the write named no brand."""
+        """ "queued", "applied", "deferred", or None when the write named no brand."""
         if self.deferred:
             return "deferred"
         if self.applied:
@@ -62,12 +62,16 @@ class Enforcement:
         brands = len(self.queued) + len(self.applied) + len(self.deferred)
         some = f"{brands} brand{'s' if brands != 1 else ''}"
         if self.deferred:
-            return (f"Enforcement deferred ({self.error}): the change is saved and the next periodic sweep "
-                    "applies the budgets and schedules.")
+            return (
+                f"Enforcement deferred ({self.error}): the change is saved and the next periodic sweep "
+                "applies the budgets and schedules."
+            )
         if self.applied:
             changed = len(self.changes)
-            return (f"Enforced at once in this process ({self.error}): budgets and schedules of {some} applied, "
-                    f"{changed} campaign change{'s' if changed != 1 else ''}.")
+            return (
+                f"Enforced at once in this process ({self.error}): budgets and schedules of {some} applied, "
+                f"{changed} campaign change{'s' if changed != 1 else ''}."
+            )
         return f"Budgets and schedules are being enforced for {some}."
 
 

@@ -34,19 +34,25 @@ def refresh_brand_figures(session: Session, brand: Brand, now: datetime) -> None
     campaigns not archived). Does not commit."""
     local = local_time(now, ZoneInfo(brand.timezone))
     spend_today, spend_month = spend_today_and_month(session, brand, now)
-    counts = dict(session.execute(
-        select(Campaign.status, func.count())
-        .where(Campaign.brand_id == brand.id, Campaign.archived_at.is_(None))
-        .group_by(Campaign.status)
-    ).all())
+    counts = dict(
+        session.execute(
+            select(Campaign.status, func.count())
+            .where(Campaign.brand_id == brand.id, Campaign.archived_at.is_(None))
+            .group_by(Campaign.status)
+        ).all()
+    )
     factor = float(projection_factor(local))
     values = {
-        "day": local.date(), "spend_today": spend_today, "month": month_start(local.date()),
-        "spend_month": spend_month, "projection_factor": factor,
+        "day": local.date(),
+        "spend_today": spend_today,
+        "month": month_start(local.date()),
+        "spend_month": spend_month,
+        "projection_factor": factor,
         "daily_share": share(spend_today, brand.daily_budget_minor),
         "monthly_share": share(spend_month, brand.monthly_budget_minor),
         "projected_share": share(spend_month * factor, brand.monthly_budget_minor),
-        "active": counts.get("active", 0), "paused": counts.get("paused", 0),
+        "active": counts.get("active", 0),
+        "paused": counts.get("paused", 0),
     }
     table = BrandFigure.__table__
     insert = upsert_insert(session, table).values(brand_id=brand.id, **values)
@@ -62,8 +68,9 @@ def add_spend_to_figures(session: Session, deltas: dict[tuple[int, date], int]) 
     daily_budget = select(Brand.daily_budget_minor).where(Brand.id == figure.brand_id).scalar_subquery()
     monthly_budget = select(Brand.monthly_budget_minor).where(Brand.id == figure.brand_id).scalar_subquery()
     amount = bindparam("delta", type_=BigInteger())
-    today = case((figure.day == bindparam("delta_day", type_=Date()), figure.spend_today + amount),
-                 else_=figure.spend_today)
+    today = case(
+        (figure.day == bindparam("delta_day", type_=Date()), figure.spend_today + amount), else_=figure.spend_today
+    )
     month = figure.spend_month + amount
     stmt = (
         update(BrandFigure.__table__)
@@ -76,10 +83,13 @@ def add_spend_to_figures(session: Session, deltas: dict[tuple[int, date], int]) 
             projected_share=_share(month * figure.projection_factor, monthly_budget),
         )
     )
-    session.execute(stmt, [
-        {"delta_brand": brand_id, "delta_day": day, "delta_month": month_start(day), "delta": delta}
-        for (brand_id, day), delta in sorted(deltas.items())
-    ])
+    session.execute(
+        stmt,
+        [
+            {"delta_brand": brand_id, "delta_day": day, "delta_month": month_start(day), "delta": delta}
+            for (brand_id, day), delta in sorted(deltas.items())
+        ],
+    )
 
 
 def _share(amount, budget):

@@ -7,6 +7,7 @@ queue is reached through app.queue only. Functions that commit say so.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -27,9 +28,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from app import queue
 from app.ingest.batches import batches_from_child, parse_batches
-from app.ingest.csv_spend import RowError, open_text
+
 # Re-exported for the pages and commands that register files: the CSV's format and its whole-file error.
-from app.ingest.csv_spend import FORMAT as FORMAT, SpendFileError as SpendFileError
+from app.ingest.csv_spend import FORMAT as FORMAT
+from app.ingest.csv_spend import RowError, open_text
+from app.ingest.csv_spend import SpendFileError as SpendFileError
 from app.ingest.spend_values import latest_spend
 from app.ingest.upload import store_upload
 from app.models import SpendImport, SpendImportError, utcnow
@@ -107,8 +110,13 @@ class ProgressReporter:
 
 def read_progress(spend_import: SpendImport) -> dict:
     """What the page shows: the import's status and counts, and while it runs the job's live figures."""
-    figures: dict = {"rows_read": spend_import.rows_read, "bytes_read": None,
-                     "bytes_total": spend_import.size_bytes, "rows_per_s": None, "eta_s": None}
+    figures: dict = {
+        "rows_read": spend_import.rows_read,
+        "bytes_read": None,
+        "bytes_total": spend_import.size_bytes,
+        "rows_per_s": None,
+        "eta_s": None,
+    }
     if spend_import.status == "running" and spend_import.job_id:
         job = queue.job_state(spend_import.job_id)
         if job is not None:
@@ -143,8 +151,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def create_import(session: Session, path: Path, *, filename: str, actor: str, skip_bad_rows: bool,
-                  user_id: int | None = None, sha256: str | None = None) -> SpendImport:
+def create_import(
+    session: Session,
+    path: Path,
+    *,
+    filename: str,
+    actor: str,
+    skip_bad_rows: bool,
+    user_id: int | None = None,
+    sha256: str | None = None,
+) -> SpendImport:
     """Register a file for import (status ``queued``); does not commit.
 
     ``sha256`` is the file's digest when the caller already computed it while storing the file.
@@ -164,16 +180,31 @@ def create_import(session: Session, path: Path, *, filename: str, actor: str, sk
     return spend_import
 
 
-def register_upload(session: Session, stream: BinaryIO, folder: Path, *, filename: str, actor: str,
-                    user_id: int | None, skip_bad_rows: bool) -> SpendImport:
+def register_upload(
+    session: Session,
+    stream: BinaryIO,
+    folder: Path,
+    *,
+    filename: str,
+    actor: str,
+    user_id: int | None,
+    skip_bad_rows: bool,
+) -> SpendImport:
     """Store an uploaded file under ``folder`` (checked as it streams in) and register it; commits.
 
     Raises SpendFileError for a bad file, and keeps nothing of it.
     """
     stored = store_upload(stream, folder)
     try:
-        spend_import = create_import(session, stored.path, filename=filename, actor=actor, user_id=user_id,
-                                     skip_bad_rows=skip_bad_rows, sha256=stored.sha256)
+        spend_import = create_import(
+            session,
+            stored.path,
+            filename=filename,
+            actor=actor,
+            user_id=user_id,
+            skip_bad_rows=skip_bad_rows,
+            sha256=stored.sha256,
+        )
         session.commit()
     except BaseException:
         session.rollback()
@@ -231,8 +262,14 @@ def claim_import(session: Session, import_id: int, *, now: datetime) -> None:
     claimed = session.execute(
         update(SpendImport)
         .where(SpendImport.id == import_id, SpendImport.status == "queued")
-        .values(status="running", started_at=now, finished_at=None, message=None, runner=this_process(),
-                attempts=SpendImport.attempts + 1)
+        .values(
+            status="running",
+            started_at=now,
+            finished_at=None,
+            message=None,
+            runner=this_process(),
+            attempts=SpendImport.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     session.commit()
@@ -269,8 +306,9 @@ def run_import(
         raise
 
 
-def _run_claimed(session: Session, import_id: int, now: datetime,
-                 progress: Callable[[ImportProgress], None] | None) -> ImportOutcome:
+def _run_claimed(
+    session: Session, import_id: int, now: datetime, progress: Callable[[ImportProgress], None] | None
+) -> ImportOutcome:
     spend_import = session.get(SpendImport, import_id)
     skip_bad_rows = spend_import.skip_bad_rows  # read once: the writer commits between batches on SQLite
     # Rows an earlier attempt stored unpublished (a killed run) go first, so this one counts every row once.
@@ -279,7 +317,7 @@ def _run_claimed(session: Session, import_id: int, now: datetime,
     outcome = ImportOutcome(status="done")
     path = Path(spend_import.stored_path or "")
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the `with handle` below, after the size is read
     except OSError as exc:
         outcome.status = "rejected"
         outcome.message = f"The file cannot be read: {exc.strerror}."
@@ -336,17 +374,18 @@ def _mark_failed(session: Session, import_id: int, exc: BaseException) -> None:
     the session's own connection unusable. A run that had already finished is left as it is."""
     # SQLAlchemy wraps what interrupts a statement (a job timeout, Ctrl-C); name the cause.
     cause = exc.orig if isinstance(getattr(exc, "orig", None), BaseException) else exc
-    try:
+    with contextlib.suppress(Exception):  # the pool discards a connection it cannot reset
         session.close()  # rolls back the rows written so far
-    except Exception:  # noqa: BLE001 - the pool discards a connection it cannot reset
-        pass
     try:
         with Session(bind=session.get_bind()) as fresh:
             fresh.execute(
                 update(SpendImport)
                 .where(SpendImport.id == import_id, SpendImport.status == "running")
-                .values(status="failed", finished_at=utcnow(),
-                        message=f"The import failed ({type(cause).__name__}); nothing was imported. Try again.")
+                .values(
+                    status="failed",
+                    finished_at=utcnow(),
+                    message=f"The import failed ({type(cause).__name__}); nothing was imported. Try again.",
+                )
             )
             fresh.commit()
             discard_unpublished(fresh, import_id, statuses=("failed",))
@@ -373,8 +412,15 @@ def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportO
     return outcome
 
 
-def import_file(session: Session, path: Path, *, actor: str, skip_bad_rows: bool, user_id: int | None = None,
-                progress: Callable[[ImportProgress], None] | None = None) -> tuple[SpendImport, ImportOutcome]:
+def import_file(
+    session: Session,
+    path: Path,
+    *,
+    actor: str,
+    skip_bad_rows: bool,
+    user_id: int | None = None,
+    progress: Callable[[ImportProgress], None] | None = None,
+) -> tuple[SpendImport, ImportOutcome]:
     """Register and run an import of ``path`` in this process (the CLI's path)."""
     spend_import = create_import(
         session, path, filename=os.path.basename(path), actor=actor, skip_bad_rows=skip_bad_rows, user_id=user_id
@@ -445,8 +491,11 @@ def refresh_import_status(session: Session, spend_import: SpendImport, now: date
         return False
     changed = session.execute(
         update(SpendImport)
-        .where(SpendImport.id == spend_import.id, SpendImport.status == spend_import.status,
-               SpendImport.attempts == spend_import.attempts)
+        .where(
+            SpendImport.id == spend_import.id,
+            SpendImport.status == spend_import.status,
+            SpendImport.attempts == spend_import.attempts,
+        )
         .values(status="failed", message=reason, finished_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -466,8 +515,11 @@ def recover_imports(session: Session, now: datetime) -> dict:
             queued += queue_import(session, spend_import) is None
     session.commit()
     # Rows a crashed run stored unpublished (SQLite) never counted; delete them now.
-    for import_id in session.scalars(select(SpendImport.id).where(
-            SpendImport.status.in_(("failed", "rejected")), SpendImport.unpublished_from_id.is_not(None))).all():
+    for import_id in session.scalars(
+        select(SpendImport.id).where(
+            SpendImport.status.in_(("failed", "rejected")), SpendImport.unpublished_from_id.is_not(None)
+        )
+    ).all():
         discard_unpublished(session, import_id, statuses=("failed", "rejected"))
     return {"imports_failed": failed, "imports_queued": queued}
 
@@ -489,19 +541,24 @@ def prepare_retry(session: Session, spend_import: SpendImport, now: datetime) ->
     if spend_import.status == "running":
         raise RetryRefused(f"{number} is still running; wait for it to finish or fail.")
     if spend_import.status not in RETRYABLE:
-        raise RetryRefused(f"{number} has already finished ({spend_import.status}); upload the file again to re-import it.")
+        raise RetryRefused(
+            f"{number} has already finished ({spend_import.status}); upload the file again to re-import it."
+        )
     if spend_import.file_deleted_at is not None:
         raise RetryRefused(deleted_file_words(spend_import) + " Upload it again to import it.")
     path = Path(spend_import.stored_path or "")
     if not spend_import.stored_path or not path.is_file():
         raise RetryRefused(f"The file of import #{spend_import.id} is no longer stored; upload it again.")
     if file_sha256(path) != spend_import.sha256:
-        raise RetryRefused(f"The file of import #{spend_import.id} has changed since it was registered "
-                           "(its sha256 differs); import it again as a new file.")
+        raise RetryRefused(
+            f"The file of import #{spend_import.id} has changed since it was registered "
+            "(its sha256 differs); import it again as a new file."
+        )
     changed = session.execute(
         update(SpendImport)
-        .where(SpendImport.id == spend_import.id, SpendImport.status.in_(RETRYABLE),
-               SpendImport.file_deleted_at.is_(None))
+        .where(
+            SpendImport.id == spend_import.id, SpendImport.status.in_(RETRYABLE), SpendImport.file_deleted_at.is_(None)
+        )
         .values(status="queued", job_id=None, message=None, finished_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -518,8 +575,9 @@ def earlier_import(session: Session, spend_import: SpendImport) -> SpendImport |
     """The first earlier import of the same file (by sha256) that finished ``done``, if any."""
     return session.scalar(
         select(SpendImport)
-        .where(SpendImport.sha256 == spend_import.sha256, SpendImport.id < spend_import.id,
-               SpendImport.status == "done")
+        .where(
+            SpendImport.sha256 == spend_import.sha256, SpendImport.id < spend_import.id, SpendImport.status == "done"
+        )
         .order_by(SpendImport.id)
         .limit(1)
     )
@@ -532,8 +590,10 @@ def history_query() -> Select:
 
 def errors_query(import_id: int) -> Select:
     """The rejected rows of an import in file order."""
-    return select(SpendImportError).where(SpendImportError.import_id == import_id).order_by(
-        SpendImportError.line, SpendImportError.id
+    return (
+        select(SpendImportError)
+        .where(SpendImportError.import_id == import_id)
+        .order_by(SpendImportError.line, SpendImportError.id)
     )
 
 
@@ -592,9 +652,11 @@ def _kept_header(spend_import: SpendImport) -> list[str] | None:
 
 def deleted_file_words(spend_import: SpendImport) -> str:
     """The sentence the import's page and a refused retry give once retention deleted its file."""
-    return (f"The file of import #{spend_import.id} was deleted on {spend_import.file_deleted_at:%Y-%m-%d} "
-            "(stored uploads are kept for a set number of days after their import ends); its result, counts "
-            "and rejected rows are kept.")
+    return (
+        f"The file of import #{spend_import.id} was deleted on {spend_import.file_deleted_at:%Y-%m-%d} "
+        "(stored uploads are kept for a set number of days after their import ends); its result, counts "
+        "and rejected rows are kept."
+    )
 
 
 @dataclass
@@ -615,9 +677,12 @@ def prune_uploads(session: Session, now: datetime, *, retention_days: int, folde
     prefixes = {str(folder) + os.sep, str(folder.resolve()) + os.sep}
     due = session.scalars(
         select(SpendImport)
-        .where(SpendImport.status.not_in(ACTIVE), SpendImport.file_deleted_at.is_(None),
-               SpendImport.finished_at <= now - timedelta(days=retention_days),
-               or_(*(SpendImport.stored_path.startswith(prefix, autoescape=True) for prefix in prefixes)))
+        .where(
+            SpendImport.status.not_in(ACTIVE),
+            SpendImport.file_deleted_at.is_(None),
+            SpendImport.finished_at <= now - timedelta(days=retention_days),
+            or_(*(SpendImport.stored_path.startswith(prefix, autoescape=True) for prefix in prefixes)),
+        )
         .order_by(SpendImport.id)
     ).all()
     for spend_import in due:
@@ -626,8 +691,11 @@ def prune_uploads(session: Session, now: datetime, *, retention_days: int, folde
         # Only while it is still finished and not deleted: a retry that queued it meanwhile keeps its file.
         marked = session.execute(
             update(SpendImport)
-            .where(SpendImport.id == spend_import.id, SpendImport.status.not_in(ACTIVE),
-                   SpendImport.file_deleted_at.is_(None))
+            .where(
+                SpendImport.id == spend_import.id,
+                SpendImport.status.not_in(ACTIVE),
+                SpendImport.file_deleted_at.is_(None),
+            )
             .values(file_deleted_at=now, file_header=json.dumps(header) if header else None)
             .execution_options(synchronize_session=False)
         ).rowcount

@@ -48,8 +48,10 @@ def brands_out_of_step(session: Session, now: datetime) -> list[int]:
     budgets = (
         select(
             Brand.id.label("brand_id"),
-            (_flag(spend_today >= Brand.daily_budget_minor, Reason.DAILY_BUDGET)
-             + _flag(spend_month >= Brand.monthly_budget_minor, Reason.MONTHLY_BUDGET)).label("tail"),
+            (
+                _flag(spend_today >= Brand.daily_budget_minor, Reason.DAILY_BUDGET)
+                + _flag(spend_month >= Brand.monthly_budget_minor, Reason.MONTHLY_BUDGET)
+            ).label("tail"),
         )
         .where(Brand.archived_at.is_(None))
         .group_by(Brand.id)
@@ -59,26 +61,34 @@ def brands_out_of_step(session: Session, now: datetime) -> list[int]:
     # Per campaign: its own reasons, in the rule's order, then the brand's; compared with what is stored,
     # in SQL, so only the brands out of step come back.
     # One read of the campaign's windows: NULL without windows (any hour), 2 when one contains now, else 1.
-    inside = and_(ScheduleWindow.day_of_week == weekday, ScheduleWindow.start_minute <= minute,
-                  ScheduleWindow.end_minute > minute)
+    inside = and_(
+        ScheduleWindow.day_of_week == weekday, ScheduleWindow.start_minute <= minute, ScheduleWindow.end_minute > minute
+    )
     schedule = (
         select(func.max(case((inside, 2), else_=1))).where(ScheduleWindow.campaign_id == Campaign.id).scalar_subquery()
     )
     expected = (
         _flag(or_(Campaign.enabled.is_(False), Campaign.archived_at.is_not(None)), Reason.DISABLED)
-        + _flag(or_(and_(Campaign.start_date.is_not(None), Campaign.start_date > today),
-                    and_(Campaign.end_date.is_not(None), Campaign.end_date < today)), Reason.FLIGHT)
+        + _flag(
+            or_(
+                and_(Campaign.start_date.is_not(None), Campaign.start_date > today),
+                and_(Campaign.end_date.is_not(None), Campaign.end_date < today),
+            ),
+            Reason.FLIGHT,
+        )
         + _flag(schedule == 1, Reason.SCHEDULE)
         + budgets.c.tail
     )
     stored = case((Campaign.reasons_text == "", literal("", String())), else_=Campaign.reasons_text + ",")
     # The stored status must follow the stored reasons; those must equal the rule's (so expected is read once).
     status = case((Campaign.reasons_text == "", literal("active", String())), else_=literal("paused", String()))
-    return list(session.scalars(
-        select(Campaign.brand_id)
-        .join(budgets, budgets.c.brand_id == Campaign.brand_id)
-        .join(Brand, Brand.id == Campaign.brand_id)
-        .where(or_(Campaign.status_changed_at.is_(None), stored != expected, Campaign.status != status))
-        .distinct()
-        .order_by(Campaign.brand_id)
-    ))
+    return list(
+        session.scalars(
+            select(Campaign.brand_id)
+            .join(budgets, budgets.c.brand_id == Campaign.brand_id)
+            .join(Brand, Brand.id == Campaign.brand_id)
+            .where(or_(Campaign.status_changed_at.is_(None), stored != expected, Campaign.status != status))
+            .distinct()
+            .order_by(Campaign.brand_id)
+        )
+    )

@@ -49,16 +49,36 @@ def brand_ref(brand: Brand) -> dict:
     return {"id": brand.id, "name": brand.name, "timezone": brand.timezone, "currency": brand.currency}
 
 
-def add_event(session: Session, *, type: str, occurred_at: datetime, data: dict, ordering_key: str,
-              brand_id: int | None = None, campaign_id: int | None = None,
-              only_endpoint_id: int | None = None) -> OutboxEvent:
+def add_event(
+    session: Session,
+    *,
+    type: str,
+    occurred_at: datetime,
+    data: dict,
+    ordering_key: str,
+    brand_id: int | None = None,
+    campaign_id: int | None = None,
+    only_endpoint_id: int | None = None,
+) -> OutboxEvent:
     """Add one event to the caller's transaction (does not commit); its payload is fixed now."""
     event_id = new_event_id()
-    payload = {"id": event_id, "type": type, "timestamp": iso(occurred_at), "schema_version": SCHEMA_VERSION,
-               "data": data}
-    row = OutboxEvent(event_id=event_id, type=type, brand_id=brand_id, campaign_id=campaign_id,
-                      ordering_key=ordering_key, payload_json=json.dumps(payload, sort_keys=True),
-                      occurred_at=occurred_at, only_endpoint_id=only_endpoint_id)
+    payload = {
+        "id": event_id,
+        "type": type,
+        "timestamp": iso(occurred_at),
+        "schema_version": SCHEMA_VERSION,
+        "data": data,
+    }
+    row = OutboxEvent(
+        event_id=event_id,
+        type=type,
+        brand_id=brand_id,
+        campaign_id=campaign_id,
+        ordering_key=ordering_key,
+        payload_json=json.dumps(payload, sort_keys=True),
+        occurred_at=occurred_at,
+        only_endpoint_id=only_endpoint_id,
+    )
     session.add(row)
     session.info[_WRITTEN] = True
     return row
@@ -90,9 +110,15 @@ def add_campaign_change(session: Session, brand: Brand, campaign: Campaign, audi
         "facts": audit.facts,
         "audit_event_id": audit.id,
     }
-    return add_event(session, type=CAMPAIGN_RESUMED if audit.new_status == "active" else CAMPAIGN_PAUSED,
-                     occurred_at=audit.at, data=data, ordering_key=campaign_ordering_key(campaign.id),
-                     brand_id=brand.id, campaign_id=campaign.id)
+    return add_event(
+        session,
+        type=CAMPAIGN_RESUMED if audit.new_status == "active" else CAMPAIGN_PAUSED,
+        occurred_at=audit.at,
+        data=data,
+        ordering_key=campaign_ordering_key(campaign.id),
+        brand_id=brand.id,
+        campaign_id=campaign.id,
+    )
 
 
 @event.listens_for(Session, "after_commit")

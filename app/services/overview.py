@@ -95,8 +95,12 @@ def brands_select(
         # The precomputed figures (app.services.figures), each on its index; a brand without figures yet
         # (never reconciled) sorts as 0. A figure of yesterday keeps its place until the brand's midnight sweep.
         stmt = stmt.outerjoin(BrandFigure, BrandFigure.brand_id == Brand.id)
-        key = {"daily": BrandFigure.daily_share, "monthly": BrandFigure.monthly_share,
-               "pacing": BrandFigure.projected_share, "paused": BrandFigure.paused}[sort]
+        key = {
+            "daily": BrandFigure.daily_share,
+            "monthly": BrandFigure.monthly_share,
+            "pacing": BrandFigure.projected_share,
+            "paused": BrandFigure.paused,
+        }[sort]
         return stmt.order_by(key.desc().nulls_last() if descending else key.asc().nulls_first(), Brand.name, Brand.id)
     return stmt.order_by(key.desc() if descending else key.asc(), Brand.name, Brand.id)
 
@@ -110,8 +114,10 @@ def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[Bra
     """
     if not brands:
         return []
-    figures = {f.brand_id: f for f in session.scalars(
-        select(BrandFigure).where(BrandFigure.brand_id.in_([b.id for b in brands])))}
+    figures = {
+        f.brand_id: f
+        for f in session.scalars(select(BrandFigure).where(BrandFigure.brand_id.in_([b.id for b in brands])))
+    }
     rows, stale = [], []
     for brand in brands:
         local_now = now.astimezone(ZoneInfo(brand.timezone))
@@ -260,8 +266,6 @@ def live_campaigns(session: Session, brand_id: int) -> list[Campaign]:
 
 def archived_campaign_count(session: Session, brand_id: int) -> int:
     return int(
-        session.scalar(
-            select(func.count()).where(Campaign.brand_id == brand_id, Campaign.archived_at.is_not(None))
-        )
+        session.scalar(select(func.count()).where(Campaign.brand_id == brand_id, Campaign.archived_at.is_not(None)))
         or 0
     )

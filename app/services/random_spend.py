@@ -56,15 +56,19 @@ def parse_range(minimum: str, maximum: str) -> tuple[Decimal, Decimal]:
 
 def running_campaigns(session: Session) -> list[Campaign]:
     """The campaigns active now (as last reconciled) of brands that are not archived, by brand and name."""
-    return list(session.scalars(
-        select(Campaign).join(Brand)
-        .where(Campaign.status == "active", Campaign.archived_at.is_(None), Brand.archived_at.is_(None))
-        .order_by(Brand.name, Campaign.name)
-    ))
+    return list(
+        session.scalars(
+            select(Campaign)
+            .join(Brand)
+            .where(Campaign.status == "active", Campaign.archived_at.is_(None), Brand.archived_at.is_(None))
+            .order_by(Brand.name, Campaign.name)
+        )
+    )
 
 
-def spend_at_random(session: Session, now: datetime, minimum: Decimal, maximum: Decimal,
-                    rng: random.Random) -> RandomSpendResult:
+def spend_at_random(
+    session: Session, now: datetime, minimum: Decimal, maximum: Decimal, rng: random.Random
+) -> RandomSpendResult:
     """Record one spend at ``now`` for each running campaign, uniformly between ``minimum`` and ``maximum``
     in its brand's currency (in whole minor units); does not commit. Names the brands for enforcement."""
     result = RandomSpendResult([], [])

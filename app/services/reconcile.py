@@ -84,8 +84,11 @@ def changes_in_words(changes: list[Change]) -> str:
     if paused:
         parts.append(f"{_campaigns(paused)} now paused")
     if reasons_only := len(changes) - len(moved):
-        phrase = f"{reasons_only} still paused, for other reasons" if parts else \
-            f"No campaign changed status; {_campaigns(reasons_only)} still paused, for other reasons"
+        phrase = (
+            f"{reasons_only} still paused, for other reasons"
+            if parts
+            else f"No campaign changed status; {_campaigns(reasons_only)} still paused, for other reasons"
+        )
         parts.append(phrase)
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
@@ -127,9 +130,7 @@ def decision_facts(brand: Brand, campaign: Campaign, budget: BudgetFacts, now: d
     }
 
 
-def evaluate_brand(
-    session: Session, brand: Brand, now: datetime
-) -> list[tuple[Campaign, Decision, BudgetFacts]]:
+def evaluate_brand(session: Session, brand: Brand, now: datetime) -> list[tuple[Campaign, Decision, BudgetFacts]]:
     """The rule's decision for each of the brand's campaigns at ``now``; reads only."""
     tz = ZoneInfo(brand.timezone)
     budget = brand_budget_facts(session, brand, now)
@@ -235,11 +236,13 @@ def active_brand_ids(session: Session) -> list[int]:
 
 def due_brand_ids(session: Session, now: datetime) -> list[int]:
     """Brands not archived whose next change instant has come (or is not yet known): an indexed read."""
-    return list(session.scalars(
-        select(Brand.id)
-        .where(Brand.archived_at.is_(None), or_(Brand.next_change_at.is_(None), Brand.next_change_at <= now))
-        .order_by(Brand.id)
-    ))
+    return list(
+        session.scalars(
+            select(Brand.id)
+            .where(Brand.archived_at.is_(None), or_(Brand.next_change_at.is_(None), Brand.next_change_at <= now))
+            .order_by(Brand.id)
+        )
+    )
 
 
 def reconcile_brands(
@@ -261,9 +264,7 @@ def reconcile_brands(
     skipped: list[int] = []
     for brand_id in active_brand_ids(session) if brand_ids is None else brand_ids:
         try:
-            changes += reconcile_brand(
-                session, brand_id, now, actor=actor, automatic=automatic, dry_run=dry_run
-            )
+            changes += reconcile_brand(session, brand_id, now, actor=actor, automatic=automatic, dry_run=dry_run)
         except BrandLockTimeout:
             session.rollback()
             skipped.append(brand_id)
@@ -287,8 +288,9 @@ def _reset_brands(
     changes: list[Change] = []
     # Only the brands whose stored period differs from their zone's current one, chosen in SQL (one CASE
     # over the zones in use), so a minute when no midnight passes reads no brand into Python.
-    current_by_zone = per_zone({zone: period_start(local_day(now, ZoneInfo(zone))) for zone in zones_in_use(session)},
-                               Date())
+    current_by_zone = per_zone(
+        {zone: period_start(local_day(now, ZoneInfo(zone))) for zone in zones_in_use(session)}, Date()
+    )
     column = getattr(Brand, attribute)
     turned = select(Brand).where(Brand.archived_at.is_(None), or_(column.is_(None), column != current_by_zone))
     for brand in session.scalars(turned.order_by(Brand.id)).all():

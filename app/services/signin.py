@@ -59,8 +59,11 @@ def _decoy_hash() -> str:
 def _blocked_until(session: Session, key: str, limit: int, now: datetime) -> datetime | None:
     """When the ``limit``-th newest failure of ``key`` leaves the window, if it is still inside it."""
     nth_newest = session.scalar(
-        select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > now - THROTTLE_WINDOW)
-        .order_by(LoginFailure.at.desc()).offset(limit - 1).limit(1)
+        select(LoginFailure.at)
+        .where(LoginFailure.key == key, LoginFailure.at > now - THROTTLE_WINDOW)
+        .order_by(LoginFailure.at.desc())
+        .offset(limit - 1)
+        .limit(1)
     )
     return nth_newest + THROTTLE_WINDOW if nth_newest is not None else None
 
@@ -68,10 +71,12 @@ def _blocked_until(session: Session, key: str, limit: int, now: datetime) -> dat
 def throttle_wait(session: Session, email: str, address: str | None, now: datetime) -> timedelta | None:
     """How long sign-ins for ``email`` or from ``address`` are refused, or None when they are heard."""
     ends = [
-        until for until in (
+        until
+        for until in (
             _blocked_until(session, account_key(email), ACCOUNT_LIMIT, now),
             _blocked_until(session, address_key(address), ADDRESS_LIMIT, now),
-        ) if until is not None and until > now
+        )
+        if until is not None and until > now
     ]
     return max(ends) - now if ends else None
 
@@ -126,4 +131,3 @@ def end_all_sessions(session: Session, user: User) -> None:
     """Sign ``user`` out everywhere: every session and remember cookie issued so far stops working."""
     user.end_sessions()
     session.flush()
-

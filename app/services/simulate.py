@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -92,7 +93,9 @@ class BrandLedger:
         )
 
 
-def _file_spend(session: Session, spend_file: BinaryIO) -> tuple[dict[int, list[tuple[datetime, date, int]]], list[RowError]]:
+def _file_spend(
+    session: Session, spend_file: BinaryIO
+) -> tuple[dict[int, list[tuple[datetime, date, int]]], list[RowError]]:
     """The file's rows that an import would store, per brand, and its bad rows.
 
     The spend rule of every entry point applies, except that future rows are allowed: nothing is stored.
@@ -130,8 +133,9 @@ def simulate(
     instants = _instants(start, end, step, ledgers)
     last: dict[int, tuple[str, tuple[str, ...]]] = {}
     # The facts are read once: building them from the ORM rows at every instant was most of the cost.
-    facts = {ledger.brand.id: [(c, c.facts()) for c in ledger.brand.campaigns if c.archived_at is None]
-             for ledger in ledgers}
+    facts = {
+        ledger.brand.id: [(c, c.facts()) for c in ledger.brand.campaigns if c.archived_at is None] for ledger in ledgers
+    }
     for t in instants:
         for ledger in ledgers:
             ledger.advance(t)
@@ -167,8 +171,13 @@ def _ledger(session: Session, brand: Brand, start: datetime, end: datetime, extr
     earliest = datetime.combine(first_day, time(), tzinfo=UTC) - timedelta(days=1)
     stored = session.execute(
         select(SpendRecord.spent_at, SpendRecord.local_date, func.sum(SpendRecord.amount_minor))
-        .where(SpendRecord.brand_id == brand.id, SpendRecord.spent_at >= earliest, SpendRecord.spent_at <= end,
-               SpendRecord.local_date >= first_day, counted_spend())
+        .where(
+            SpendRecord.brand_id == brand.id,
+            SpendRecord.spent_at >= earliest,
+            SpendRecord.spent_at <= end,
+            SpendRecord.local_date >= first_day,
+            counted_spend(),
+        )
         .group_by(SpendRecord.spent_at, SpendRecord.local_date)
     ).all()
     pending = sorted([(at, day, int(amount)) for at, day, amount in stored] + list(extra))
@@ -244,9 +253,18 @@ def dayparting_at(session: Session, now: datetime, *, weekday: int, hour: int) -
                 continue
             decision = decide(campaign.facts(), budget, at, tz)
             window = window_at(campaign.schedule(), local_time(at, tz))
-            checks.append(DaypartingCheck(
-                brand.name, campaign.name, at, local_time(at, tz), brand.timezone, campaign.status,
-                tuple(campaign.reasons), str(decision.status), tuple(str(r) for r in decision.reasons),
-                window.label() if window else None,
-            ))
+            checks.append(
+                DaypartingCheck(
+                    brand.name,
+                    campaign.name,
+                    at,
+                    local_time(at, tz),
+                    brand.timezone,
+                    campaign.status,
+                    tuple(campaign.reasons),
+                    str(decision.status),
+                    tuple(str(r) for r in decision.reasons),
+                    window.label() if window else None,
+                )
+            )
     return checks

@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session, scoped_session
 
 from app.control import local_day
 from app.database import is_postgres, upsert_insert
-from app.ingest.api_spend import parse_api_records
+
 # Re-exported for the API's view and its OpenAPI document: the error record_api_spend raises, and its limit.
-from app.ingest.api_spend import MAX_RECORDS as MAX_RECORDS, ApiSpendError as ApiSpendError
+from app.ingest.api_spend import MAX_RECORDS as MAX_RECORDS
+from app.ingest.api_spend import ApiSpendError as ApiSpendError
+from app.ingest.api_spend import parse_api_records
 from app.ingest.batches import STAGED_COLUMNS
 from app.ingest.csv_spend import BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
 from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, unique_key
@@ -211,8 +213,9 @@ def _directory_entries(session: Session, which) -> tuple[list[BrandRef], list[Ca
     if which is not None:
         named = named.where(Campaign.brand_id.in_(list(brands)))
     campaigns = [
-        CampaignRef(campaign_id, brand_id, brands[brand_id].name, name, brands[brand_id].timezone,
-                    brands[brand_id].currency)
+        CampaignRef(
+            campaign_id, brand_id, brands[brand_id].name, name, brands[brand_id].timezone, brands[brand_id].currency
+        )
         for campaign_id, brand_id, name in session.execute(named)
         if brand_id in brands
     ]
@@ -232,7 +235,7 @@ def unstored_rows(session: Session, rows: list[SpendRow]) -> list[tuple[SpendRow
     """The rows (with their dedupe keys) that writing ``rows`` in order would store: what the
     simulator replays, and exactly what an import of the same rows adds."""
     keys = dedupe_keys_for_rows(rows)
-    return first_of_each_key(zip(rows, keys), stored_keys(session, keys))
+    return first_of_each_key(zip(rows, keys, strict=False), stored_keys(session, keys))
 
 
 # --- the API --------------------------------------------------------------------------------------
@@ -267,14 +270,22 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
         return result
     keys = dedupe_keys_for_rows(good)
     new = [
-        NewSpend(row.campaign.campaign_id, row.campaign.brand_id, row.amount_minor, row.spent_at, row.local_date,
-                 "api", key, row.external_id)
-        for row, key in zip(good, keys)
+        NewSpend(
+            row.campaign.campaign_id,
+            row.campaign.brand_id,
+            row.amount_minor,
+            row.spent_at,
+            row.local_date,
+            "api",
+            key,
+            row.external_id,
+        )
+        for row, key in zip(good, keys, strict=False)
     ]
     written = write_spend(session, new, with_keys=True)
     result.brand_ids = written.brand_ids
     seen: set[str] = set()
-    for row, key in zip(good, keys):
+    for row, key in zip(good, keys, strict=False):
         created = key in written.inserted_keys and key not in seen  # a repeated external id counts once
         seen.add(key)
         result.results[row.line] = {"index": row.line, "status": "created" if created else "duplicate"}
@@ -290,30 +301,39 @@ SQLITE_COMMIT_ROWS = 5_000  # rows an import writes per SQLite transaction (see 
 # A temporary table of one import's batch: the stored columns' own types, no index, no constraint.
 # ``position`` keeps the file's order, so of two rows with one key in a file the first is the one stored.
 _STAGING = Table(
-    "spend_staging", MetaData(),
+    "spend_staging",
+    MetaData(),
     Column("position", Integer, primary_key=True),
     *(Column(name, _RECORDS.c[name].type) for name in STAGED_COLUMNS),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
 )
 
 
 def _move_staged(dialect_insert, import_id: int):
     """INSERT … SELECT of the staged batch into spend_record in file order, skipping stored keys."""
-    staged = select(
-        *(_STAGING.c[name] for name in STAGED_COLUMNS),
-        literal("csv", _RECORDS.c.source.type),
-        literal(import_id, _RECORDS.c.import_id.type),
-        bindparam("created", utcnow(), type_=_RECORDS.c.created_at.type),
-    ).where(true()).order_by(_STAGING.c.position)  # WHERE: SQLite's parser needs one before ON CONFLICT
-    return dialect_insert(_RECORDS).from_select(
-        [*STAGED_COLUMNS, "source", "import_id", "created_at"], staged
-    ).on_conflict_do_nothing(index_elements=[_RECORDS.c.dedupe_key])
+    staged = (
+        select(
+            *(_STAGING.c[name] for name in STAGED_COLUMNS),
+            literal("csv", _RECORDS.c.source.type),
+            literal(import_id, _RECORDS.c.import_id.type),
+            bindparam("created", utcnow(), type_=_RECORDS.c.created_at.type),
+        )
+        .where(true())
+        .order_by(_STAGING.c.position)
+    )  # WHERE: SQLite's parser needs one before ON CONFLICT
+    return (
+        dialect_insert(_RECORDS)
+        .from_select([*STAGED_COLUMNS, "source", "import_id", "created_at"], staged)
+        .on_conflict_do_nothing(index_elements=[_RECORDS.c.dedupe_key])
+    )
 
 
 def _day_totals(source) -> Any:
     """(brand id, local date, amount, rows) of ``source``'s rows, grouped by brand and day."""
     return select(source.c.brand_id, source.c.local_date, func.sum(source.c.amount_minor), func.count()).group_by(
-        source.c.brand_id, source.c.local_date)
+        source.c.brand_id, source.c.local_date
+    )
 
 
 class ImportWriter:
@@ -343,8 +363,11 @@ class ImportWriter:
         self.result = WriteResult()
         self.deltas: dict[tuple[int, date], int] = defaultdict(int)
         if self.postgres:
-            moved = _move_staged(postgresql.insert, import_id).returning(
-                _RECORDS.c.brand_id, _RECORDS.c.local_date, _RECORDS.c.amount_minor).cte("inserted")
+            moved = (
+                _move_staged(postgresql.insert, import_id)
+                .returning(_RECORDS.c.brand_id, _RECORDS.c.local_date, _RECORDS.c.amount_minor)
+                .cte("inserted")
+            )
             self.move = _day_totals(moved)
         else:
             self.move = _move_staged(sqlite.insert, import_id)
@@ -363,8 +386,9 @@ class ImportWriter:
             # A few thousand rows per transaction: SQLite's write lock is held a few hundredths of a second at a time.
             for start in range(0, len(rows), SQLITE_COMMIT_ROWS):
                 chunk = rows[start : start + SQLITE_COMMIT_ROWS]
-                inserted = self._write_sqlite_chunk(self.session.connection(), chunk,
-                                                    totals if len(chunk) == len(rows) else None)
+                inserted = self._write_sqlite_chunk(
+                    self.session.connection(), chunk, totals if len(chunk) == len(rows) else None
+                )
                 self.session.connection().execute(_STAGING.delete())
                 _commit_batch(self.session)  # ends this hold on the write lock; the rows stay unpublished
                 self.result.inserted += inserted
@@ -385,7 +409,8 @@ class ImportWriter:
         self.result.duplicates += len(rows) - inserted
 
     def _write_sqlite_chunk(self, connection, rows: list[tuple], totals: dict[tuple[int, str], int] | None) -> int:
-        """Stage and move ``rows`` in one transaction (not committed here); ``totals`` are theirs, or None to sum them."""
+        """Stage and move ``rows`` in one transaction (not committed here); ``totals`` are theirs, or None to
+        sum them."""
         # The index pages an import touches stay in memory: 64 MiB of page cache for this connection.
         connection.exec_driver_sql("PRAGMA cache_size = -65536")
         _STAGING.create(connection, checkfirst=True)  # a temporary table: the pool may hand over another connection
@@ -393,8 +418,11 @@ class ImportWriter:
         # The first write to the main database takes the write lock, before the highest id is read;
         # the first batch also marks where the import's unpublished rows begin.
         last_id = select(func.coalesce(func.max(_RECORDS.c.id), 0)).scalar_subquery()
-        connection.execute(update(SpendImport).where(SpendImport.id == self.import_id).values(
-            unpublished_from_id=func.coalesce(SpendImport.unpublished_from_id, last_id + 1)))
+        connection.execute(
+            update(SpendImport)
+            .where(SpendImport.id == self.import_id)
+            .values(unpublished_from_id=func.coalesce(SpendImport.unpublished_from_id, last_id + 1))
+        )
         last_id = connection.execute(select(func.coalesce(func.max(_RECORDS.c.id), 0))).scalar()
         inserted = connection.execute(self.move).rowcount
         if inserted == len(rows):
@@ -422,7 +450,8 @@ class ImportWriter:
         """Add the inserted rows' day totals and publish the rows, in the caller's transaction (not committed)."""
         add_to_day_totals(self.session, self.deltas)
         self.session.execute(
-            update(SpendImport).where(SpendImport.id == self.import_id).values(unpublished_from_id=None))
+            update(SpendImport).where(SpendImport.id == self.import_id).values(unpublished_from_id=None)
+        )
         return self.result
 
 
@@ -447,15 +476,22 @@ def discard_unpublished(session: Session, import_id: int, *, statuses: tuple[str
     """
     deleted = 0
     while True:
-        first = session.scalar(select(SpendImport.unpublished_from_id).where(
-            SpendImport.id == import_id, SpendImport.status.in_(statuses)))
+        first = session.scalar(
+            select(SpendImport.unpublished_from_id).where(SpendImport.id == import_id, SpendImport.status.in_(statuses))
+        )
         if first is None:
             session.commit()
             return deleted
         # The no-op update takes SQLite's write lock before the status is checked again, in this transaction.
-        still = session.execute(update(SpendImport).where(
-            SpendImport.id == import_id, SpendImport.status.in_(statuses),
-            SpendImport.unpublished_from_id.is_not(None)).values(id=SpendImport.id)).rowcount
+        still = session.execute(
+            update(SpendImport)
+            .where(
+                SpendImport.id == import_id,
+                SpendImport.status.in_(statuses),
+                SpendImport.unpublished_from_id.is_not(None),
+            )
+            .values(id=SpendImport.id)
+        ).rowcount
         if not still:
             session.commit()
             return deleted
@@ -471,5 +507,7 @@ def discard_unpublished(session: Session, import_id: int, *, statuses: tuple[str
 
 def counted_spend(records=_RECORDS):
     """The condition a spend_record row counts under: not an unpublished row of an import still being written."""
-    return or_(records.c.import_id.is_(None), ~exists().where(
-        SpendImport.id == records.c.import_id, SpendImport.unpublished_from_id.is_not(None)))
+    return or_(
+        records.c.import_id.is_(None),
+        ~exists().where(SpendImport.id == records.c.import_id, SpendImport.unpublished_from_id.is_not(None)),
+    )

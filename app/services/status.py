@@ -28,7 +28,7 @@ def campaign_states(session: Session, now: datetime, *, brand_name: str | None =
     states = []
     for brand in brands:
         today, month = spend_today_and_month(session, brand, now)
-        money = lambda minor: format_amount(minor, brand.currency)  # noqa: E731
+        money = lambda minor, currency=brand.currency: format_amount(minor, currency)  # noqa: E731
         for campaign in brand.campaigns:
             if campaign.archived_at is not None:
                 continue

@@ -135,8 +135,9 @@ def hash_token(plain: str) -> str:
     return hashlib.sha256(plain.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str, now: datetime,
-                 lifetime_days: int | None = None) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session, user: User, name: str, now: datetime, lifetime_days: int | None = None
+) -> tuple[ApiToken, str]:
     """Create an API token for ``user``, expiring ``lifetime_days`` after ``now`` (None: never);
     returns the row and the plain token, which exists only here.
 

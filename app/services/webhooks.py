@@ -71,11 +71,13 @@ class DeliverySettings:
     @classmethod
     def from_config(cls, config) -> DeliverySettings:
         """From the app's config mapping (app.config: WEBHOOK_*, PACER_ENV)."""
-        return cls(timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
-                   backoff_base=float(config.get("WEBHOOK_BACKOFF_BASE", 10)),
-                   retry_window=timedelta(hours=float(config.get("WEBHOOK_RETRY_WINDOW_HOURS", 24))),
-                   allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")),
-                   production=config.get("PACER_ENV") == "production")
+        return cls(
+            timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
+            backoff_base=float(config.get("WEBHOOK_BACKOFF_BASE", 10)),
+            retry_window=timedelta(hours=float(config.get("WEBHOOK_RETRY_WINDOW_HOURS", 24))),
+            allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")),
+            production=config.get("PACER_ENV") == "production",
+        )
 
 
 # --- addresses (server-side request forgery) --------------------------------------------------
@@ -126,8 +128,10 @@ def check_url(url: str, *, production: bool, allow_private: bool, resolve: Resol
         raise WebhookError(f"The host “{parts.hostname}” could not be resolved.") from None
     refused = [a for a in addresses if not _public(a)]
     if refused or not addresses:
-        raise WebhookError(f"The host “{parts.hostname}” resolves to a private, loopback or link-local address "
-                           f"({', '.join(refused) or 'none'}): Pacer only sends to public addresses.")
+        raise WebhookError(
+            f"The host “{parts.hostname}” resolves to a private, loopback or link-local address "
+            f"({', '.join(refused) or 'none'}): Pacer only sends to public addresses."
+        )
     return url
 
 
@@ -143,8 +147,9 @@ def _event_types(types: Iterable[str]) -> str:
     chosen = sorted(set(types))
     unknown = [t for t in chosen if t not in EVENT_TYPES]
     if unknown:
-        raise WebhookError(f"Unknown event type {', '.join(unknown)}; the types are {', '.join(EVENT_TYPES)}.",
-                           "event_types")
+        raise WebhookError(
+            f"Unknown event type {', '.join(unknown)}; the types are {', '.join(EVENT_TYPES)}.", "event_types"
+        )
     return ",".join(chosen)
 
 
@@ -157,9 +162,18 @@ def _brand_ids(session: Session, brand_ids: Iterable[int]) -> str:
     return ",".join(map(str, chosen))
 
 
-def save_endpoint(session: Session, endpoint_id: int | None, *, url: str, description: str = "",
-                  event_types: Iterable[str] = (), brand_ids: Iterable[int] = (), enabled: bool = True,
-                  settings: DeliverySettings, resolve: Resolver = resolve_host) -> tuple[WebhookEndpoint, str | None]:
+def save_endpoint(
+    session: Session,
+    endpoint_id: int | None,
+    *,
+    url: str,
+    description: str = "",
+    event_types: Iterable[str] = (),
+    brand_ids: Iterable[int] = (),
+    enabled: bool = True,
+    settings: DeliverySettings,
+    resolve: Resolver = resolve_host,
+) -> tuple[WebhookEndpoint, str | None]:
     """Create (``endpoint_id`` None) or update an endpoint; empty event types or brands mean all.
 
     Returns the endpoint and, for a new one, its secret (shown once; rotate to get another).
@@ -200,9 +214,14 @@ def send_test_event(session: Session, endpoint_id: int, now: datetime) -> Outbox
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
         raise LookupError(endpoint_id)
-    return add_event(session, type=TEST_EVENT, occurred_at=now, ordering_key=f"test:{endpoint.id}",
-                     only_endpoint_id=endpoint.id,
-                     data={"endpoint": {"id": endpoint.id, "url": endpoint.url}, "message": "A test event from Pacer."})
+    return add_event(
+        session,
+        type=TEST_EVENT,
+        occurred_at=now,
+        ordering_key=f"test:{endpoint.id}",
+        only_endpoint_id=endpoint.id,
+        data={"endpoint": {"id": endpoint.id, "url": endpoint.url}, "message": "A test event from Pacer."},
+    )
 
 
 def redeliver(session: Session, delivery_id: int, now: datetime) -> WebhookDelivery:
@@ -233,22 +252,37 @@ def dispatch(session: Session, now: datetime) -> int:
     added = 0
     while True:
         events = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)).order_by(OutboxEvent.id)
-            .limit(DISPATCH_BATCH).with_for_update(skip_locked=True)
+            select(OutboxEvent)
+            .where(OutboxEvent.dispatched_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(DISPATCH_BATCH)
+            .with_for_update(skip_locked=True)
         ).all()
         if not events:
             return added
         endpoints = session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
         rows = [
-            {"endpoint_id": endpoint.id, "outbox_id": event.id, "ordering_key": event.ordering_key,
-             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-            for event in events for endpoint in endpoints if subscribed(endpoint, event)
+            {
+                "endpoint_id": endpoint.id,
+                "outbox_id": event.id,
+                "ordering_key": event.ordering_key,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for event in events
+            for endpoint in endpoints
+            if subscribed(endpoint, event)
         ]
         if rows:
             table = WebhookDelivery.__table__
             result = session.execute(
-                upsert_insert(session, table).on_conflict_do_nothing(index_elements=["endpoint_id", "outbox_id"])
-                .returning(table.c.id), rows)
+                upsert_insert(session, table)
+                .on_conflict_do_nothing(index_elements=["endpoint_id", "outbox_id"])
+                .returning(table.c.id),
+                rows,
+            )
             added += len(result.all())
         for event in events:
             event.dispatched_at = now
@@ -284,27 +318,39 @@ def signed_headers(secret: str, event_id: str, body: str, sent_at: datetime) -> 
     }
 
 
-def send(endpoint: WebhookEndpoint, event: OutboxEvent, sent_at: datetime, settings: DeliverySettings,
-         resolve: Resolver = resolve_host) -> Attempt:
+def send(
+    endpoint: WebhookEndpoint,
+    event: OutboxEvent,
+    sent_at: datetime,
+    settings: DeliverySettings,
+    resolve: Resolver = resolve_host,
+) -> Attempt:
     """POST the event to the endpoint once; any answer but 2xx, a timeout or a refused address is a failure."""
     body = event.payload_json
     try:
-        check_url(endpoint.url, production=settings.production, allow_private=settings.allow_private,
-                  resolve=resolve)
+        check_url(endpoint.url, production=settings.production, allow_private=settings.allow_private, resolve=resolve)
     except WebhookError as exc:
         return Attempt(ok=False, error=f"not sent: {exc}"[:ERROR_MAX])
     started = time.monotonic()
     try:
         with httpx.Client(timeout=settings.timeout, follow_redirects=False, trust_env=False) as client:
-            response = client.post(endpoint.url, content=body.encode(),
-                                   headers=signed_headers(endpoint.secret, event.event_id, body, sent_at))
+            response = client.post(
+                endpoint.url,
+                content=body.encode(),
+                headers=signed_headers(endpoint.secret, event.event_id, body, sent_at),
+            )
     except httpx.HTTPError as exc:
         latency = int((time.monotonic() - started) * 1000)
         return Attempt(ok=False, latency_ms=latency, error=f"{type(exc).__name__}: {exc}"[:ERROR_MAX])
     latency = int((time.monotonic() - started) * 1000)
     ok = 200 <= response.status_code < 300
-    return Attempt(ok=ok, status_code=response.status_code, latency_ms=latency,
-                   error=None if ok else f"HTTP {response.status_code}", excerpt=response.text[:RESPONSE_EXCERPT])
+    return Attempt(
+        ok=ok,
+        status_code=response.status_code,
+        latency_ms=latency,
+        error=None if ok else f"HTTP {response.status_code}",
+        excerpt=response.text[:RESPONSE_EXCERPT],
+    )
 
 
 def _blocked():
@@ -322,16 +368,25 @@ def _claim(session: Session, delivery_id: int, now: datetime, settings: Delivery
     """Take the delivery's lease (one sender at a time); commits."""
     taken = session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
-               or_(WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until <= now))
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            or_(WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until <= now),
+        )
         .values(leased_until=now + settings.lease)
     ).rowcount
     session.commit()
     return taken == 1
 
 
-def record_attempt(session: Session, delivery: WebhookDelivery, attempt: Attempt, now: datetime,
-                   settings: DeliverySettings, rng: random.Random) -> None:
+def record_attempt(
+    session: Session,
+    delivery: WebhookDelivery,
+    attempt: Attempt,
+    now: datetime,
+    settings: DeliverySettings,
+    rng: random.Random,
+) -> None:
     """Write an attempt's outcome: delivered, or the next try, or given up with the endpoint failing. Commits."""
     delivery.attempts += 1
     delivery.first_attempt_at = delivery.first_attempt_at or now
@@ -348,8 +403,9 @@ def record_attempt(session: Session, delivery: WebhookDelivery, attempt: Attempt
             delivery.status = "failed"
             if endpoint.failing_since is None:
                 endpoint.failing_since = now
-            endpoint.failing_reason = (f"gave up on event {delivery.event.event_id} after {delivery.attempts} "
-                                       f"attempts: {attempt.error}")[:ERROR_MAX]
+            endpoint.failing_reason = (
+                f"gave up on event {delivery.event.event_id} after {delivery.attempts} attempts: {attempt.error}"
+            )[:ERROR_MAX]
         else:
             delivery.next_attempt_at = min(now + backoff(delivery.attempts, settings.backoff_base, rng), give_up_at)
     session.commit()
@@ -367,21 +423,32 @@ class DeliveryRun:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
-        return {"dispatched": self.dispatched, "delivered": self.delivered, "retrying": self.retrying,
-                "given_up": self.given_up, "next_due": iso(self.next_due) if self.next_due else None}
+        return {
+            "dispatched": self.dispatched,
+            "delivered": self.delivered,
+            "retrying": self.retrying,
+            "given_up": self.given_up,
+            "next_due": iso(self.next_due) if self.next_due else None,
+        }
 
 
 def _due(session: Session, now: datetime) -> list[int]:
-    return list(session.scalars(
-        select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-               or_(WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until <= now),
-               or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)),
-               ~_blocked())
-        .order_by(WebhookDelivery.id).limit(DELIVERY_BATCH)
-    ))
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until <= now),
+                or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)),
+                ~_blocked(),
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(DELIVERY_BATCH)
+        )
+    )
 
 
 def next_due(session: Session) -> datetime | None:
@@ -391,9 +458,13 @@ def next_due(session: Session) -> datetime | None:
         select(WebhookDelivery.next_attempt_at, WebhookDelivery.leased_until)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-        .where(WebhookDelivery.status == "pending", ~_blocked(),
-               or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)))
-        .order_by(WebhookDelivery.next_attempt_at).limit(DELIVERY_BATCH)
+        .where(
+            WebhookDelivery.status == "pending",
+            ~_blocked(),
+            or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)),
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(DELIVERY_BATCH)
     ).all()
     times = [max(n, lease) if lease else n for n, lease in rows]
     return min(times) if times else None
@@ -407,9 +478,15 @@ def has_work(session: Session, until: datetime) -> bool:
     return bool(undispatched) or (due is not None and due <= until)
 
 
-def deliver_due(session: Session, now: datetime, settings: DeliverySettings, *,
-                rng: random.Random | None = None, clock: Callable[[], datetime] | None = None,
-                resolve: Resolver = resolve_host) -> DeliveryRun:
+def deliver_due(
+    session: Session,
+    now: datetime,
+    settings: DeliverySettings,
+    *,
+    rng: random.Random | None = None,
+    clock: Callable[[], datetime] | None = None,
+    resolve: Resolver = resolve_host,
+) -> DeliveryRun:
     """Dispatch new events, then send every delivery due at ``now``, oldest first and in order per
     ordering key. Each attempt is claimed, sent and recorded in transactions of its own; ``clock``
     (default: ``now``) stamps each attempt, as a send takes time. Idempotent; safe to run concurrently.
@@ -428,7 +505,8 @@ def deliver_due(session: Session, now: datetime, settings: DeliverySettings, *,
             if not _claim(session, delivery_id, now, settings):
                 continue
             delivery = session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                select(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id)
                 .options(joinedload(WebhookDelivery.endpoint), joinedload(WebhookDelivery.event))
             ).one()
             attempt = send(delivery.endpoint, delivery.event, clock(), settings, resolve)
@@ -448,9 +526,16 @@ def deliver_due(session: Session, now: datetime, settings: DeliverySettings, *,
 
 
 def _later_of_key(session: Session, delivery: WebhookDelivery) -> list[int]:
-    return list(session.scalars(select(WebhookDelivery.id).where(
-        WebhookDelivery.endpoint_id == delivery.endpoint_id, WebhookDelivery.ordering_key == delivery.ordering_key,
-        WebhookDelivery.id > delivery.id, WebhookDelivery.status == "pending")))
+    return list(
+        session.scalars(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.endpoint_id == delivery.endpoint_id,
+                WebhookDelivery.ordering_key == delivery.ordering_key,
+                WebhookDelivery.id > delivery.id,
+                WebhookDelivery.status == "pending",
+            )
+        )
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -467,30 +552,43 @@ class EndpointRow:
 def endpoint_rows(session: Session) -> list[EndpointRow]:
     """Every endpoint with its deliveries counted by status, by id."""
     counts: dict[tuple[int, str], int] = {
-        (endpoint_id, status): int(n) for endpoint_id, status, n in session.execute(
-            select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
-            .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status))
+        (endpoint_id, status): int(n)
+        for endpoint_id, status, n in session.execute(
+            select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count()).group_by(
+                WebhookDelivery.endpoint_id, WebhookDelivery.status
+            )
+        )
     }
-    return [EndpointRow(e, counts.get((e.id, "pending"), 0), counts.get((e.id, "delivered"), 0),
-                        counts.get((e.id, "failed"), 0))
-            for e in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))]
+    return [
+        EndpointRow(
+            e, counts.get((e.id, "pending"), 0), counts.get((e.id, "delivered"), 0), counts.get((e.id, "failed"), 0)
+        )
+        for e in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))
+    ]
 
 
 def deliveries_select(endpoint_id: int):
     """An endpoint's deliveries, newest first, with their events; for ``db.paginate``."""
-    return (select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-            .options(joinedload(WebhookDelivery.event))
-            .order_by(WebhookDelivery.id.desc()))
+    return (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .options(joinedload(WebhookDelivery.event))
+        .order_by(WebhookDelivery.id.desc())
+    )
 
 
 def failing_endpoints(session: Session) -> list[dict]:
     """The endpoints marked failing, for /healthz and the header (plain values)."""
-    return [{"id": e.id, "url": e.url, "since": iso(e.failing_since), "reason": e.failing_reason}
-            for e in session.scalars(select(WebhookEndpoint).where(
-                WebhookEndpoint.failing_since.is_not(None)).order_by(WebhookEndpoint.id))]
+    return [
+        {"id": e.id, "url": e.url, "since": iso(e.failing_since), "reason": e.failing_reason}
+        for e in session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.failing_since.is_not(None)).order_by(WebhookEndpoint.id)
+        )
+    ]
 
 
 def undelivered_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.status == "pending")) or 0)
-
+    return int(
+        session.scalar(select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == "pending"))
+        or 0
+    )

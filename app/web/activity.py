@@ -66,13 +66,18 @@ class ActivityFilterForm(FlaskForm):
     brand = SelectField("Brand", coerce=_optional_int, validate_choice=False)
     campaign = SelectField("Campaign", coerce=_optional_int, validate_choice=False)
     reason = SelectField(
-        "Reason", choices=[SelectChoice("", "Any reason")] + [SelectChoice(r, REASON_WORDS.get(r, r)) for r in REASONS], validate_choice=False
+        "Reason",
+        choices=[SelectChoice("", "Any reason")] + [SelectChoice(r, REASON_WORDS.get(r, r)) for r in REASONS],
+        validate_choice=False,
     )
     actor = StringField("Actor contains", validators=[Optional(), Length(max=120)])
     kind = SelectField(
         "Changed by",
-        choices=[SelectChoice("", "Either"), SelectChoice("automatic", "Automatic only"),
-                 SelectChoice("manual", "Manual only")],
+        choices=[
+            SelectChoice("", "Either"),
+            SelectChoice("automatic", "Automatic only"),
+            SelectChoice("manual", "Manual only"),
+        ],
         validate_choice=False,
     )
     date_from = DayField("From (UTC)", validators=[Optional()])
@@ -127,7 +132,8 @@ def _filter_form() -> ActivityFilterForm:
     if form.campaign.data not in {campaign_id for campaign_id, _, _ in campaigns}:
         form.campaign.data = None
     form.campaign.choices = [SelectChoice("", "All campaigns" if form.brand.data else "Choose a brand first")] + [
-        SelectChoice(campaign_id, f"{name} (archived)" if archived else name) for campaign_id, name, archived in campaigns
+        SelectChoice(campaign_id, f"{name} (archived)" if archived else name)
+        for campaign_id, name, archived in campaigns
     ]
     form.validate()
     return form
@@ -182,13 +188,20 @@ def facts_summary(event) -> list[str]:
 def index():
     form = _filter_form()
     if form.errors:
-        return render_template("activity/index.html", form=form, page=None, export_args={},
-                               facts_summary=facts_summary), 400
+        return render_template(
+            "activity/index.html", form=form, page=None, export_args={}, facts_summary=facts_summary
+        ), 400
     flt = form.to_filter()
     page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
     page.total = count_events(db.session, flt)
-    return render_template("activity/index.html", form=form, page=page, export_args=_filter_args(form),
-                           facts_summary=facts_summary, count_cap=COUNT_CAP)
+    return render_template(
+        "activity/index.html",
+        form=form,
+        page=page,
+        export_args=_filter_args(form),
+        facts_summary=facts_summary,
+        count_cap=COUNT_CAP,
+    )
 
 
 @bp.get("/activity.csv")

@@ -19,7 +19,8 @@ PER_PAGE = 50
 @requires("viewer")
 def index():
     brand_id = request.args.get("brand", type=int)
-    page = db.paginate(alerts_select(brand_id), page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
-                       error_out=False)
+    page = db.paginate(
+        alerts_select(brand_id), page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
+    )
     brands = db.session.execute(select(Brand.id, Brand.name).order_by(Brand.name)).all()
     return render_template("alerts/index.html", page=page, brands=brands, brand_id=brand_id, describe=describe)

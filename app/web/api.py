@@ -99,23 +99,27 @@ def campaigns():
         for c in brand.campaigns:
             if c.archived_at is not None:
                 continue
-            out.append({
-                "id": c.id,
-                "brand": brand.name,
-                "brand_id": brand.id,
-                "name": c.name,
-                "enabled": c.enabled,
-                "start_date": c.start_date.isoformat() if c.start_date else None,
-                "end_date": c.end_date.isoformat() if c.end_date else None,
-                "status": c.status,
-                "reasons": c.reasons,
-                "status_changed_at": c.status_changed_at.isoformat().replace("+00:00", "Z") if c.status_changed_at else None,
-                "spend_today": summary["spend_today"],
-                "spend_month": summary["spend_month"],
-                "daily_budget": summary["daily_budget"],
-                "monthly_budget": summary["monthly_budget"],
-                "currency": brand.currency,
-            })
+            out.append(
+                {
+                    "id": c.id,
+                    "brand": brand.name,
+                    "brand_id": brand.id,
+                    "name": c.name,
+                    "enabled": c.enabled,
+                    "start_date": c.start_date.isoformat() if c.start_date else None,
+                    "end_date": c.end_date.isoformat() if c.end_date else None,
+                    "status": c.status,
+                    "reasons": c.reasons,
+                    "status_changed_at": c.status_changed_at.isoformat().replace("+00:00", "Z")
+                    if c.status_changed_at
+                    else None,
+                    "spend_today": summary["spend_today"],
+                    "spend_month": summary["spend_month"],
+                    "daily_budget": summary["daily_budget"],
+                    "monthly_budget": summary["monthly_budget"],
+                    "currency": brand.currency,
+                }
+            )
     return jsonify({"campaigns": out})
 
 
@@ -123,8 +127,11 @@ def campaigns():
 @token_required("manager")
 def spend():
     try:
-        payload = read_json(request, max_bytes=current_app.config["PACER_API_MAX_BYTES"],
-                            max_depth=current_app.config["PACER_JSON_MAX_DEPTH"])
+        payload = read_json(
+            request,
+            max_bytes=current_app.config["PACER_API_MAX_BYTES"],
+            max_depth=current_app.config["PACER_JSON_MAX_DEPTH"],
+        )
     except JsonBodyError as exc:
         return _error(413 if "larger than" in str(exc) else 400, str(exc))
     try:
@@ -134,8 +141,13 @@ def spend():
         return _error(400, str(exc))
     if not result.created and not result.duplicates:
         db.session.rollback()
-        body = {"error": f"all {result.rejected} records are invalid; nothing was written", "results": result.results,
-                "created": 0, "duplicates": 0, "rejected": result.rejected}
+        body = {
+            "error": f"all {result.rejected} records are invalid; nothing was written",
+            "results": result.results,
+            "created": 0,
+            "duplicates": 0,
+            "rejected": result.rejected,
+        }
         return jsonify(body), 400
     enforcement = commit_and_enforce(db.session, actor=f"api:{g.api_user.email}")
     body = {

@@ -53,5 +53,7 @@ class ArchiveForm(FlaskForm):
 class AlertThresholdsForm(FlaskForm):
     """The brand's alert thresholds as typed; app.services.alerts.parse_percents reads them."""
 
-    alert_percents = StringField("Alert at these percentages of the daily and the monthly budget",
-                                 render_kw={"maxlength": 64, "placeholder": "80, 100", "autocomplete": "off"})
+    alert_percents = StringField(
+        "Alert at these percentages of the daily and the monthly budget",
+        render_kw={"maxlength": 64, "placeholder": "80, 100", "autocomplete": "off"},
+    )

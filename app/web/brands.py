@@ -72,8 +72,11 @@ def edit(brand_id: int):
         else:
             commit_and_enforce(db.session, actor=_actor())
             if result.changed:
-                flash(f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. "
-                      f"{changes_in_words(result.changes)}", "success")
+                flash(
+                    f"Saved “{result.brand.name}”: changed {', '.join(result.changed)}. "
+                    f"{changes_in_words(result.changes)}",
+                    "success",
+                )
             else:
                 flash("Nothing changed.", "info")
             return redirect(url_for("brands.show", brand_id=brand.id))
@@ -112,8 +115,11 @@ def restore(brand_id: int):
         return redirect(url_for("brands.show", brand_id=brand.id))
     result = restore_brand(db.session, brand.id, utcnow(), actor=_actor())
     commit_and_enforce(db.session, actor=_actor())
-    flash(f"Restored “{brand.name}” and its {result.campaigns} campaign{'s' if result.campaigns != 1 else ''}. "
-          f"{changes_in_words(result.changes)}", "success")
+    flash(
+        f"Restored “{brand.name}” and its {result.campaigns} campaign{'s' if result.campaigns != 1 else ''}. "
+        f"{changes_in_words(result.changes)}",
+        "success",
+    )
     return redirect(url_for("brands.show", brand_id=brand.id))
 
 
@@ -130,8 +136,10 @@ def alert_thresholds(brand_id: int):
             form.alert_percents.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"Alerts for “{brand.name}” now fire at {', '.join(f'{p}%' for p in percents)} of each budget.",
-                  "success")
+            flash(
+                f"Alerts for “{brand.name}” now fire at {', '.join(f'{p}%' for p in percents)} of each budget.",
+                "success",
+            )
             return redirect(url_for("brands.show", brand_id=brand.id))
     return show(brand.id, alert_form=form, status=400)
 
@@ -157,8 +165,12 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         row=row,
         days=days,
         chart=service.chart_data(brand, days, row),
-        campaigns=db.paginate(service.live_campaigns_select(brand.id), per_page=CAMPAIGNS_PER_PAGE, error_out=False,
-                              page=request.args.get("campaigns_page", 1, type=int)),
+        campaigns=db.paginate(
+            service.live_campaigns_select(brand.id),
+            per_page=CAMPAIGNS_PER_PAGE,
+            error_out=False,
+            page=request.args.get("campaigns_page", 1, type=int),
+        ),
         archived_campaigns=service.archived_campaign_count(db.session, brand.id),
         records=records,
         archive_form=ArchiveForm(),

@@ -29,10 +29,12 @@ class CampaignForm(FlaskForm):
 
     name = StringField("Name", filters=[_strip], render_kw={"required": True})
     enabled = BooleanField("Enabled (the campaign may run when every other rule allows)", default=True)
-    start_date = DateField("Flight starts", validators=[Optional()],
-                           description="Brand-local date, inclusive. Leave empty for no start.")
-    end_date = DateField("Flight ends", validators=[Optional()],
-                         description="Brand-local date, inclusive. Leave empty for no end.")
+    start_date = DateField(
+        "Flight starts", validators=[Optional()], description="Brand-local date, inclusive. Leave empty for no start."
+    )
+    end_date = DateField(
+        "Flight ends", validators=[Optional()], description="Brand-local date, inclusive. Leave empty for no end."
+    )
 
 
 class SpendForm(FlaskForm):
@@ -59,7 +61,9 @@ def parse_quarters(values: list[str]) -> list[Window]:
     for value in values:
         day_text, sep, minute_text = value.partition(":")
         if not sep or not day_text.isdigit() or not minute_text.isdigit() or len(value) > 8:
-            raise ScheduleValueError(f"{value[:20]!r} is not a quarter-hour of the grid (expected day:minute, e.g. 0:540).")
+            raise ScheduleValueError(
+                f"{value[:20]!r} is not a quarter-hour of the grid (expected day:minute, e.g. 0:540)."
+            )
         day, minute = int(day_text), int(minute_text)
         if day > 6:
             raise ScheduleValueError(f"{value!r}: day {day} does not exist (0 is Monday, 6 is Sunday).")
@@ -98,7 +102,10 @@ def grid_rows(windows: tuple[Window, ...]) -> list[tuple[int, str, list[GridCell
     """Seven rows (Monday..Sunday) of 96 quarter-hour cells, checked where a window covers them."""
     checked = checked_quarters(windows)
     return [
-        (day, DAY_LABELS[day],
-         [GridCell(day, q * STEP_MINUTES, (day, q * STEP_MINUTES) in checked) for q in range(QUARTERS_PER_DAY)])
+        (
+            day,
+            DAY_LABELS[day],
+            [GridCell(day, q * STEP_MINUTES, (day, q * STEP_MINUTES) in checked) for q in range(QUARTERS_PER_DAY)],
+        )
         for day in range(7)
     ]

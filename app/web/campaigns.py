@@ -56,8 +56,10 @@ def _state_words(campaign: Campaign) -> str:
 def _flash_outcome(prefix: str, outcome: service.Outcome) -> None:
     campaign = outcome.campaign
     now_or_still = "is now" if outcome.status_changed else "is still"
-    flash(f"{prefix} {campaign.name} {now_or_still} {_state_words(campaign)}.",
-          "success" if campaign.status == "active" else "info")
+    flash(
+        f"{prefix} {campaign.name} {now_or_still} {_state_words(campaign)}.",
+        "success" if campaign.status == "active" else "info",
+    )
 
 
 def _apply_errors(form, errors: dict[str, list[str]]) -> None:
@@ -82,8 +84,15 @@ def new(brand_id: int):
     if form.validate_on_submit():
         try:
             outcome = service.create_campaign(
-                db.session, brand, name=form.name.data, enabled=form.enabled.data,
-                start_date=form.start_date.data, end_date=form.end_date.data, now=utcnow(), actor=_actor())
+                db.session,
+                brand,
+                name=form.name.data,
+                enabled=form.enabled.data,
+                start_date=form.start_date.data,
+                end_date=form.end_date.data,
+                now=utcnow(),
+                actor=_actor(),
+            )
         except service.CampaignLocked as exc:
             db.session.rollback()
             flash(f"Not added: {exc}.", "error")
@@ -93,27 +102,43 @@ def new(brand_id: int):
             _apply_errors(form, exc.errors)
         else:
             commit_and_enforce(db.session, actor=_actor())
-            flash(f"Added {outcome.campaign.name}: it is {_state_words(outcome.campaign)}. "
-                  "It has no schedule yet, so it may run at any hour.",
-                  "success" if outcome.campaign.status == "active" else "info")
+            flash(
+                f"Added {outcome.campaign.name}: it is {_state_words(outcome.campaign)}. "
+                "It has no schedule yet, so it may run at any hour.",
+                "success" if outcome.campaign.status == "active" else "info",
+            )
             return redirect(url_for("campaigns.show", campaign_id=outcome.campaign.id))
     status = 400 if request.method == "POST" else 200
     return render_template("campaigns/new.html", brand=brand, form=form), status
 
 
-def _render_show(campaign: Campaign, *, edit_form: CampaignForm | None = None, spend_form: SpendForm | None = None,
-                 schedule_error: str | None = None, status: int = 200):
-    page = campaign_page(db.session, campaign.id, utcnow(), history_page=page_number(),
-                         can_edit=current_user.can("manager"))
+def _render_show(
+    campaign: Campaign,
+    *,
+    edit_form: CampaignForm | None = None,
+    spend_form: SpendForm | None = None,
+    schedule_error: str | None = None,
+    status: int = 200,
+):
+    page = campaign_page(
+        db.session, campaign.id, utcnow(), history_page=page_number(), can_edit=current_user.can("manager")
+    )
     if edit_form is None:
         edit_form = CampaignForm(formdata=None, obj=campaign)
     if spend_form is None:
         spend_form = SpendForm(formdata=None)
     return render_template(
-        "campaigns/show.html", page=page, campaign=page.campaign, brand=page.brand,
-        edit_form=edit_form, spend_form=spend_form,
-        schedule_form=ScheduleForm(formdata=None), archive_form=ArchiveForm(formdata=None),
-        schedule_error=schedule_error, grid=grid_rows(page.windows), quarter_field=QUARTER_FIELD,
+        "campaigns/show.html",
+        page=page,
+        campaign=page.campaign,
+        brand=page.brand,
+        edit_form=edit_form,
+        spend_form=spend_form,
+        schedule_form=ScheduleForm(formdata=None),
+        archive_form=ArchiveForm(formdata=None),
+        schedule_error=schedule_error,
+        grid=grid_rows(page.windows),
+        quarter_field=QUARTER_FIELD,
     ), status
 
 
@@ -147,8 +172,15 @@ def edit(campaign_id: int):
     if form.validate_on_submit():
         try:
             outcome = service.update_campaign(
-                db.session, campaign, name=form.name.data, enabled=form.enabled.data,
-                start_date=form.start_date.data, end_date=form.end_date.data, now=utcnow(), actor=_actor())
+                db.session,
+                campaign,
+                name=form.name.data,
+                enabled=form.enabled.data,
+                start_date=form.start_date.data,
+                end_date=form.end_date.data,
+                now=utcnow(),
+                actor=_actor(),
+            )
         except service.CampaignLocked as exc:
             return _locked(campaign_id, exc)
         except service.CampaignError as exc:
@@ -169,8 +201,9 @@ def schedule(campaign_id: int):
         return refused
     form = ScheduleForm()
     if not form.validate_on_submit():
-        return _render_show(campaign, schedule_error="The form could not be read; reload the page and try again.",
-                            status=400)
+        return _render_show(
+            campaign, schedule_error="The form could not be read; reload the page and try again.", status=400
+        )
     try:
         windows = parse_quarters(request.form.getlist(QUARTER_FIELD))
     except ScheduleValueError as exc:
@@ -215,8 +248,13 @@ def record_spend(campaign_id: int):
     if form.validate_on_submit():
         try:
             outcome = service.record_manual_spend(
-                db.session, campaign, amount=form.amount.data, spent_at=form.spent_at.data or "",
-                external_id=form.external_id.data or "", now=utcnow())
+                db.session,
+                campaign,
+                amount=form.amount.data,
+                spent_at=form.spent_at.data or "",
+                external_id=form.external_id.data or "",
+                now=utcnow(),
+            )
         except service.CampaignLocked as exc:
             return _locked(campaign_id, exc)
         except service.CampaignError as exc:
@@ -226,12 +264,18 @@ def record_spend(campaign_id: int):
             enforcement = commit_and_enforce(db.session, actor=_actor())
             brand = campaign.brand
             if not outcome.inserted:
-                flash(f"A spend with external id {form.external_id.data!r} is already recorded for {brand.name}; "
-                      "nothing was added.", "info")
+                flash(
+                    f"A spend with external id {form.external_id.data!r} is already recorded for {brand.name}; "
+                    "nothing was added.",
+                    "info",
+                )
                 return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
             when = outcome.spent_at.astimezone(ZoneInfo(brand.timezone)).strftime("%Y-%m-%d %H:%M")
-            flash(f"Recorded {format_amount(outcome.amount_minor, brand.currency)} {brand.currency} for "
-                  f"{campaign.name} at {when} ({brand.timezone}).", "success")
+            flash(
+                f"Recorded {format_amount(outcome.amount_minor, brand.currency)} {brand.currency} for "
+                f"{campaign.name} at {when} ({brand.timezone}).",
+                "success",
+            )
             flash(enforcement.message(), "warning" if enforcement.error else "info")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
     return _render_show(campaign, spend_form=form, status=400)

@@ -12,7 +12,10 @@ MESSAGES = {
     405: ("Not allowed", "This address does not accept that kind of request."),
     413: ("File too large", "The upload is larger than the limit of {limit} MB. Split the file and upload the parts."),
     503: ("Unavailable", "A service Pacer needs is not answering. Try again shortly."),
-    500: ("Something went wrong", "Pacer hit an error. It has been logged; try again, and tell an admin if it persists."),
+    500: (
+        "Something went wrong",
+        "Pacer hit an error. It has been logged; try again, and tell an admin if it persists.",
+    ),
 }
 
 
@@ -35,4 +38,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return render(400, "The form expired or was sent from elsewhere (CSRF check failed). Reload the page and try again.")
+        return render(
+            400, "The form expired or was sent from elsewhere (CSRF check failed). Reload the page and try again."
+        )

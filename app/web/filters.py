@@ -11,8 +11,8 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import utcnow
 from app.money import format_amount
-from app.web.pagination import page_url
 from app.services.alerts import recent_count
+from app.web.pagination import page_url
 
 REASON_WORDS = {
     "disabled": "Switched off",

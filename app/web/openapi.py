@@ -11,8 +11,12 @@ from typing import Any
 from app.services.spend import MAX_RECORDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
-MONEY = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "decimal string in the currency's major unit",
-         "examples": ["525.00"]}
+MONEY = {
+    "type": "string",
+    "pattern": r"^-?\d+(\.\d+)?$",
+    "description": "decimal string in the currency's major unit",
+    "examples": ["525.00"],
+}
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -35,10 +39,16 @@ SPEND_RECORD = {
         "brand": {"type": "string", "description": "brand name"},
         "campaign": {"type": "string", "description": "campaign name within the brand"},
         "amount": {"type": ["string", "number"], "description": "decimal amount in the brand's currency, >= 0"},
-        "spent_at": {"type": "string", "description": "ISO 8601; with an offset or Z absolute, without one brand-local",
-                     "examples": ["2026-11-25T14:05:00Z"]},
-        "external_id": {"type": ["string", "null"], "maxLength": 200,
-                        "description": "the platform's id: the same id in the same brand is the same record"},
+        "spent_at": {
+            "type": "string",
+            "description": "ISO 8601; with an offset or Z absolute, without one brand-local",
+            "examples": ["2026-11-25T14:05:00Z"],
+        },
+        "external_id": {
+            "type": ["string", "null"],
+            "maxLength": 200,
+            "description": "the platform's id: the same id in the same brand is the same record",
+        },
         "currency": {"type": ["string", "null"], "description": "if given, must be the brand's currency"},
     },
 }
@@ -50,15 +60,18 @@ SPEND_RESULT = {
         "created": {"type": "integer", "minimum": 0},
         "duplicates": {"type": "integer", "minimum": 0},
         "rejected": {"type": "integer", "minimum": 0},
-        "results": {"type": "array", "items": {
-            "type": "object",
-            "required": ["index", "status"],
-            "properties": {
-                "index": {"type": "integer", "minimum": 0},
-                "status": {"enum": ["created", "duplicate", "error"]},
-                "error": {"type": "string"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "status"],
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0},
+                    "status": {"enum": ["created", "duplicate", "error"]},
+                    "error": {"type": "string"},
+                },
             },
-        }},
+        },
         "enforcement": {"enum": ["queued", "deferred", None]},
         "enforcement_message": {"type": "string"},
         "error": {"type": "string"},
@@ -92,8 +105,10 @@ CAMPAIGN = {
         "start_date": {"type": ["string", "null"], "format": "date"},
         "end_date": {"type": ["string", "null"], "format": "date"},
         "status": {"enum": ["active", "paused"]},
-        "reasons": {"type": "array", "items": {"enum": ["disabled", "flight", "schedule", "daily_budget",
-                                                         "monthly_budget"]}},
+        "reasons": {
+            "type": "array",
+            "items": {"enum": ["disabled", "flight", "schedule", "daily_budget", "monthly_budget"]},
+        },
         "status_changed_at": {"type": ["string", "null"], "format": "date-time"},
         "spend_today": MONEY,
         "spend_month": MONEY,
@@ -113,14 +128,15 @@ def openapi_document() -> dict[str, Any]:
             "title": "Pacer API",
             "version": "1",
             "description": "Read brands and campaigns, and record spend. Authenticate with a personal API token "
-                           "(created on your account page) sent as `Authorization: Bearer <token>`. Viewers may "
-                           "read; managers and admins may also record spend. Errors are `{\"error\": \"...\"}`.",
+            "(created on your account page) sent as `Authorization: Bearer <token>`. Viewers may "
+            'read; managers and admins may also record spend. Errors are `{"error": "..."}`.',
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
         "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "a token starting pcr_, from /me"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "a token starting pcr_, from /me"}
+            },
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
                 "SpendRecord": SPEND_RECORD,
@@ -130,54 +146,106 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "paths": {
-            "/brands": {"get": {
-                "operationId": "listBrands",
-                "summary": "Every live brand with today's and this month's spend (brand-local)",
-                "parameters": [{"name": "name", "in": "query", "required": False, "schema": {"type": "string"},
-                                "description": "only the brand of this exact name"}],
-                "responses": {
-                    "200": _json({"type": "object", "required": ["brands"], "properties": {
-                        "brands": {"type": "array", "items": {"$ref": "#/components/schemas/Brand"}}}}, "The brands"),
-                    **COMMON_ERRORS,
-                },
-            }},
-            "/campaigns": {"get": {
-                "operationId": "listCampaigns",
-                "summary": "Every live campaign with its status, pause reasons and its brand's spend",
-                "parameters": [{"name": "brand", "in": "query", "required": False, "schema": {"type": "string"},
-                                "description": "only the campaigns of the brand of this exact name"}],
-                "responses": {
-                    "200": _json({"type": "object", "required": ["campaigns"], "properties": {
-                        "campaigns": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}}}},
-                        "The campaigns"),
-                    **COMMON_ERRORS,
-                },
-            }},
-            "/spend": {"post": {
-                "operationId": "recordSpend",
-                "summary": f"Record up to {MAX_RECORDS:,} spend records; idempotent",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-                    records,
-                    {"type": "object", "required": ["records"], "properties": {"records": records}},
-                ]}}}},
-                "responses": {
-                    "200": _json({"$ref": "#/components/schemas/SpendResult"}, "Every record was a duplicate"),
-                    "201": _json({"$ref": "#/components/schemas/SpendResult"}, "Records were created"),
-                    "207": _json({"$ref": "#/components/schemas/SpendResult"}, "Some records were rejected"),
-                    "400": _json({"anyOf": [{"$ref": "#/components/schemas/SpendResult"}, ERROR]},
-                                 "Nothing was written: the body is not acceptable JSON, or every record is invalid"),
-                    "401": COMMON_ERRORS["401"],
-                    "403": _error_response("The token's user is a viewer"),
-                    "413": _error_response("The body is larger than the API's limit"),
-                },
-            }},
-            "/openapi.json": {"get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "security": [],
-                "responses": {"200": {"description": "The OpenAPI document",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
-            }},
+            "/brands": {
+                "get": {
+                    "operationId": "listBrands",
+                    "summary": "Every live brand with today's and this month's spend (brand-local)",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "only the brand of this exact name",
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["brands"],
+                                "properties": {
+                                    "brands": {"type": "array", "items": {"$ref": "#/components/schemas/Brand"}}
+                                },
+                            },
+                            "The brands",
+                        ),
+                        **COMMON_ERRORS,
+                    },
+                }
+            },
+            "/campaigns": {
+                "get": {
+                    "operationId": "listCampaigns",
+                    "summary": "Every live campaign with its status, pause reasons and its brand's spend",
+                    "parameters": [
+                        {
+                            "name": "brand",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "only the campaigns of the brand of this exact name",
+                        }
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["campaigns"],
+                                "properties": {
+                                    "campaigns": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}}
+                                },
+                            },
+                            "The campaigns",
+                        ),
+                        **COMMON_ERRORS,
+                    },
+                }
+            },
+            "/spend": {
+                "post": {
+                    "operationId": "recordSpend",
+                    "summary": f"Record up to {MAX_RECORDS:,} spend records; idempotent",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        records,
+                                        {"type": "object", "required": ["records"], "properties": {"records": records}},
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/SpendResult"}, "Every record was a duplicate"),
+                        "201": _json({"$ref": "#/components/schemas/SpendResult"}, "Records were created"),
+                        "207": _json({"$ref": "#/components/schemas/SpendResult"}, "Some records were rejected"),
+                        "400": _json(
+                            {"anyOf": [{"$ref": "#/components/schemas/SpendResult"}, ERROR]},
+                            "Nothing was written: the body is not acceptable JSON, or every record is invalid",
+                        ),
+                        "401": COMMON_ERRORS["401"],
+                        "403": _error_response("The token's user is a viewer"),
+                        "413": _error_response("The body is larger than the API's limit"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
         },
     }
 
@@ -211,8 +279,10 @@ def render_markdown(document: dict[str, Any] | None = None) -> str:
         lines += [f"### {name}", "", "| field | type | required | meaning |", "|---|---|---|---|"]
         required = set(schema.get("required", []))
         for field_name, field_schema in schema.get("properties", {}).items():
-            lines.append(f"| `{field_name}` | {_type_text(field_schema)} | {'yes' if field_name in required else 'no'}"
-                         f" | {field_schema.get('description', '')} |")
+            lines.append(
+                f"| `{field_name}` | {_type_text(field_schema)} | {'yes' if field_name in required else 'no'}"
+                f" | {field_schema.get('description', '')} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

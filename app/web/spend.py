@@ -22,8 +22,7 @@ from app.web.spend_forms import RetryForm, UploadForm
 
 bp = Blueprint("spend", __name__)
 
-NOT_QUEUED = ("could not be queued ({problem}). The periodic sweep queues it as soon as Redis answers, "
-              "or press Retry.")
+NOT_QUEUED = "could not be queued ({problem}). The periodic sweep queues it as soon as Redis answers, or press Retry."
 
 
 def _display_name(filename: str | None) -> str:
@@ -40,9 +39,14 @@ def upload():
         storage = form.file.data
         try:
             spend_import = service.register_upload(
-                db.session, storage.stream, Path(current_app.config["UPLOAD_FOLDER"]),
-                filename=_display_name(storage.filename), actor=f"user:{current_user.email}",
-                user_id=current_user.id, skip_bad_rows=form.skip_bad_rows)
+                db.session,
+                storage.stream,
+                Path(current_app.config["UPLOAD_FOLDER"]),
+                filename=_display_name(storage.filename),
+                actor=f"user:{current_user.email}",
+                user_id=current_user.id,
+                skip_bad_rows=form.skip_bad_rows,
+            )
         except service.SpendFileError as exc:
             form.file.errors.append(str(exc))
         else:
@@ -54,8 +58,11 @@ def upload():
 def _after_upload(spend_import: SpendImport):
     earlier = service.earlier_import(db.session, spend_import)
     if earlier is not None:
-        flash(f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}: "
-              "its rows will count as duplicates and nothing will be added twice.", "info")
+        flash(
+            f"This file was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC as import #{earlier.id}: "
+            "its rows will count as duplicates and nothing will be added twice.",
+            "info",
+        )
     problem = service.queue_import(db.session, spend_import)
     if problem:
         flash(f"Import #{spend_import.id} is saved but " + NOT_QUEUED.format(problem=problem), "warning")
@@ -71,8 +78,7 @@ def _limit_mb() -> int:
 @bp.get("/spend/imports")
 @requires("viewer")
 def imports():
-    page = db.paginate(service.history_query(), page=page_number(),
-                       per_page=service.HISTORY_PER_PAGE, error_out=False)
+    page = db.paginate(service.history_query(), page=page_number(), per_page=service.HISTORY_PER_PAGE, error_out=False)
     return render_template("spend/imports.html", page=page)
 
 
@@ -80,8 +86,9 @@ def imports():
 @requires("viewer")
 def show(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
-    errors = db.paginate(service.errors_query(import_id), page=page_number(),
-                         per_page=service.ERRORS_PER_PAGE, error_out=False)
+    errors = db.paginate(
+        service.errors_query(import_id), page=page_number(), per_page=service.ERRORS_PER_PAGE, error_out=False
+    )
     return render_template(
         "spend/show.html",
         spend_import=spend_import,

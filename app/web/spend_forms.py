@@ -13,8 +13,11 @@ MODES = [
 
 
 class UploadForm(FlaskForm):
-    file = FileField("Spend CSV file", validators=[FileRequired("Choose a CSV file to upload.")],
-                     render_kw={"accept": ".csv,text/csv,text/plain"})
+    file = FileField(
+        "Spend CSV file",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+        render_kw={"accept": ".csv,text/csv,text/plain"},
+    )
     mode = RadioField("If some rows are bad", choices=MODES, default="all")
 
     @property

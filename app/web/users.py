@@ -45,8 +45,10 @@ class CreateUserForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Choose a password."),
-                    Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")],
+        validators=[
+            DataRequired("Choose a password."),
+            Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters."),
+        ],
     )
     confirm = PasswordField(
         "Repeat the password",
@@ -63,8 +65,10 @@ class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     new = PasswordField(
         "New password",
-        validators=[DataRequired("Choose a new password."),
-                    Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters.")],
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(min=MIN_PASSWORD, message=f"Use at least {MIN_PASSWORD} characters."),
+        ],
     )
     confirm = PasswordField(
         "Repeat the new password",
@@ -79,13 +83,17 @@ def _lifetime(value) -> int | None:
 class TokenForm(FlaskForm):
     name = StringField(
         "Token name",
-        validators=[DataRequired("Give the token a name, e.g. the script that will use it."),
-                    Length(max=TOKEN_NAME_MAX, message=f"Use at most {TOKEN_NAME_MAX} characters.")],
+        validators=[
+            DataRequired("Give the token a name, e.g. the script that will use it."),
+            Length(max=TOKEN_NAME_MAX, message=f"Use at most {TOKEN_NAME_MAX} characters."),
+        ],
     )
     lifetime = SelectField(
         "Expires",
-        choices=[SelectChoice("never" if days is None else str(days), "Never" if days is None else f"After {days} days")
-                 for days in TOKEN_LIFETIMES],
+        choices=[
+            SelectChoice("never" if days is None else str(days), "Never" if days is None else f"After {days} days")
+            for days in TOKEN_LIFETIMES
+        ],
         default="never",
     )
 
@@ -98,10 +106,10 @@ def _actor() -> User:
 
 
 def _render_users(form: CreateUserForm, status: int = 200):
-    page = db.paginate(select(User).order_by(User.email), page=page_number(MAX_PAGE), per_page=PER_PAGE,
-                       error_out=False)
-    return render_template("users/index.html", form=form, page=page, roles=ROLES,
-                           min_password=MIN_PASSWORD), status
+    page = db.paginate(
+        select(User).order_by(User.email), page=page_number(MAX_PAGE), per_page=PER_PAGE, error_out=False
+    )
+    return render_template("users/index.html", form=form, page=page, roles=ROLES, min_password=MIN_PASSWORD), status
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -134,20 +142,29 @@ def update(user_id: int):
     try:
         if form.action.data == "role":
             changed = change_role(db.session, _actor(), user, form.role.data)
-            message = (f"{user.email} is now {_article(user.role)} {user.role}." if changed
-                       else f"{user.email} is already {_article(user.role)} {user.role}.")
+            message = (
+                f"{user.email} is now {_article(user.role)} {user.role}."
+                if changed
+                else f"{user.email} is already {_article(user.role)} {user.role}."
+            )
         elif form.action.data == "signout":
             end_all_sessions(db.session, user)
             changed = True
             message = f"{user.email} is signed out everywhere: every session and “keep me signed in” cookie has ended."
         elif form.action.data == "deactivate":
             changed = deactivate(db.session, _actor(), user)
-            message = (f"{user.email} is deactivated: they cannot sign in and their API tokens stop working."
-                       if changed else f"{user.email} was already deactivated.")
+            message = (
+                f"{user.email} is deactivated: they cannot sign in and their API tokens stop working."
+                if changed
+                else f"{user.email} was already deactivated."
+            )
         else:
             changed = reactivate(db.session, user)
-            message = (f"{user.email} can sign in again, and their unrevoked API tokens work again."
-                       if changed else f"{user.email} is already active.")
+            message = (
+                f"{user.email} can sign in again, and their unrevoked API tokens work again."
+                if changed
+                else f"{user.email} is already active."
+            )
     except UserError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -164,8 +181,12 @@ def _article(role: str) -> str:
 # --- your account (every role) -----------------------------------------------------------------
 
 
-def _render_me(password_form: PasswordForm | None = None, token_form: TokenForm | None = None,
-               new_token: str | None = None, status: int = 200):
+def _render_me(
+    password_form: PasswordForm | None = None,
+    token_form: TokenForm | None = None,
+    new_token: str | None = None,
+    status: int = 200,
+):
     response = render_template(
         "users/me.html",
         password_form=password_form or PasswordForm(formdata=None),

@@ -17,9 +17,11 @@ from app.web.auth import requires
 bp = Blueprint("webhooks", __name__)
 
 PER_PAGE = 50
-EVENT_WORDS = {"campaign.paused": "campaign.paused — a campaign was paused (or its reasons changed)",
-               "campaign.resumed": "campaign.resumed — a campaign runs again",
-               "alert.fired": "alert.fired — a budget threshold or the forecast alert fired"}
+EVENT_WORDS = {
+    "campaign.paused": "campaign.paused — a campaign was paused (or its reasons changed)",
+    "campaign.resumed": "campaign.resumed — a campaign runs again",
+    "alert.fired": "alert.fired — a budget threshold or the forecast alert fired",
+}
 
 
 class CheckboxesField(SelectMultipleField):
@@ -28,18 +30,30 @@ class CheckboxesField(SelectMultipleField):
 
 
 class EndpointForm(FlaskForm):
-    url = StringField("URL", render_kw={"maxlength": service.URL_MAX, "required": True, "autocomplete": "off",
-                                        "placeholder": "https://hooks.example.com/pacer"})
+    url = StringField(
+        "URL",
+        render_kw={
+            "maxlength": service.URL_MAX,
+            "required": True,
+            "autocomplete": "off",
+            "placeholder": "https://hooks.example.com/pacer",
+        },
+    )
     description = StringField("Description", render_kw={"maxlength": service.DESCRIPTION_MAX})
-    event_types = CheckboxesField("Events (none ticked: every event)",
-                                  choices=[SelectChoice(t, EVENT_WORDS[t]) for t in EVENT_TYPES], validate_choice=False)
+    event_types = CheckboxesField(
+        "Events (none ticked: every event)",
+        choices=[SelectChoice(t, EVENT_WORDS[t]) for t in EVENT_TYPES],
+        validate_choice=False,
+    )
     brand_ids = CheckboxesField("Brands (none ticked: every brand)", coerce=int, validate_choice=False)
     enabled = BooleanField("Enabled", default=True)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.brand_ids.choices = [SelectChoice(b.id, b.name) for b in db.session.scalars(
-            select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.name))]
+        self.brand_ids.choices = [
+            SelectChoice(b.id, b.name)
+            for b in db.session.scalars(select(Brand).where(Brand.archived_at.is_(None)).order_by(Brand.name))
+        ]
 
 
 class ActionForm(FlaskForm):
@@ -52,17 +66,29 @@ def _settings() -> service.DeliverySettings:
 
 def _index(form: EndpointForm, status: int = 200, secret: str | None = None, endpoint=None):
     # The page may carry a freshly made secret: keep it out of every cache.
-    body = render_template("webhooks/index.html", rows=service.endpoint_rows(db.session), form=form,
-                           secret=secret, secret_endpoint=endpoint, action_form=ActionForm())
+    body = render_template(
+        "webhooks/index.html",
+        rows=service.endpoint_rows(db.session),
+        form=form,
+        secret=secret,
+        secret_endpoint=endpoint,
+        action_form=ActionForm(),
+    )
     return body, status, {"Cache-Control": "no-store"}
 
 
 def _save(form: EndpointForm, endpoint_id: int | None):
     try:
-        return service.save_endpoint(db.session, endpoint_id, url=form.url.data or "",
-                                     description=form.description.data or "",
-                                     event_types=form.event_types.data or [], brand_ids=form.brand_ids.data or [],
-                                     enabled=bool(form.enabled.data), settings=_settings())
+        return service.save_endpoint(
+            db.session,
+            endpoint_id,
+            url=form.url.data or "",
+            description=form.description.data or "",
+            event_types=form.event_types.data or [],
+            brand_ids=form.brand_ids.data or [],
+            enabled=bool(form.enabled.data),
+            settings=_settings(),
+        )
     except service.WebhookError as exc:
         db.session.rollback()
         getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, str(exc)]
@@ -128,8 +154,12 @@ def send_test(endpoint_id: int):
 @requires("admin")
 def show(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    page = db.paginate(service.deliveries_select(endpoint.id), page=request.args.get("page", 1, type=int),
-                       per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        service.deliveries_select(endpoint.id),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
     return render_template("webhooks/show.html", endpoint=endpoint, page=page, action_form=ActionForm())
 
 
@@ -144,6 +174,10 @@ def redeliver(delivery_id: int):
         abort(404)
     endpoint_id = delivery.endpoint_id
     db.session.commit()
-    flash("Delivery queued again." if request_delivery()
-          else "Delivery queued again; it is sent at the next sweep (the queue is unreachable now).", "success")
+    flash(
+        "Delivery queued again."
+        if request_delivery()
+        else "Delivery queued again; it is sent at the next sweep (the queue is unreachable now).",
+        "success",
+    )
     return redirect(url_for("webhooks.show", endpoint_id=endpoint_id))

@@ -82,14 +82,16 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
     base = tmp_path_factory.mktemp("browser")
     instance = base / "instance"
     database_url = f"sqlite:///{base / 'browser.sqlite3'}"
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_PATH": str(instance),
-        "REDIS_URL": None,  # no Redis unless a test starts one: spend enforcement is deferred
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(instance),
+            "REDIS_URL": None,  # no Redis unless a test starts one: spend enforcement is deferred
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+        }
+    )
     assert app.config.get("WTF_CSRF_ENABLED", True), "the browser tests run with real CSRF"
     with app.app_context():
         upgrade()
@@ -116,8 +118,11 @@ def browser():
     """One Chromium for the tests of this package. Missing Chromium fails in CI and skips elsewhere."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"Chromium is not installed at {CHROMIUM}; CI must run the browser tests "
-                        "(.ci/run installs the chromium package)", pytrace=False)
+            pytest.fail(
+                f"Chromium is not installed at {CHROMIUM}; CI must run the browser tests "
+                "(.ci/run installs the chromium package)",
+                pytrace=False,
+            )
         pytest.skip("Chromium not installed: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
@@ -211,12 +216,16 @@ class Jobs:
     def start_worker(self) -> subprocess.Popen:
         """Start ``python worker.py`` on the server's database and Redis; return once it has registered."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PACER_", "REDIS_", "DATABASE_"))}
-        env.update(DATABASE_URL=self.live.database_url, REDIS_URL=self.redis_url,
-                   PACER_INSTANCE_PATH=str(self.live.instance_path))
+        env.update(
+            DATABASE_URL=self.live.database_url,
+            REDIS_URL=self.redis_url,
+            PACER_INSTANCE_PATH=str(self.live.instance_path),
+        )
         before = Worker.count(connection=self.connection)
         log = open(self.log_dir / f"worker-{len(self.processes)}.log", "w")  # noqa: SIM115 - closed in stop
-        process = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.processes.append((process, log))
         wait_for(lambda: Worker.count(connection=self.connection) > before, 30, "the worker to register", process)
         return process
@@ -267,8 +276,16 @@ class Seeded:
     campaign_ids: dict[str, int]
 
 
-def seed_brand(live: LiveServer, name: str, *, campaigns=("Search",), timezone: str = "UTC",
-               daily: str = "100", monthly: str = "2000", actor: str = "user:manager@browser.test") -> Seeded:
+def seed_brand(
+    live: LiveServer,
+    name: str,
+    *,
+    campaigns=("Search",),
+    timezone: str = "UTC",
+    daily: str = "100",
+    monthly: str = "2000",
+    actor: str = "user:manager@browser.test",
+) -> Seeded:
     """Add a brand and its campaigns through the services, as the forms do (each reconciled, logged)."""
     from app.models import utcnow
     from app.services.brands import create_brand
@@ -276,12 +293,21 @@ def seed_brand(live: LiveServer, name: str, *, campaigns=("Search",), timezone: 
 
     def build(session) -> Seeded:
         now = utcnow()
-        brand = create_brand(session, now, actor=actor, name=name, timezone=timezone, currency="USD",
-                             daily_budget=daily, monthly_budget=monthly)
+        brand = create_brand(
+            session,
+            now,
+            actor=actor,
+            name=name,
+            timezone=timezone,
+            currency="USD",
+            daily_budget=daily,
+            monthly_budget=monthly,
+        )
         ids = {}
         for campaign_name in campaigns:
-            outcome = create_campaign(session, brand, name=campaign_name, enabled=True, start_date=None,
-                                      end_date=None, now=now, actor=actor)
+            outcome = create_campaign(
+                session, brand, name=campaign_name, enabled=True, start_date=None, end_date=None, now=now, actor=actor
+            )
             session.flush()
             ids[campaign_name] = outcome.campaign.id
         return Seeded(brand.id, name, ids)

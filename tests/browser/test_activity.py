@@ -58,5 +58,6 @@ def test_filtering_the_activity_by_brand_shows_only_that_brands_events(page, liv
     expect(campaign_filter).to_be_enabled()
     expect(campaign_filter.get_by_role("option")).to_have_text(["All campaigns", "Search", "Video"])
     expect(page.get_by_role("button", name="Download CSV")).to_have_attribute(
-        "href", f"/activity.csv?brand={north.brand_id}")
+        "href", f"/activity.csv?brand={north.brand_id}"
+    )
     shoot(page, "activity-filtered")

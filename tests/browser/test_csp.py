@@ -13,12 +13,23 @@ pytestmark = pytest.mark.browser
 
 def test_pages_raise_no_content_security_policy_violation(page, live):
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     seeded = seed_brand(live, unique("Policy"))
     login(page, "admin")
-    for path in ("/", f"/brands/{seeded.brand_id}", f"/campaigns/{seeded.campaign_ids['Search']}", "/activity",
-                 "/spend/imports", "/spend/upload", "/users", "/me", "/no/such/page"):
+    for path in (
+        "/",
+        f"/brands/{seeded.brand_id}",
+        f"/campaigns/{seeded.campaign_ids['Search']}",
+        "/activity",
+        "/spend/imports",
+        "/spend/upload",
+        "/users",
+        "/me",
+        "/no/such/page",
+    ):
         page.goto(path)
         page.wait_for_load_state("load")
     page.goto(f"/brands/{seeded.brand_id}")

@@ -52,7 +52,9 @@ def test_manager_adds_a_brand_and_campaign_paints_a_schedule_and_sees_the_campai
     expect(page.get_by_role("alert").filter(has_text="nothing was saved")).to_be_visible()
     daily = page.get_by_label("Daily budget")
     expect(daily).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#" + daily.get_attribute("aria-describedby"))).to_have_text("USD amounts have at most 2 decimals.")
+    expect(page.locator("#" + daily.get_attribute("aria-describedby"))).to_have_text(
+        "USD amounts have at most 2 decimals."
+    )
     expect(page.get_by_label("Name", exact=True)).to_have_value(brand_name)  # the rest is kept
     expect(page.get_by_label("Time zone")).to_have_value(ZONE)
     expect(page.get_by_label("Monthly budget")).not_to_have_attribute("aria-invalid", "true")
@@ -89,11 +91,20 @@ def test_manager_adds_a_brand_and_campaign_paints_a_schedule_and_sees_the_campai
     drag(page, cell(page, first, "09:00", "09:15"), cell(page, first, "11:45", "12:00"))
     drag(page, cell(page, second, "14:00", "14:15"), cell(page, second, "16:45", "17:00"))
 
-    for day, clock, end in [(first, "09:00", "09:15"), (first, "10:30", "10:45"), (first, "11:45", "12:00"),
-                            (second, "14:00", "14:15"), (second, "16:45", "17:00")]:
+    for day, clock, end in [
+        (first, "09:00", "09:15"),
+        (first, "10:30", "10:45"),
+        (first, "11:45", "12:00"),
+        (second, "14:00", "14:15"),
+        (second, "16:45", "17:00"),
+    ]:
         expect(cell(page, day, clock, end)).to_be_checked()
-    for day, clock, end in [(first, "08:45", "09:00"), (first, "12:00", "12:15"), (second, "17:00", "17:15"),
-                            (today, "10:00", "10:15")]:
+    for day, clock, end in [
+        (first, "08:45", "09:00"),
+        (first, "12:00", "12:15"),
+        (second, "17:00", "17:15"),
+        (today, "10:00", "10:15"),
+    ]:
         expect(cell(page, day, clock, end)).not_to_be_checked()
 
     # --- the keyboard: from the last painted cell, one step right, Space ticks it ---------------
@@ -131,7 +142,8 @@ def test_manager_adds_a_brand_and_campaign_paints_a_schedule_and_sees_the_campai
     page.get_by_role("button", name="Record spend").click()
     expect(page.get_by_role("status").filter(has_text="Recorded 50.00 USD for Search")).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text="Enforced at once in this process")).to_contain_text(
-        "1 campaign change")
+        "1 campaign change"
+    )
     expect(page.get_by_label("Spend today")).to_have_attribute("aria-label", "Spend today: 50.00 USD of 50.00 USD")
     expect(status).to_contain_text("paused")
     expect(status).to_contain_text("Outside its dayparting hours")
@@ -142,8 +154,11 @@ def test_manager_adds_a_brand_and_campaign_paints_a_schedule_and_sees_the_campai
 
     # The brand's page shows the same: the campaign with both reasons, the spend in its records.
     page.get_by_role("navigation", name="breadcrumb").get_by_role("link", name=brand_name).click()
-    row = page.get_by_role("region", name="Campaigns").get_by_role("row").filter(
-        has=page.get_by_role("link", name="Search"))
+    row = (
+        page.get_by_role("region", name="Campaigns")
+        .get_by_role("row")
+        .filter(has=page.get_by_role("link", name="Search"))
+    )
     expect(row).to_contain_text("Outside its dayparting hours")
     expect(row).to_contain_text("Daily budget reached")
     records = page.get_by_role("region", name="Spend records")

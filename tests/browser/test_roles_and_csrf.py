@@ -70,13 +70,16 @@ def test_a_viewer_reads_every_page_without_a_way_to_edit(page, live):
     page.goto(f"/campaigns/{campaign_id}")
     forge_post(page, f"/campaigns/{campaign_id}/schedule", {"q": "0:540"}, with_token=True)
     expect(page.get_by_role("heading", name="403 · Not allowed")).to_be_visible()
-    forge_post(page, "/brands/new", {"name": "Forged", "timezone": "UTC", "currency": "USD",
-                                     "daily_budget": "1", "monthly_budget": "1"}, with_token=True)
+    forge_post(
+        page,
+        "/brands/new",
+        {"name": "Forged", "timezone": "UTC", "currency": "USD", "daily_budget": "1", "monthly_budget": "1"},
+        with_token=True,
+    )
     expect(page.get_by_role("heading", name="403 · Not allowed")).to_be_visible()
 
     def unchanged(session):
-        return (session.get(Campaign, campaign_id).windows,
-                session.query(Brand).filter_by(name="Forged").count())
+        return (session.get(Campaign, campaign_id).windows, session.query(Brand).filter_by(name="Forged").count())
 
     assert live.run(unchanged) == ([], 0)
 

@@ -28,8 +28,12 @@ def test_the_grid_saves_as_a_plain_checkbox_form_without_javascript(new_page, li
     page.get_by_label("Saturday 23:45–24:00", exact=True).check()
     page.get_by_role("button", name="Save schedule and apply now").click()
 
-    expect(page.get_by_role("status").filter(has_text="Schedule saved (Tue 09:00–09:45; Sat 23:45–24:00)")).to_be_visible()
-    expect(page.locator("#schedule-summary")).to_have_text("Runs only in these hours: Tue 09:00–09:45; Sat 23:45–24:00.")
+    expect(
+        page.get_by_role("status").filter(has_text="Schedule saved (Tue 09:00–09:45; Sat 23:45–24:00)")
+    ).to_be_visible()
+    expect(page.locator("#schedule-summary")).to_have_text(
+        "Runs only in these hours: Tue 09:00–09:45; Sat 23:45–24:00."
+    )
     expect(page.get_by_label("Tuesday 09:30–09:45", exact=True)).to_be_checked()
     expect(page.get_by_label("Tuesday 09:45–10:00", exact=True)).not_to_be_checked()
 
@@ -46,6 +50,8 @@ def test_the_grid_saves_as_a_plain_checkbox_form_without_javascript(new_page, li
     for clock in ("09:00–09:15", "09:15–09:30"):
         page.get_by_label(f"Tuesday {clock}", exact=True).uncheck()
     page.get_by_role("button", name="Save schedule and apply now").click()
-    expect(page.get_by_role("status").filter(has_text="Schedule cleared: the campaign may run at any hour.")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Schedule cleared: the campaign may run at any hour.")
+    ).to_be_visible()
     expect(page.get_by_text("No hours selected: this campaign runs at any hour")).to_be_visible()
     assert live.run(windows) == []

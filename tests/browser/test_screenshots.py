@@ -24,10 +24,22 @@ WEEKDAYS_9_TO_17 = [Window(day, 9 * 60, 17 * 60) for day in range(5)]
 @pytest.fixture(scope="module")
 def agency(live):
     """Three brands in three zones: one spending steadily with a schedule, one over its daily budget, one new."""
-    steady = seed_brand(live, unique("Harbour Coffee Roasters"), campaigns=("Brand search", "Shopping", "Retargeting"),
-                        timezone="Europe/London", daily="400", monthly="9000")
-    capped = seed_brand(live, unique("Kiwi Outdoor"), campaigns=("Prospecting",), timezone="Pacific/Auckland",
-                        daily="50", monthly="1200")
+    steady = seed_brand(
+        live,
+        unique("Harbour Coffee Roasters"),
+        campaigns=("Brand search", "Shopping", "Retargeting"),
+        timezone="Europe/London",
+        daily="400",
+        monthly="9000",
+    )
+    capped = seed_brand(
+        live,
+        unique("Kiwi Outdoor"),
+        campaigns=("Prospecting",),
+        timezone="Pacific/Auckland",
+        daily="50",
+        monthly="1200",
+    )
     seed_brand(live, unique("Quiet Co"), campaigns=(), timezone="America/New_York")
 
     def spend_and_schedule(session):
@@ -36,12 +48,15 @@ def agency(live):
         shopping = session.get(Campaign, steady.campaign_ids["Shopping"])
         records = []
         for days_ago in range(1, 12):
-            records.append(new_spend(search, 15_000 + 1_700 * (days_ago % 5), now - timedelta(days=days_ago), source="csv"))
-            records.append(new_spend(shopping, 9_000 + 2_300 * (days_ago % 3), now - timedelta(days=days_ago), source="api"))
+            records.append(
+                new_spend(search, 15_000 + 1_700 * (days_ago % 5), now - timedelta(days=days_ago), source="csv")
+            )
+            records.append(
+                new_spend(shopping, 9_000 + 2_300 * (days_ago % 3), now - timedelta(days=days_ago), source="api")
+            )
         records.append(new_spend(search, 4_200, now - timedelta(minutes=30), source="manual"))
         prospecting = session.get(Campaign, capped.campaign_ids["Prospecting"])
-        records.append(new_spend(prospecting, 6_150, now, source="api",
-                                 external_id="meta-889123"))
+        records.append(new_spend(prospecting, 6_150, now, source="api", external_id="meta-889123"))
         write_spend(session, records)
         set_schedule(session, shopping, WEEKDAYS_9_TO_17, now=now, actor="user:manager@browser.test")
 
@@ -85,9 +100,17 @@ def test_no_page_is_wider_than_a_phone(new_page, live, agency):
     steady, _ = agency
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     login(page, "manager")
-    paths = ["/", f"/brands/{steady.brand_id}", f"/campaigns/{steady.campaign_ids['Shopping']}", "/activity",
-             "/spend/imports", "/spend/upload", f"/brands/{steady.brand_id}/edit",
-             f"/brands/{steady.brand_id}/campaigns/new", "/me"]
+    paths = [
+        "/",
+        f"/brands/{steady.brand_id}",
+        f"/campaigns/{steady.campaign_ids['Shopping']}",
+        "/activity",
+        "/spend/imports",
+        "/spend/upload",
+        f"/brands/{steady.brand_id}/edit",
+        f"/brands/{steady.brand_id}/campaigns/new",
+        "/me",
+    ]
     too_wide = {}
     for path in paths:
         page.goto(path)

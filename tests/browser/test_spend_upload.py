@@ -27,7 +27,8 @@ def upload(page, name: str, content: str, mode: str) -> None:
     page.goto("/spend/imports")
     page.get_by_role("button", name="Upload a spend file").click()
     page.get_by_label("Spend CSV file").set_input_files(
-        {"name": name, "mimeType": "text/csv", "buffer": content.encode()})
+        {"name": name, "mimeType": "text/csv", "buffer": content.encode()}
+    )
     page.get_by_label(mode).check()
     page.get_by_role("button", name="Upload and import").click()
 
@@ -67,7 +68,9 @@ def test_an_all_or_nothing_upload_with_bad_rows_imports_nothing_and_lists_them_b
     shoot(page, "upload-rejected")
 
     def stored(session):
-        return session.scalar(select(func.count()).select_from(SpendRecord).where(SpendRecord.brand_id == seeded.brand_id))
+        return session.scalar(
+            select(func.count()).select_from(SpendRecord).where(SpendRecord.brand_id == seeded.brand_id)
+        )
 
     assert live.run(stored) == 0
 
@@ -129,5 +132,11 @@ def test_the_import_page_waits_for_the_worker_and_shows_the_result_by_itself(pag
     expect(progress).to_have_count(0)
     expect(page.get_by_role("status").filter(has_text="Imported 1 new row of 1 read.")).to_be_visible()
     expect(figure(counts, "Brands affected")).to_have_text("1")
-    assert live.run(lambda session: session.scalar(
-        select(func.count()).select_from(SpendRecord).where(SpendRecord.brand_id == seeded.brand_id))) == 1
+    assert (
+        live.run(
+            lambda session: session.scalar(
+                select(func.count()).select_from(SpendRecord).where(SpendRecord.brand_id == seeded.brand_id)
+            )
+        )
+        == 1
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import product
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ import pytest
 
 from app.control import BudgetFacts, CampaignFacts, Decision, Reason, Status, Window, budget_reasons, decide
 
-UTC = timezone.utc
+UTC = UTC
 MON, TUE, SUN = 0, 1, 6
 
 # Monday 2026-06-01 12:00 UTC, judged for a brand in UTC.
@@ -67,7 +67,12 @@ RULE_CASES = [
     ("schedule+monthly", facts(windows=OUT_OF_WINDOW), budget(month=31000), (S, MB)),
     ("daily+monthly", facts(), budget(today=1000, month=30000), (DB, MB)),
     ("disabled+schedule+monthly", facts(DISABLED, windows=OUT_OF_WINDOW), budget(month=30000), (D, S, MB)),
-    ("flight+schedule+daily+monthly", facts(flight=ENDED, windows=OUT_OF_WINDOW), budget(today=1000, month=30000), (F, S, DB, MB)),
+    (
+        "flight+schedule+daily+monthly",
+        facts(flight=ENDED, windows=OUT_OF_WINDOW),
+        budget(today=1000, month=30000),
+        (F, S, DB, MB),
+    ),
     ("all-five", facts(DISABLED, ENDED, OUT_OF_WINDOW), budget(today=1000, month=30000), (D, F, S, DB, MB)),
 ]
 
@@ -89,7 +94,7 @@ COMBINATIONS = list(product((False, True), repeat=5))
 
 
 def _combo_id(fails: tuple[bool, ...]) -> str:
-    names = [reason.value for reason, fail in zip(Reason, fails) if fail]
+    names = [reason.value for reason, fail in zip(Reason, fails, strict=False) if fail]
     return "+".join(names) or "active"
 
 
@@ -103,7 +108,7 @@ def test_every_combination_lists_exactly_the_failing_rules_in_order(fails: tuple
     )
     budget_facts = budget(today=1000 if over_daily else 999, month=30000 if over_monthly else 29999)
     decision = decide(campaign, budget_facts, NOW, TZ)
-    expected = tuple(reason for reason, fail in zip((D, F, S, DB, MB), fails) if fail)
+    expected = tuple(reason for reason, fail in zip((D, F, S, DB, MB), fails, strict=False) if fail)
     assert decision == Decision(Status.PAUSED if expected else Status.ACTIVE, expected)
 
 
@@ -181,7 +186,9 @@ ZONED_CASES = [
     [row[1:] for row in ZONED_CASES],
     ids=[row[0] for row in ZONED_CASES],
 )
-def test_decide_uses_brand_wall_clock(zone: str, instant: str, windows: tuple[Window, ...], reasons: tuple[Reason, ...]) -> None:
+def test_decide_uses_brand_wall_clock(
+    zone: str, instant: str, windows: tuple[Window, ...], reasons: tuple[Reason, ...]
+) -> None:
     now = datetime.fromisoformat(instant).replace(tzinfo=UTC)
     decision = decide(facts(windows=windows), UNDER, now, ZoneInfo(zone))
     assert decision.reasons == reasons

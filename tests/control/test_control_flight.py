@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.control import BudgetFacts, CampaignFacts, Reason, decide, in_flight, local_day
 
-UTC = timezone.utc
+UTC = UTC
 D = date.fromisoformat
 
 FLIGHT_CASES = [
@@ -47,19 +47,107 @@ def test_in_flight(start: date | None, end: date | None, day: date, expected: bo
 # The flight is judged on the brand-LOCAL date of the instant, not the UTC date.
 LOCAL_FLIGHT_CASES = [
     # name, zone, start, end, UTC instant, local date, in flight
-    ("ny-utc-next-day-still-end-date", "America/New_York", None, D("2026-03-31"), "2026-04-01T03:59", "2026-03-31", True),
+    (
+        "ny-utc-next-day-still-end-date",
+        "America/New_York",
+        None,
+        D("2026-03-31"),
+        "2026-04-01T03:59",
+        "2026-03-31",
+        True,
+    ),
     ("ny-end-date-over-locally", "America/New_York", None, D("2026-03-31"), "2026-04-01T04:00", "2026-04-01", False),
-    ("ny-utc-start-date-not-yet-local", "America/New_York", D("2026-04-01"), None, "2026-04-01T03:59", "2026-03-31", False),
-    ("kolkata-utc-prev-day-already-start", "Asia/Kolkata", D("2026-04-01"), None, "2026-03-31T18:30", "2026-04-01", True),
+    (
+        "ny-utc-start-date-not-yet-local",
+        "America/New_York",
+        D("2026-04-01"),
+        None,
+        "2026-04-01T03:59",
+        "2026-03-31",
+        False,
+    ),
+    (
+        "kolkata-utc-prev-day-already-start",
+        "Asia/Kolkata",
+        D("2026-04-01"),
+        None,
+        "2026-03-31T18:30",
+        "2026-04-01",
+        True,
+    ),
     ("kolkata-one-minute-earlier", "Asia/Kolkata", D("2026-04-01"), None, "2026-03-31T18:29", "2026-03-31", False),
-    ("kolkata-utc-still-end-date-over-locally", "Asia/Kolkata", None, D("2026-03-31"), "2026-03-31T18:30", "2026-04-01", False),
-    ("kathmandu-end-last-minute", "Asia/Kathmandu", D("2026-12-31"), D("2026-12-31"), "2026-12-31T18:14", "2026-12-31", True),
-    ("kathmandu-end-new-year", "Asia/Kathmandu", D("2026-12-31"), D("2026-12-31"), "2026-12-31T18:15", "2027-01-01", False),
-    ("lord-howe-start-at-local-midnight", "Australia/Lord_Howe", D("2026-04-05"), D("2026-04-05"), "2026-04-04T13:00", "2026-04-05", True),
-    ("lord-howe-25h-day-last-minute", "Australia/Lord_Howe", D("2026-04-05"), D("2026-04-05"), "2026-04-05T13:29", "2026-04-05", True),
-    ("lord-howe-next-day", "Australia/Lord_Howe", D("2026-04-05"), D("2026-04-05"), "2026-04-05T13:30", "2026-04-06", False),
-    ("ny-fall-back-day-25th-hour", "America/New_York", D("2026-11-01"), D("2026-11-01"), "2026-11-02T04:59", "2026-11-01", True),
-    ("ny-leap-day-utc-march", "America/New_York", D("2028-02-29"), D("2028-02-29"), "2028-03-01T04:59", "2028-02-29", True),
+    (
+        "kolkata-utc-still-end-date-over-locally",
+        "Asia/Kolkata",
+        None,
+        D("2026-03-31"),
+        "2026-03-31T18:30",
+        "2026-04-01",
+        False,
+    ),
+    (
+        "kathmandu-end-last-minute",
+        "Asia/Kathmandu",
+        D("2026-12-31"),
+        D("2026-12-31"),
+        "2026-12-31T18:14",
+        "2026-12-31",
+        True,
+    ),
+    (
+        "kathmandu-end-new-year",
+        "Asia/Kathmandu",
+        D("2026-12-31"),
+        D("2026-12-31"),
+        "2026-12-31T18:15",
+        "2027-01-01",
+        False,
+    ),
+    (
+        "lord-howe-start-at-local-midnight",
+        "Australia/Lord_Howe",
+        D("2026-04-05"),
+        D("2026-04-05"),
+        "2026-04-04T13:00",
+        "2026-04-05",
+        True,
+    ),
+    (
+        "lord-howe-25h-day-last-minute",
+        "Australia/Lord_Howe",
+        D("2026-04-05"),
+        D("2026-04-05"),
+        "2026-04-05T13:29",
+        "2026-04-05",
+        True,
+    ),
+    (
+        "lord-howe-next-day",
+        "Australia/Lord_Howe",
+        D("2026-04-05"),
+        D("2026-04-05"),
+        "2026-04-05T13:30",
+        "2026-04-06",
+        False,
+    ),
+    (
+        "ny-fall-back-day-25th-hour",
+        "America/New_York",
+        D("2026-11-01"),
+        D("2026-11-01"),
+        "2026-11-02T04:59",
+        "2026-11-01",
+        True,
+    ),
+    (
+        "ny-leap-day-utc-march",
+        "America/New_York",
+        D("2028-02-29"),
+        D("2028-02-29"),
+        "2028-03-01T04:59",
+        "2028-02-29",
+        True,
+    ),
 ]
 
 

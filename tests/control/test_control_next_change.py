@@ -44,10 +44,20 @@ CASES = [
     ("America/New_York", (), "2026-03-07T12:00Z", "2026-03-08T05:00Z", "midnight before the DST day"),
     ("America/New_York", (), "2026-03-08T05:00Z", "2026-03-08T07:00Z", "the offset change itself"),
     ("America/New_York", (), "2026-03-08T07:00Z", "2026-03-09T04:00Z", "a 23-hour day ends at 04:00Z"),
-    ("America/New_York", (w(SUN, "02:00", "02:30"),), "2026-03-08T05:00Z", "2026-03-08T07:00Z",
-     "a window inside the skipped hour: the jump"),
-    ("America/New_York", (w(SUN, "01:00", "02:30"),), "2026-03-08T06:30Z", "2026-03-08T07:00Z",
-     "a window whose end is skipped: it ends at the jump"),
+    (
+        "America/New_York",
+        (w(SUN, "02:00", "02:30"),),
+        "2026-03-08T05:00Z",
+        "2026-03-08T07:00Z",
+        "a window inside the skipped hour: the jump",
+    ),
+    (
+        "America/New_York",
+        (w(SUN, "01:00", "02:30"),),
+        "2026-03-08T06:30Z",
+        "2026-03-08T07:00Z",
+        "a window whose end is skipped: it ends at the jump",
+    ),
     # New York falls back on 2026-11-01 at 02:00 EDT (06:00Z) to 01:00 EST.
     ("America/New_York", (w(SUN, "01:30", "02:00"),), "2026-11-01T05:00Z", "2026-11-01T05:30Z", "first 01:30"),
     ("America/New_York", (w(SUN, "01:30", "02:00"),), "2026-11-01T05:30Z", "2026-11-01T06:00Z", "leaves at the change"),
@@ -77,14 +87,28 @@ def test_next_change_at(zone, windows, now, expected, why):
 
 def test_boundaries_are_minutes_of_the_week_with_24_00_wrapping_to_monday():
     assert schedule_boundaries([w(SUN, "23:00", "24:00"), w(MON, "00:00", "01:00"), w(MON, "00:00", "01:00")]) == (
-        0, 60, 6 * 1440 + 23 * 60)
+        0,
+        60,
+        6 * 1440 + 23 * 60,
+    )
 
 
-ZONES = ["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "Asia/Kathmandu",
-         "America/Santiago", "Pacific/Chatham"]
+ZONES = [
+    "UTC",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "America/Santiago",
+    "Pacific/Chatham",
+]
 window = st.builds(
     lambda day, start, length: Window(day, start * 15, min(1440, start * 15 + length * 15)),
-    st.integers(0, 6), st.integers(0, 95), st.integers(1, 40))
+    st.integers(0, 6),
+    st.integers(0, 95),
+    st.integers(1, 40),
+)
 
 
 def state(windows, tz, instant):
@@ -93,8 +117,7 @@ def state(windows, tz, instant):
 
 
 @settings(max_examples=40, deadline=None)
-@given(zone=st.sampled_from(ZONES), windows=st.lists(window, max_size=4),
-       seconds=st.integers(0, 366 * 24 * 3600 - 1))
+@given(zone=st.sampled_from(ZONES), windows=st.lists(window, max_size=4), seconds=st.integers(0, 366 * 24 * 3600 - 1))
 def test_no_change_of_date_or_window_is_missed_before_the_answer(zone, windows, seconds):
     tz = ZoneInfo(zone)
     now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)

@@ -14,14 +14,14 @@ zoneinfo database (scanning 2026 in 15-minute steps):
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.control import local_day, local_time, month_bounds, month_start
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(text: str) -> datetime:
@@ -206,10 +206,22 @@ SAME_INSTANT_CASES = [
     # pre-transition offset) must be normalised to the real wall clock.
     (datetime(2026, 3, 8, 2, 30, tzinfo=ZoneInfo("America/New_York")), "America/New_York", "2026-03-08T03:30:00-04:00"),
     (datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/London")), "Europe/London", "2026-03-29T02:30:00+01:00"),
-    (datetime(2026, 10, 4, 2, 15, tzinfo=ZoneInfo("Australia/Lord_Howe")), "Australia/Lord_Howe", "2026-10-04T02:45:00+11:00"),
+    (
+        datetime(2026, 10, 4, 2, 15, tzinfo=ZoneInfo("Australia/Lord_Howe")),
+        "Australia/Lord_Howe",
+        "2026-10-04T02:45:00+11:00",
+    ),
     # A repeated wall time in the brand's own zone keeps its fold.
-    (datetime(2026, 11, 1, 1, 30, fold=0, tzinfo=ZoneInfo("America/New_York")), "America/New_York", "2026-11-01T01:30:00-04:00"),
-    (datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")), "America/New_York", "2026-11-01T01:30:00-05:00"),
+    (
+        datetime(2026, 11, 1, 1, 30, fold=0, tzinfo=ZoneInfo("America/New_York")),
+        "America/New_York",
+        "2026-11-01T01:30:00-04:00",
+    ),
+    (
+        datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+        "America/New_York",
+        "2026-11-01T01:30:00-05:00",
+    ),
 ]
 
 

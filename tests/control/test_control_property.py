@@ -7,7 +7,7 @@ inline, so it shares no code with ``decide``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from app.control import BudgetFacts, CampaignFacts, Reason, Status, Window, decide
 
-UTC = timezone.utc
+UTC = UTC
 BRAND_ZONES = [
     "UTC",
     "America/New_York",
@@ -198,8 +198,7 @@ def test_decide_is_the_conjunction_of_its_parts(
         ),
         (
             Reason.SCHEDULE,
-            not random_windows
-            or any(w.day == local.weekday() and w.start <= minute < w.end for w in random_windows),
+            not random_windows or any(w.day == local.weekday() and w.start <= minute < w.end for w in random_windows),
         ),
         (Reason.DAILY_BUDGET, spend_today < daily),
         (Reason.MONTHLY_BUDGET, spend_month < monthly),
@@ -215,6 +214,7 @@ def test_decide_is_the_conjunction_of_its_parts(
 
 def test_transition_table_matches_the_known_2026_changes() -> None:
     """The strategy's transition list is right (spot-checked against the periods tables)."""
+
     def in_2026(zone: str) -> list[str]:
         return [t.strftime("%m-%dT%H:%M") for t in TRANSITIONS[zone] if t.year == 2026]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from app.control import Window, format_minutes, in_schedule, local_time, parse_clock, window_at
 from app.control.schedule import merge_windows
 
-UTC = timezone.utc
+UTC = UTC
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 # 2026-06-01 is a Monday; day n of that week is WEEK_START + n days.
 WEEK_START = date(2026, 6, 1)
@@ -207,8 +207,16 @@ MERGE_CASES = [
     ("touching", [w(MON, "09:00", "10:00"), w(MON, "10:00", "11:00")], [w(MON, "09:00", "11:00")]),
     ("overlapping", [w(MON, "09:00", "10:30"), w(MON, "10:00", "11:00")], [w(MON, "09:00", "11:00")]),
     ("contained", [w(MON, "09:00", "17:00"), w(MON, "10:00", "11:00")], [w(MON, "09:00", "17:00")]),
-    ("gap-kept", [w(MON, "09:00", "10:00"), w(MON, "10:15", "11:00")], [w(MON, "09:00", "10:00"), w(MON, "10:15", "11:00")]),
-    ("other-day-kept", [w(TUE, "00:00", "01:00"), w(MON, "23:00", "24:00")], [w(MON, "23:00", "24:00"), w(TUE, "00:00", "01:00")]),
+    (
+        "gap-kept",
+        [w(MON, "09:00", "10:00"), w(MON, "10:15", "11:00")],
+        [w(MON, "09:00", "10:00"), w(MON, "10:15", "11:00")],
+    ),
+    (
+        "other-day-kept",
+        [w(TUE, "00:00", "01:00"), w(MON, "23:00", "24:00")],
+        [w(MON, "23:00", "24:00"), w(TUE, "00:00", "01:00")],
+    ),
     ("empty", [], []),
 ]
 
