@@ -63,7 +63,8 @@ def test_health_prints_the_healthz_checks_and_fails_when_redis_is_down(runner, c
     assert lines[0] == "database   ok" and lines[1].startswith("redis      error: ")
     assert "queue      pacer-enforce: unknown: Redis is unreachable (0 workers, ? queued)" in lines
     assert lines[-1] == (
-        "FAILING: redis, workers, queue:pacer-enforce, queue:pacer-sweeps, queue:pacer-imports, scheduler"
+        "FAILING: redis, workers, queue:pacer-enforce, queue:pacer-sweeps, queue:pacer-imports, queue:pacer-webhooks, "
+        "scheduler"
     )
     as_json = runner.invoke(args=["health", "--json"])
     assert as_json.exit_code == 1

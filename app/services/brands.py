@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.database import lock_brand
@@ -106,7 +106,10 @@ def brand_has_spend(session: Session, brand_id: int) -> bool:
 
 def brands_named(session: Session, name: str) -> list[Brand]:
     """The brands (archived too) whose name equals ``name`` ignoring case and surrounding spaces."""
-    return list(session.scalars(select(Brand).where(func.lower(Brand.name) == name.strip().lower()).order_by(Brand.id)))
+    # The exact name too: SQLite's lower() folds ASCII only, so "Ä" would not find a stored "Ä" by lower() alone.
+    name = name.strip()
+    same = or_(Brand.name == name, func.lower(Brand.name) == name.lower())
+    return list(session.scalars(select(Brand).where(same).order_by(Brand.id)))
 
 
 class BrandNames:
@@ -116,11 +119,14 @@ class BrandNames:
 
     def __init__(self, session: Session, names: Iterable[str]) -> None:
         self.by_key: dict[str, list[Brand]] = {}
-        keys = sorted({name.strip().lower() for name in names if name.strip()})
-        for i in range(0, len(keys), 500):
+        stripped = sorted({name.strip() for name in names if name.strip()})
+        for i in range(0, len(stripped), 500):
+            chunk = stripped[i : i + 500]
+            # The exact names too: SQLite's lower() folds ASCII only (see brands_named).
+            same = or_(Brand.name.in_(chunk), func.lower(Brand.name).in_({name.lower() for name in chunk}))
             for brand in session.scalars(
                 select(Brand)
-                .where(func.lower(Brand.name).in_(keys[i : i + 500]))
+                .where(same)
                 .order_by(Brand.id)
                 .options(selectinload(Brand.campaigns).selectinload(Campaign.windows))
             ):
