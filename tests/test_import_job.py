@@ -217,7 +217,9 @@ def test_two_imports_of_one_file_on_two_workers_at_once_count_once(
     jobs = [Job.fetch(i.job_id, connection=redis_connection) for i in (first, second)]
     assert len({job.worker_name for job in jobs}) == 2, "each worker ran one import"
     assert (first.status, second.status) == ("done", "done")
-    assert sorted([first.imported, second.imported]) == [0, rows]
+    # Each row is stored by exactly one of them; on SQLite the two interleave their committed batches, so
+    # which one stores a given row depends on timing.
+    assert first.imported + second.imported == rows
     assert first.imported + first.duplicates == rows and second.imported + second.duplicates == rows
     assert count(SpendRecord) == rows
     assert db.session.scalar(select(func.count(func.distinct(SpendRecord.dedupe_key)))) == rows
