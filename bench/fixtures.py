@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = [
     "UTC",
@@ -61,11 +63,6 @@ def document(brands: int, campaigns: int) -> dict:
             for b in range(brands)
         ]
     }
-
-
-def machine() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {memory:.0f} GiB"
 
 
 def main() -> None:

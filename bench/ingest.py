@@ -26,6 +26,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from common import machine
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -207,11 +209,6 @@ def finish_child(process: subprocess.Popen) -> dict:
     if process.returncode:
         raise SystemExit(err[-3000:])
     return json.loads(out.strip().splitlines()[-1])
-
-
-def machine() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {memory:.0f} GiB"
 
 
 def main() -> None:
