@@ -149,13 +149,13 @@ def open_text(stream: BinaryIO) -> io.TextIOWrapper:
     if not head.strip():
         raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     if b"\x00" in head:
-        raise SpendFileError(utf16_message(head) or _binary(head[: head.index(b"\x00")].count(b"\n") + 1))
+        raise SpendFileError(utf16_message(head) or binary_file_message(head[: head.index(b"\x00")].count(b"\n") + 1))
     try:
         head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # A multi-byte character cut at the 8 KiB boundary is fine; anything earlier is not UTF-8.
         if exc.start < len(head) - 4:
-            raise SpendFileError(_not_utf8(exc, 1)) from None
+            raise SpendFileError(not_utf8_message(exc, 1)) from None
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
 
 
@@ -172,11 +172,11 @@ def utf16_message(head: bytes) -> str | None:
     return None
 
 
-def _binary(line: int) -> str:
+def binary_file_message(line: int) -> str:
     return f"This is a binary file, not a CSV text file (a NUL byte on line {line})."
 
 
-def _not_utf8(exc: UnicodeDecodeError, first_line: int) -> str:
+def not_utf8_message(exc: UnicodeDecodeError, first_line: int) -> str:
     """The message for undecodable bytes; ``first_line`` is the line on which ``exc.object`` starts.
 
     ``exc.object`` is the data the decoder was given (without a BOM it stripped), so the
@@ -232,7 +232,7 @@ def read_spend_csv(
                     yield row
                     continue
             if any("\x00" in f for f in fields):
-                raise SpendFileError(_binary(line))
+                raise SpendFileError(binary_file_message(line))
             if not any(f.strip() for f in fields):
                 continue
             if columns is None:
@@ -247,7 +247,7 @@ def read_spend_csv(
             raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     except UnicodeDecodeError as exc:
         # The decoder failed on a chunk that starts inside the line after the last one read.
-        raise SpendFileError(_not_utf8(exc, reader.line_num + 1)) from None
+        raise SpendFileError(not_utf8_message(exc, reader.line_num + 1)) from None
     except csv.Error as exc:
         raise SpendFileError(f"Line {start} cannot be read as CSV: {exc}.") from None
     finally:

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from app.ingest.csv_spend import FORMAT, SpendFileError, open_text, parse_header, utf16_message
+# The file-level messages are the parser's own, so an upload and an import say the same thing.
+from app.ingest.csv_spend import (
+    FORMAT,
+    SpendFileError,
+    binary_file_message,
+    not_utf8_message,
+    open_text,
+    parse_header,
+    utf16_message,
+)
 
 BLOCK = 1 << 20
 
@@ -58,20 +67,20 @@ def _copy_checked(stream: BinaryIO, target: Path) -> tuple[str, int]:
             size += len(block)
             if b"\x00" in block:
                 utf16 = utf16_message(block) if size == len(block) else None
-                raise SpendFileError(utf16 or _binary(line + block[: block.index(b"\x00")].count(b"\n")))
+                raise SpendFileError(utf16 or binary_file_message(line + block[: block.index(b"\x00")].count(b"\n")))
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
                 # exc.object is this block (after a stripped BOM) plus at most 3 bytes of a character
                 # begun in the previous one, which hold no newline.
-                raise SpendFileError(_not_utf8(exc, line)) from None
+                raise SpendFileError(not_utf8_message(exc, line)) from None
             text_seen = text_seen or bool(block.strip())
             line += block.count(b"\n")
             out.write(block)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise SpendFileError(_not_utf8(exc, line)) from None
+            raise SpendFileError(not_utf8_message(exc, line)) from None
     if not text_seen:
         raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
     return digest.hexdigest(), size
@@ -94,13 +103,3 @@ def check_header(path: Path) -> None:
         finally:
             text.detach()
     raise SpendFileError("The file is empty: expected a header line " + FORMAT + ".")
-
-
-def _binary(line: int) -> str:
-    return f"This is a binary file, not a CSV text file (a NUL byte on line {line})."
-
-
-def _not_utf8(exc: UnicodeDecodeError, first_line: int) -> str:
-    data = exc.object
-    line = first_line + data[: exc.start].count(b"\n")
-    return f"The file is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 CSV."
