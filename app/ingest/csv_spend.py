@@ -61,6 +61,13 @@ class SpendRow(NamedTuple):
     spent_at: datetime
     local_date: date
     external_id: str | None
+    # None: an instant (spent_at is when). "day" or "hour": a platform's running total for the brand-local
+    # day or hour starting at spent_at (local_date is that day); keyed by app.ingest.dedupe.period_key,
+    # and a later figure for the same period replaces the earlier one.
+    period: str | None = None
+
+
+PERIODS = ("day", "hour")
 
 
 @dataclass(frozen=True, slots=True)

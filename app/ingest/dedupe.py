@@ -45,6 +45,17 @@ def fingerprint_key(campaign_id: int, spent_at_utc: str, amount_minor: int, occu
     return f"f:{campaign_id}:{spent_at_utc}:{amount_minor}:{occurrence}"
 
 
+def period_key(campaign_id: int, period: str, start: datetime) -> str:
+    """Dedupe key of a period row, a platform's figure for one campaign and one day or hour: (campaign, period).
+
+    ``start`` is the period's first instant (brand-local midnight or the start of the local hour), named in
+    UTC so the two 01:00 hours of a fall-back night are two periods (``p:7:hour:2026-11-01 05:00:00.000000``).
+    """
+    if period not in ("day", "hour"):
+        raise ValueError(f"unknown spend period {period!r}")
+    return f"p:{campaign_id}:{period}:{utc_text(start)}"
+
+
 def unique_key() -> str:
     """Dedupe key of a one-off manual record: never a duplicate."""
     return f"m:{uuid.uuid4().hex}"
@@ -56,6 +67,8 @@ def row_dedupe_key(row: SpendRow, occurrences: dict[tuple, int], spent_at_utc: s
     ``spent_at_utc`` is ``utc_text(row.spent_at)``, which the caller has at hand.
     """
     ref = row.campaign
+    if row.period is not None:
+        return period_key(ref.campaign_id, row.period, row.spent_at)
     if row.external_id:
         return external_key(ref.brand_id, row.external_id)
     fact = (ref.campaign_id, spent_at_utc, row.amount_minor)

@@ -48,6 +48,7 @@ class NewSpend:
     source: str
     dedupe_key: str
     external_id: str | None = None
+    period: str | None = None  # see app.ingest.csv_spend.SpendRow.period
 
 
 @dataclass
