@@ -224,6 +224,27 @@ class Campaign(db.Model):
         return f"<Campaign {self.id} {self.name!r} {self.status}>"
 
 
+class CampaignAlias(db.Model):
+    """Another name for a campaign in spend files: a platform's campaign name or id, as its exports write it.
+
+    Per brand; an import resolves a campaign name by exact name, then ignoring case, then alias
+    (app.ingest.csv_spend.CampaignDirectory). Written by app.services.aliases only.
+    """
+
+    __tablename__ = "campaign_alias"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+
+    campaign: Mapped[Campaign] = relationship()
+
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+
+
 class ScheduleWindow(db.Model):
     """One dayparting row: brand-local weekday and half-open [start, end) in minutes."""
 

@@ -90,7 +90,12 @@ def test_the_file_is_kept_30_days_then_deleted_and_the_result_stays(app, client,
         "of days after their import ends); its result, counts and rejected rows are kept."
     ) in page
     assert "deleted on 2026-12-01 12:00 UTC" in page
-    download = client.get(f"/spend/imports/{finished.id}/rejected.csv").get_data(as_text=True)
+    own = client.get(f"/spend/imports/{finished.id}/rejected.csv").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(own))) == [
+        ["Brand", "Campaign", "Amount", "Spent_At"],
+        ["Acme", "Nope", "2.00", "2026-10-31T10:00:00Z"],
+    ]
+    download = client.get(f"/spend/imports/{finished.id}/rejected-errors.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(download)))
     assert rows == [
         ["line", "error", "Brand", "Campaign", "Amount", "Spent_At"],

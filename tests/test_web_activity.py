@@ -375,7 +375,7 @@ def test_the_page_offers_the_export_with_the_same_filters(viewer_client, log):
     assert "reason=schedule" in link and "kind=automatic" in link and "page=" not in link
 
 
-HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1", "-2", "@x", "\tTab", "\rCR"]
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2-A1", "@x", "\tTab", "\rCR"]
 
 
 def test_export_neutralises_formulas_in_brand_and_campaign_names(viewer_client, session, make, now):
@@ -397,6 +397,14 @@ def test_export_neutralises_formulas_in_brand_and_campaign_names(viewer_client, 
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (row, cell)
 
 
+def test_export_keeps_a_name_that_is_a_plain_number(viewer_client, session, make, now):
+    # A spreadsheet reads "-5.00" as the number it is, not a formula: no quote is added.
+    add_event(session, make.campaign(make.brand("-5.00"), "+3"), now)
+    session.commit()
+    header, *rows = csv_of(viewer_client.get("/activity.csv"))
+    assert (rows[0][1], rows[0][2]) == ("-5.00", "+3")
+
+
 def test_export_rows_are_a_lazy_stream_newest_first(session, make, now):
     campaign = make.campaign(make.brand())
     for minute in range(25):
@@ -409,12 +417,13 @@ def test_export_rows_are_a_lazy_stream_newest_first(session, make, now):
 
 
 def test_neutralise_formula():
-    for trigger in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
+    for trigger in ("=1+1", "+1+1", "-2+3", "-A1", "-", "+", "-1e", "-.", "@SUM(A1)", "\tx", "\rx", "-1\n=2", "\t1"):
         assert neutralise_formula(trigger) == "'" + trigger
-    for safe in ("Acme", "", "a=b", " =x", "'=x", "1-2"):
+    # Plain numbers keep their sign: an amount downloaded to be fixed and uploaded again must stay an amount.
+    for safe in ("Acme", "", "a=b", " =x", "'=x", "1-2", "-5.00", "+1", "-2", "-.5", "-1e3", "+2.5E-2"):
         assert neutralise_formula(safe) == safe
     assert neutralise_formula(-5) == -5 and neutralise_formula(None) is None
     lines = list(csv_lines(["a", "=b"], [["=x", None, 3], ["ok", "two\nlines", "-1"]]))
     assert lines[0] == "a,'=b\r\n"
     assert lines[1] == "'=x,,3\r\n"
-    assert lines[2] == 'ok,"two\nlines",\'-1\r\n'
+    assert lines[2] == 'ok,"two\nlines",-1\r\n'

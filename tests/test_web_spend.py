@@ -419,7 +419,7 @@ def test_all_or_nothing_with_bad_rows_imports_nothing_and_says_so(as_manager, up
     assert count(SpendRecord) == 0 and day_totals() == {}
 
 
-def test_rejected_rows_csv_has_an_error_column_and_neutralises_formulas(as_viewer, session, uploads, acme):
+def test_rejected_rows_with_errors_csv_has_an_error_column_and_neutralises_formulas(as_viewer, session, uploads, acme):
     content = csv_bytes(
         "Brand,Campaign,Amount,Spent_At,External_Id",
         "Acme,Search,1.00,2026-11-25T10:00:00Z,ok-1",
@@ -440,10 +440,12 @@ def test_rejected_rows_csv_has_an_error_column_and_neutralises_formulas(as_viewe
     session.commit()
     run_import(session, spend_import.id)
 
-    response = as_viewer.get(f"/spend/imports/{spend_import.id}/rejected.csv")
+    response = as_viewer.get(f"/spend/imports/{spend_import.id}/rejected-errors.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="import-{spend_import.id}-rejected.csv"'
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="import-{spend_import.id}-rejected-errors.csv"'
+    )
     rows = list(csv.reader(io.StringIO(text_of(response))))
     assert rows[0] == ["line", "error", "Brand", "Campaign", "Amount", "Spent_At", "External_Id"]
     by_line = {row[0]: row for row in rows[1:]}
@@ -451,14 +453,14 @@ def test_rejected_rows_csv_has_an_error_column_and_neutralises_formulas(as_viewe
     assert by_line["3"][2] == '\'=HYPERLINK("http://evil.test")'
     assert by_line["3"][1].startswith("Unknown brand '=HYPERLINK")
     assert by_line["4"][3] == "'+Search"
-    assert by_line["5"][4] == "'-1.00"
+    assert by_line["5"][4] == "-1.00"  # a plain number is not a formula: it stays as it was
     assert by_line["6"][5] == "'@SUM(A1)"
     assert by_line["7"][3] == "'\tNope"
     assert by_line["9"][3] == "'\rNope"
     assert by_line["8"][2:] == ["Acme", "Sea,rch", "1.00", "2026-11-25T10:00:00Z", "x-6"]
     for row in rows:
         for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+            assert cell == "-1.00" or not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
 
 
 def test_rejected_csv_when_the_stored_file_is_gone_keeps_the_raw_row(as_viewer, session, uploads, acme):
@@ -471,7 +473,11 @@ def test_rejected_csv_when_the_stored_file_is_gone_keeps_the_raw_row(as_viewer, 
     session.commit()
     run_import(session, spend_import.id)
     path.unlink()
-    rows = list(csv.reader(io.StringIO(text_of(as_viewer.get(f"/spend/imports/{spend_import.id}/rejected.csv")))))
+    own = text_of(as_viewer.get(f"/spend/imports/{spend_import.id}/rejected.csv"))
+    assert own == "Acme,Nope,1.00,2026-11-25T10:00:00Z\r\n"  # no header known: the rows alone
+    rows = list(
+        csv.reader(io.StringIO(text_of(as_viewer.get(f"/spend/imports/{spend_import.id}/rejected-errors.csv"))))
+    )
     assert rows == [
         ["line", "error", "row"],
         ["2", "Brand 'Acme' has no campaign 'Nope'.", "Acme,Nope,1.00,2026-11-25T10:00:00Z"],

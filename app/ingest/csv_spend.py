@@ -9,8 +9,10 @@ yields a :class:`RowError` with its line number and a sentence.
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -52,6 +54,14 @@ class CampaignRef:
     currency: str
 
 
+@dataclass(frozen=True, slots=True)
+class AliasRef:
+    """Another name of a campaign in spend files (a platform's campaign name or id)."""
+
+    name: str
+    campaign: CampaignRef
+
+
 class SpendRow(NamedTuple):
     """A good row (a tuple: cheap to build and to send between processes)."""
 
@@ -81,6 +91,8 @@ class CampaignDirectory:
     """The brands and campaigns spend may name, by name. Unknown names are errors, never created.
 
     Names match exactly after trimming; failing that, case-insensitively when that is unambiguous.
+    A campaign name that matches no campaign so is then looked up among the brand's aliases
+    (a platform's name or id for a campaign), exactly, then case-insensitively when unambiguous.
     Plain data (the services build it from the database), so a forked reader can use it as is.
     """
 
@@ -88,25 +100,30 @@ class CampaignDirectory:
         self,
         brands: Iterable[BrandRef],
         campaigns: Iterable[CampaignRef],
-        lookup: Callable[[str], tuple[list[BrandRef], list[CampaignRef]]] | None = None,
+        lookup: Callable[[str], tuple[list[BrandRef], list[CampaignRef], list[AliasRef]]] | None = None,
+        aliases: Iterable[AliasRef] = (),
     ) -> None:
-        """``lookup``, when given, is asked on a miss for the brands named so ignoring case and their
-        campaigns (a directory filled lazily, for the brands a file names); it must not be used
-        across a fork."""
+        """``lookup``, when given, is asked on a miss for the brands named so ignoring case, their
+        campaigns and their aliases (a directory filled lazily, for the brands a file names); it must
+        not be used across a fork."""
         self.brands: dict[str, BrandRef] = {}
         self.campaigns: dict[tuple[int, str], CampaignRef] = {}
         self._by_brand: dict[int, dict[str, CampaignRef]] = defaultdict(dict)
+        self._aliases: dict[int, dict[str, CampaignRef]] = defaultdict(dict)
         self._lookup = lookup
         self._looked_up: set[str] = set()
-        self._add(brands, campaigns)
+        self._add(brands, campaigns, aliases)
 
-    def _add(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef]) -> None:
+    def _add(self, brands: Iterable[BrandRef], campaigns: Iterable[CampaignRef], aliases: Iterable[AliasRef]) -> None:
         self.brands.update((brand.name, brand) for brand in brands)
         for ref in campaigns:
             self.campaigns[(ref.brand_id, ref.campaign_name)] = ref
             self._by_brand[ref.brand_id][ref.campaign_name] = ref
+        for alias in aliases:
+            self._aliases[alias.campaign.brand_id][alias.name] = alias.campaign
         self._brands_folded = _fold_unique(self.brands)
         self._campaigns_folded = {brand_id: _fold_unique(named) for brand_id, named in self._by_brand.items()}
+        self._aliases_folded = {brand_id: _fold_unique(named) for brand_id, named in self._aliases.items()}
 
     def _looks_up(self, name: str) -> bool:
         """Ask ``lookup`` about ``name`` once; True if that added anything."""
@@ -114,9 +131,9 @@ class CampaignDirectory:
         if self._lookup is None or not key or key in self._looked_up:
             return False
         self._looked_up.add(key)
-        brands, campaigns = self._lookup(name.strip())
+        brands, campaigns, aliases = self._lookup(name.strip())
         if brands:
-            self._add(brands, campaigns)
+            self._add(brands, campaigns, aliases)
         return bool(brands)
 
     def exact_brand(self, name: str) -> BrandRef | None:
@@ -133,8 +150,15 @@ class CampaignDirectory:
         return found
 
     def campaign(self, brand: BrandRef, name: str) -> CampaignRef | None:
-        return self.campaigns.get((brand.brand_id, name)) or self._campaigns_folded.get(brand.brand_id, {}).get(
-            name.casefold()
+        """The campaign of ``brand`` that ``name`` means: its exact name, its name ignoring case (when only
+        one campaign has it), an alias as written, an alias ignoring case (when only one alias has it)."""
+        folded = name.casefold()
+        aliases = self._aliases.get(brand.brand_id)
+        return (
+            self.campaigns.get((brand.brand_id, name))
+            or self._campaigns_folded.get(brand.brand_id, {}).get(folded)
+            or (aliases and (aliases.get(name) or self._aliases_folded[brand.brand_id].get(folded)))
+            or None
         )
 
 
@@ -282,7 +306,7 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: 
 
     def target(brand_name: str, campaign_name: str) -> tuple | None:
         brand = directory.exact_brand(brand_name)
-        ref = directory.campaigns.get((brand.brand_id, campaign_name)) if brand is not None else None
+        ref = directory.campaign(brand, campaign_name) if brand is not None else None
         if ref is None:
             return None
         digits = exponent(ref.currency)
@@ -373,7 +397,7 @@ def _parse_row(
     elif brand is not None:
         ref = directory.campaign(brand, campaign_name)
         if ref is None:
-            problems.append(f"brand {brand.name!r} has no campaign {campaign_name!r}")
+            problems.append(unknown_campaign_problem(brand.name, campaign_name))
 
     currency = field("currency").upper()
     if brand is not None and currency and currency != brand.currency:
@@ -401,6 +425,26 @@ def _parse_row(
     if problems or ref is None or amount is None or spent_at is None:
         return RowError(line, _sentence(problems), _raw(fields))
     return SpendRow(line, ref, amount, spent_at, local_day(spent_at, ref.timezone), external_id)
+
+
+def unknown_campaign_problem(brand_name: str, campaign_name: str) -> str:
+    """The problem of a row naming a campaign its brand does not have (read back by :func:`unknown_campaign`)."""
+    return f"brand {brand_name!r} has no campaign {campaign_name!r}"
+
+
+_QUOTED = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_UNKNOWN_CAMPAIGN = re.compile(rf"(?:^|; )[Bb]rand {_QUOTED} has no campaign {_QUOTED}(?:;|\.$)")
+
+
+def unknown_campaign(message: str) -> tuple[str, str] | None:
+    """(brand name, campaign name) when a row's message says its brand has no such campaign, else None."""
+    found = _UNKNOWN_CAMPAIGN.search(message)
+    if found is None:
+        return None
+    try:
+        return ast.literal_eval(found.group(1)), ast.literal_eval(found.group(2))
+    except (ValueError, SyntaxError):
+        return None
 
 
 def _sentence(problems: list[str]) -> str:

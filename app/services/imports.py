@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -22,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app import queue
@@ -31,12 +33,15 @@ from app.ingest.batches import batches_from_child, parse_batches
 
 # Re-exported for the pages and commands that register files: the CSV's format and its whole-file error.
 from app.ingest.csv_spend import FORMAT as FORMAT
-from app.ingest.csv_spend import RowError, open_text
+from app.ingest.csv_spend import RowError, open_text, unknown_campaign
 from app.ingest.csv_spend import SpendFileError as SpendFileError
 from app.ingest.spend_values import latest_spend
 from app.ingest.upload import store_upload
-from app.models import SpendImport, SpendImportError, utcnow
+from app.models import Brand, Campaign, SpendImport, SpendImportError, utcnow
+from app.money import exponent, format_amount
 from app.queue import JobState
+from app.services.aliases import live_campaigns
+from app.services.demo import DEMO_FIXTURES
 from app.services.spend import ImportWriter, campaign_directory, discard_unpublished
 
 log = logging.getLogger(__name__)
@@ -604,9 +609,9 @@ class RejectedRows:
 
 
 def rejected_rows(session: Session, spend_import: SpendImport) -> RejectedRows:
-    """The rejected rows as table rows: line, error, then the row's own fields under the file's
-    header (read from the stored file; a single ``row`` column if it is gone). Lazy: rows are
-    read from the database as they are consumed."""
+    """The rejected rows with their explanations, as table rows: line, error, then the row's own fields
+    under the file's header (read from the stored file; a single ``row`` column if it is gone). Lazy:
+    rows are read from the database as they are consumed."""
     file_header = _stored_header(spend_import.stored_path) or _kept_header(spend_import)
     header = ["line", "error", *(file_header or ["row"])]
 
@@ -617,6 +622,238 @@ def rejected_rows(session: Session, spend_import: SpendImport) -> RejectedRows:
             yield [str(error.line), error.message, *fields]
 
     return RejectedRows(header, rows())
+
+
+def rejected_file(session: Session, spend_import: SpendImport) -> RejectedRows:
+    """The rejected rows in the uploaded file's own layout, to fix and upload again as they are: the
+    file's lines up to its header (``header`` is the first of them, ``rows`` go on with the rest),
+    then each rejected row's fields exactly as uploaded, in file order, with no column added.
+
+    The layout is read from the stored file, or from the header kept when retention deleted it; with
+    neither, ``header`` is empty and only the rows are given. Lazy, like :func:`rejected_rows`.
+    """
+    layout = _layout_lines(spend_import)
+
+    def rows() -> Iterator[list[str]]:
+        yield from layout[1:]
+        stmt = errors_query(spend_import.id).execution_options(yield_per=1000)
+        for error in session.scalars(stmt):
+            yield _fields(error.raw)
+
+    return RejectedRows(layout[0] if layout else [], rows())
+
+
+def _layout_lines(spend_import: SpendImport) -> list[list[str]]:
+    """The fields of the file's lines before its rows: any preamble, then the header (last)."""
+    stored = _stored_layout(spend_import.stored_path, getattr(spend_import, "header_line", None))
+    if stored:
+        return stored
+    kept = _kept_header(spend_import)
+    return [kept] if kept else []
+
+
+def _stored_layout(stored_path: str | None, header_line: int | None) -> list[list[str]] | None:
+    """The file's non-blank lines up to its header: line ``header_line`` when the import stored one
+    (a platform export with a title before it), else the first non-blank line (Pacer's CSV)."""
+    if not stored_path:
+        return None
+    lines: list[list[str]] = []
+    try:
+        with open(stored_path, "rb") as handle:
+            text = open_text(handle)
+            try:
+                reader = csv.reader(text, strict=True)
+                for fields in reader:
+                    if any(f.strip() for f in fields) or header_line:
+                        lines.append(fields)
+                    if lines and (header_line is None or reader.line_num >= header_line):
+                        return lines
+            finally:
+                text.detach()
+    except (OSError, ValueError, csv.Error, UnicodeDecodeError):
+        return None
+    return None
+
+
+def write_rejected_file(session: Session, spend_import: SpendImport, out: BinaryIO) -> int:
+    """Write the rejected rows in the file's own layout (see :func:`rejected_file`) to ``out`` as UTF-8 CSV,
+    each rejected row byte for byte as it was read; returns how many rows were written."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        for fields in _layout_lines(spend_import):
+            writer.writerow(fields)
+        count = 0
+        for error in session.scalars(errors_query(spend_import.id).execution_options(yield_per=1000)):
+            text.write(error.raw + "\r\n")
+            count += 1
+        text.flush()
+    finally:
+        text.detach()
+    return count
+
+
+# --- importing again -----------------------------------------------------------------------------
+
+
+class ImportAgainRefused(ValueError):
+    """The import cannot be imported again; the message says why and what to do."""
+
+
+def import_again(
+    session: Session,
+    spend_import: SpendImport,
+    folder: Path,
+    *,
+    only_rejected: bool,
+    skip_bad_rows: bool,
+    actor: str,
+    user_id: int | None,
+) -> SpendImport:
+    """Register a new import (queued, like an upload; commits) of the finished import's stored file, or,
+    with ``only_rejected``, of its rejected rows in the file's own layout (what the rejected-rows download
+    holds): after an all-or-nothing rejection, the whole file again skipping bad rows; after new aliases
+    or campaigns, the rows that named them. Rows already imported count as duplicates, never twice.
+
+    Raises ImportAgainRefused while the import is queued or running, when there are no rejected rows to
+    import, or when the whole file is wanted and its stored copy is gone; SpendFileError (nothing kept)
+    when the file no longer reads as spend.
+    """
+    number = f"Import #{spend_import.id}"
+    if spend_import.status in ACTIVE:
+        raise ImportAgainRefused(f"{number} is still {spend_import.status}; wait for it to finish.")
+    if only_rejected:
+        if not spend_import.rejected or session.scalar(errors_query(spend_import.id).limit(1)) is None:
+            raise ImportAgainRefused(f"{number} has no rejected rows to import again.")
+        with tempfile.TemporaryFile() as rows:
+            write_rejected_file(session, spend_import, rows)
+            rows.seek(0)
+            return register_upload(
+                session,
+                rows,
+                folder,
+                filename=f"import-{spend_import.id}-rejected.csv",
+                actor=actor,
+                user_id=user_id,
+                skip_bad_rows=skip_bad_rows,
+            )
+    if spend_import.file_deleted_at is not None:
+        raise ImportAgainRefused(deleted_file_words(spend_import) + " Upload it again to import it.")
+    path = Path(spend_import.stored_path or "")
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError:
+        raise ImportAgainRefused(f"The file of {number.lower()} is no longer stored; upload it again.") from None
+    with handle:
+        return register_upload(
+            session,
+            handle,
+            folder,
+            filename=spend_import.filename,
+            actor=actor,
+            user_id=user_id,
+            skip_bad_rows=skip_bad_rows,
+        )
+
+
+# --- unknown campaigns -----------------------------------------------------------------------------
+
+UNKNOWN_GROUPS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class UnknownCampaign:
+    """Rows of an import rejected because their brand has no campaign so named, grouped by that name."""
+
+    brand_id: int
+    brand_name: str
+    name: str
+    rows: int
+    # The campaign the name leads to now (an alias or a campaign added since), else None.
+    now_goes_to: str | None
+    # The brand's live campaigns (id, name): what the name may be mapped to.
+    campaigns: list[tuple[int, str]]
+
+
+def unknown_campaigns(session: Session, spend_import: SpendImport) -> list[UnknownCampaign]:
+    """The import's rejected rows that name a campaign their brand does not have, grouped by (brand,
+    name) with counts, most rows first (at most UNKNOWN_GROUPS_SHOWN groups), each with where the name
+    leads now and the brand's campaigns to choose from. Brands archived or gone since are left out."""
+    counts: dict[tuple[str, str], int] = {}
+    stmt = select(SpendImportError.message).where(
+        SpendImportError.import_id == spend_import.id, SpendImportError.message.contains("has no campaign")
+    )
+    for message in session.scalars(stmt.execution_options(yield_per=1000)):
+        found = unknown_campaign(message)
+        if found is not None:
+            counts[found] = counts.get(found, 0) + 1
+    if not counts:
+        return []
+    directory = campaign_directory(session, lazy=True)
+    choices: dict[int, list[tuple[int, str]]] = {}
+    groups = []
+    for (brand_name, name), rows in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        brand = directory.exact_brand(brand_name)
+        if brand is None:
+            continue
+        if brand.brand_id not in choices:
+            choices[brand.brand_id] = live_campaigns(session, brand.brand_id)
+        ref = directory.campaign(brand, name)
+        groups.append(
+            UnknownCampaign(
+                brand.brand_id, brand.name, name, rows, ref.campaign_name if ref else None, choices[brand.brand_id]
+            )
+        )
+        if len(groups) >= UNKNOWN_GROUPS_SHOWN:
+            break
+    return groups
+
+
+# --- the template --------------------------------------------------------------------------------
+
+TEMPLATE_COLUMNS = ("brand", "campaign", "amount", "spent_at", "external_id", "currency")
+
+
+def spend_template(session: Session, brand_name: str | None, now: datetime) -> RejectedRows:
+    """A spend CSV to start from: the header with every column, then one example row for the brand named
+    ``brand_name`` (as typed, or ignoring case; its first campaign, the start of this hour in its zone, an
+    amount in its currency), or for the demo data's first brand when no name is given.
+
+    Raises LookupError with a sentence when no live brand has that name.
+    """
+    brand = None
+    if brand_name and brand_name.strip():
+        wanted = brand_name.strip()
+        live = select(Brand).where(Brand.archived_at.is_(None))
+        brand = session.scalar(live.where(Brand.name == wanted)) or next(
+            (
+                b
+                for b in session.scalars(live.where(func.lower(Brand.name) == wanted.lower()))
+                if b.name.casefold() == wanted.casefold()
+            ),
+            None,
+        )
+        if brand is None:
+            raise LookupError(
+                f"There is no brand named {wanted!r}: leave the name empty for an example with the demo names."
+            )
+    if brand is not None:
+        campaign = session.scalar(
+            select(Campaign.name)
+            .where(Campaign.brand_id == brand.id, Campaign.archived_at.is_(None))
+            .order_by(Campaign.name)
+            .limit(1)
+        )
+        name, zone, currency = brand.name, brand.timezone, brand.currency
+        campaign = campaign or "Your campaign"
+    else:
+        example = DEMO_FIXTURES["brands"][0]
+        name, zone, currency = example["name"], example["timezone"], example["currency"]
+        campaign = example["campaigns"][0]["name"]
+    local = now.astimezone(ZoneInfo(zone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    amount = format_amount(1250 * 10 ** exponent(currency) // 100, currency)
+    row = [name, campaign, amount, local.isoformat(sep=" ", timespec="minutes"), "example-1", currency]
+    return RejectedRows(list(TEMPLATE_COLUMNS), iter([row]))
 
 
 def _fields(raw: str) -> list[str]:

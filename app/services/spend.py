@@ -28,10 +28,10 @@ from app.ingest.api_spend import MAX_RECORDS as MAX_RECORDS
 from app.ingest.api_spend import ApiSpendError as ApiSpendError
 from app.ingest.api_spend import parse_api_records
 from app.ingest.batches import STAGED_COLUMNS
-from app.ingest.csv_spend import BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
+from app.ingest.csv_spend import AliasRef, BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
 from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, unique_key
 from app.ingest.spend_values import latest_spend
-from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, SpendImport, SpendRecord, utcnow
+from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignAlias, SpendImport, SpendRecord, utcnow
 from app.services.enforcement import enforce_after_commit
 from app.services.figures import add_spend_to_figures
 
@@ -175,7 +175,7 @@ def rebuild_day_totals(session: Session, brand: Brand) -> None:
 
 
 def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirectory:
-    """Every live brand and campaign by name, as plain data for the parsers (app.ingest).
+    """Every live brand and campaign by name (and the campaigns' aliases), as plain data for the parsers (app.ingest).
 
     With ``lazy`` only the brands a file or request names are read, as they come (a query per
     distinct brand name, every brand once if a name is not found as written): a small file's cost
@@ -183,15 +183,16 @@ def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirec
     lazy for a directory a forked reader inherits: the child must not touch the database.
     """
     if not lazy:
-        return CampaignDirectory(*_directory_entries(session, None))
+        brands, campaigns, aliases = _directory_entries(session, None)
+        return CampaignDirectory(brands, campaigns, aliases=aliases)
     complete = False
 
-    def lookup(name: str) -> tuple[list[BrandRef], list[CampaignRef]]:
+    def lookup(name: str) -> tuple[list[BrandRef], list[CampaignRef], list[AliasRef]]:
         # By exact name; a name written otherwise (another case, or unknown) reads every brand once, since
         # the databases' lower() do not fold as Python's casefold does.
         nonlocal complete
         if complete:
-            return [], []
+            return [], [], []
         found = _directory_entries(session, Brand.name == name)
         if found[0]:
             return found
@@ -201,26 +202,34 @@ def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirec
     return CampaignDirectory([], [], lookup=lookup)
 
 
-def _directory_entries(session: Session, which) -> tuple[list[BrandRef], list[CampaignRef]]:
-    """The live brands matching ``which`` (all when None) and their live campaigns."""
+def _directory_entries(session: Session, which) -> tuple[list[BrandRef], list[CampaignRef], list[AliasRef]]:
+    """The live brands matching ``which`` (all when None), their live campaigns and those campaigns' aliases."""
     brands: dict[int, BrandRef] = {}
     zones: dict[str, ZoneInfo] = {}
     live = select(Brand.id, Brand.name, Brand.timezone, Brand.currency).where(Brand.archived_at.is_(None))
     for brand_id, name, zone, currency in session.execute(live if which is None else live.where(which)):
         brands[brand_id] = BrandRef(brand_id, name, zones.setdefault(zone, ZoneInfo(zone)), currency)
     if not brands:
-        return [], []
+        return [], [], []
     named = select(Campaign.id, Campaign.brand_id, Campaign.name).where(Campaign.archived_at.is_(None))
+    aliased = select(CampaignAlias.name, CampaignAlias.campaign_id)
     if which is not None:
         named = named.where(Campaign.brand_id.in_(list(brands)))
-    campaigns = [
-        CampaignRef(
+        aliased = aliased.where(CampaignAlias.brand_id.in_(list(brands)))
+    campaigns = {
+        campaign_id: CampaignRef(
             campaign_id, brand_id, brands[brand_id].name, name, brands[brand_id].timezone, brands[brand_id].currency
         )
         for campaign_id, brand_id, name in session.execute(named)
         if brand_id in brands
+    }
+    # An alias of an archived campaign (or one of an archived brand) leads nowhere, like the campaign's own name.
+    aliases = [
+        AliasRef(name, campaigns[campaign_id])
+        for name, campaign_id in session.execute(aliased)
+        if campaign_id in campaigns
     ]
-    return list(brands.values()), campaigns
+    return list(brands.values()), list(campaigns.values()), aliases
 
 
 def stored_keys(session: Session, keys: list[str]) -> set[str]:

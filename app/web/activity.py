@@ -161,6 +161,11 @@ def facts_summary(event) -> list[str]:
     """A few short phrases from the facts that decided an event: spend against budget, local time, window."""
     facts = event.facts
     parts = []
+    # An alias added or removed is a person's change that leaves the status as it was (services.aliases).
+    if "alias_added" in facts:
+        parts.append(f"Alias “{facts['alias_added']}” added")
+    if "alias_removed" in facts:
+        parts.append(f"Alias “{facts['alias_removed']}” removed")
     currency = facts.get("currency", "")
     if "spend_today" in facts:
         parts.append(f"Today {facts['spend_today']} / {facts.get('daily_budget', '?')} {currency}".strip())

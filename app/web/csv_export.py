@@ -2,23 +2,28 @@
 
 A cell that starts with = + - @ (or a tab or carriage return) is run as a formula by
 Excel, LibreOffice and Google Sheets; brand and campaign names are user text, so every
-such cell gets a leading single quote, which spreadsheets show as plain text.
+such cell gets a leading single quote, which spreadsheets show as plain text. A plain number
+(``-5.00``, ``+3``, ``-1e3``) is left as it is: a spreadsheet reads it as that number, and a
+file downloaded to be fixed and uploaded again must keep its amounts.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import Response, stream_with_context
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def neutralise_formula(value: Any) -> Any:
-    """``value`` with a leading ``'`` if it is text a spreadsheet would read as a formula; else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """``value`` with a leading ``'`` if it is text a spreadsheet would read as a formula (it starts with
+    a trigger and is not a plain number); else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -33,7 +38,8 @@ class _Line:
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """The CSV text of the header and then each row, one line per item, every cell neutralised."""
     writer = csv.writer(_Line())
-    yield writer.writerow([neutralise_formula(cell) for cell in header])
+    if header:  # a file downloaded in its own layout may have no header line to give
+        yield writer.writerow([neutralise_formula(cell) for cell in header])
     for row in rows:
         yield writer.writerow(["" if cell is None else neutralise_formula(cell) for cell in row])
 

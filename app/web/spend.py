@@ -1,5 +1,7 @@
-"""Spend pages: upload a CSV (managers), follow its import live, read the result and the
-rejected rows, download them, retry a failed import, and the history of every import.
+"""Spend pages: upload a CSV (managers), download a template, follow its import live, read the
+result and the rejected rows, download them (in the file's own layout, or with their explanations),
+retry a failed import, import a finished one again (skipping bad rows, or only its rejected rows), map
+or create the campaigns it did not know, and the history of every import.
 
 Every GET only reads: a run that died is found by the periodic sweep, not by a page view."""
 
@@ -9,16 +11,19 @@ import ntpath
 import posixpath
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import SpendImport, utcnow
+from app.models import Brand, SpendImport, utcnow
 from app.services import imports as service
+from app.services.aliases import AliasError, add_alias
+from app.services.campaigns import CampaignError, CampaignLocked, create_campaign
+from app.services.enforcement import commit_and_enforce
 from app.web.auth import requires
 from app.web.csv_export import csv_response
 from app.web.pagination import page_number
-from app.web.spend_forms import RetryForm, UploadForm
+from app.web.spend_forms import AliasForm, ImportAgainForm, NewCampaignForm, RetryForm, UploadForm
 
 bp = Blueprint("spend", __name__)
 
@@ -52,7 +57,31 @@ def upload():
         else:
             return _after_upload(spend_import)
     status = 400 if form.errors else 200
-    return render_template("spend/upload.html", form=form, format=service.FORMAT, limit_mb=_limit_mb()), status
+    return _upload_page(form, status)
+
+
+def _upload_page(form: UploadForm, status: int = 200, template_error: str | None = None):
+    return render_template(
+        "spend/upload.html",
+        form=form,
+        format=service.FORMAT,
+        limit_mb=_limit_mb(),
+        template_brand=request.args.get("brand", ""),
+        template_error=template_error,
+    ), status
+
+
+@bp.get("/spend/template.csv")
+@requires("viewer")
+def template():
+    """A spend CSV to fill in: the header and one example row for the brand named (or the demo names)."""
+    try:
+        table = service.spend_template(db.session, request.args.get("brand"), utcnow())
+    except LookupError as exc:
+        if current_user.can("manager"):
+            return _upload_page(UploadForm(), 400, template_error=str(exc))
+        abort(404, str(exc))
+    return csv_response("spend-template.csv", table.header, table.rows)
 
 
 def _after_upload(spend_import: SpendImport):
@@ -98,6 +127,10 @@ def show(import_id: int):
         retry_form=RetryForm(),
         retryable=spend_import.status in service.RETRYABLE and spend_import.file_deleted_at is None,
         file_deleted=service.deleted_file_words(spend_import) if spend_import.file_deleted_at else None,
+        unknown=service.unknown_campaigns(db.session, spend_import) if spend_import.rejected else [],
+        again_form=ImportAgainForm(),
+        alias_form=AliasForm(),
+        campaign_form=NewCampaignForm(),
     )
 
 
@@ -130,9 +163,105 @@ def retry(import_id: int):
     return redirect(url_for("spend.show", import_id=import_id))
 
 
+@bp.post("/spend/imports/<int:import_id>/again")
+@requires("manager")
+def again(import_id: int):
+    """Import a finished import again as a new import: the whole file skipping bad rows (``skip``), the
+    whole file in its mode (``file``), or only its rejected rows (``rejected``)."""
+    spend_import = db.get_or_404(SpendImport, import_id)
+    form = ImportAgainForm()
+    if not form.validate_on_submit():
+        abort(400)
+    what = form.what.data
+    try:
+        new_import = service.import_again(
+            db.session,
+            spend_import,
+            Path(current_app.config["UPLOAD_FOLDER"]),
+            only_rejected=what == "rejected",
+            skip_bad_rows=spend_import.skip_bad_rows if what == "file" else True,
+            actor=f"user:{current_user.email}",
+            user_id=current_user.id,
+        )
+    except (service.ImportAgainRefused, service.SpendFileError) as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("spend.show", import_id=import_id))
+    return _after_upload(new_import)
+
+
+@bp.post("/spend/imports/<int:import_id>/alias")
+@requires("manager")
+def alias(import_id: int):
+    """Save a campaign name the import did not know as an alias of one of its brand's campaigns."""
+    db.get_or_404(SpendImport, import_id)
+    form = AliasForm()
+    if not form.validate_on_submit():
+        flash("Choose the campaign these rows are for.", "warning")
+        return redirect(url_for("spend.show", import_id=import_id, _anchor="unknown-campaigns"))
+    try:
+        saved = add_alias(
+            db.session,
+            form.brand_id.data,
+            name=form.name.data,
+            campaign_id=form.campaign_id.data,
+            now=utcnow(),
+            actor=f"user:{current_user.email}",
+        )
+    except AliasError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        flash(f"Rows naming {saved.name!r} now go to campaign {saved.campaign.name!r}.", "success")
+    return redirect(url_for("spend.show", import_id=import_id, _anchor="unknown-campaigns"))
+
+
+@bp.post("/spend/imports/<int:import_id>/campaign")
+@requires("manager")
+def new_campaign(import_id: int):
+    """Create, in its brand, the campaign the import did not know, under the name the file gives."""
+    db.get_or_404(SpendImport, import_id)
+    form = NewCampaignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    brand = db.session.get(Brand, form.brand_id.data)
+    if brand is None:
+        flash(f"There is no brand with id {form.brand_id.data}.", "warning")
+        return redirect(url_for("spend.show", import_id=import_id, _anchor="unknown-campaigns"))
+    try:
+        outcome = create_campaign(
+            db.session,
+            brand,
+            name=form.name.data,
+            enabled=True,
+            start_date=None,
+            end_date=None,
+            now=utcnow(),
+            actor=f"user:{current_user.email}",
+        )
+    except (CampaignError, CampaignLocked) as exc:
+        db.session.rollback()
+        flash(f"The campaign was not created: {exc}", "warning")
+    else:
+        commit_and_enforce(db.session, actor=f"user:{current_user.email}")
+        flash(f"Campaign {outcome.campaign.name!r} created in {brand.name}.", "success")
+    return redirect(url_for("spend.show", import_id=import_id, _anchor="unknown-campaigns"))
+
+
 @bp.get("/spend/imports/<int:import_id>/rejected.csv")
 @requires("viewer")
 def rejected_csv(import_id: int):
+    """The rejected rows in the uploaded file's own layout, ready to fix and upload again."""
+    spend_import = db.get_or_404(SpendImport, import_id)
+    table = service.rejected_file(db.session, spend_import)
+    return csv_response(f"import-{import_id}-rejected.csv", table.header, table.rows)
+
+
+@bp.get("/spend/imports/<int:import_id>/rejected-errors.csv")
+@requires("viewer")
+def rejected_errors_csv(import_id: int):
+    """The rejected rows with their line numbers and explanations."""
     spend_import = db.get_or_404(SpendImport, import_id)
     table = service.rejected_rows(db.session, spend_import)
-    return csv_response(f"import-{import_id}-rejected.csv", table.header, table.rows)
+    return csv_response(f"import-{import_id}-rejected-errors.csv", table.header, table.rows)
