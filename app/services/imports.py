@@ -725,6 +725,11 @@ def import_again(
     if only_rejected:
         if not spend_import.rejected or session.scalar(errors_query(spend_import.id).limit(1)) is None:
             raise ImportAgainRefused(f"{number} has no rejected rows to import again.")
+        if not _layout_lines(spend_import):
+            raise ImportAgainRefused(
+                f"The header of the file of {number.lower()} is no longer known, so its rejected rows cannot be "
+                "imported again as they are: download them, add the header line, and upload that."
+            )
         with tempfile.TemporaryFile() as rows:
             write_rejected_file(session, spend_import, rows)
             rows.seek(0)
