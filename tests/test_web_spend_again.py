@@ -334,3 +334,35 @@ def test_a_template_for_an_unknown_brand_says_so_on_the_upload_page(as_manager, 
     page = text_of(response)
     assert "There is no brand named &#39;Nobody&#39;: leave the name empty for an example with the demo names." in page
     assert 'value="Nobody"' in page and 'aria-invalid="true"' in page
+
+
+# --- the brand page lists the aliases; a manager removes one --------------------------------------
+
+
+def test_the_brand_page_lists_aliases_and_a_manager_removes_one(as_manager, session, make, acme, now):
+    from app.services.aliases import add_alias
+
+    alias = add_alias(session, acme.id, name="GAds 9", campaign_id=campaign_id(acme, "Search"), now=now, actor="t")
+    other = make.brand("Other")
+    session.commit()
+    page = text_of(as_manager.get(f"/brands/{acme.id}"))
+    assert "Campaign aliases" in page and "<code>GAds 9</code>" in page
+    assert "Campaign aliases" not in text_of(as_manager.get(f"/brands/{other.id}"))  # none: no section
+
+    wrong = as_manager.post(f"/brands/{other.id}/aliases/{alias.id}/remove", follow_redirects=True)
+    assert f"“Other” has no alias with id {alias.id}; it may have been removed already." in " ".join(
+        flash_texts(text_of(wrong))
+    )
+    done = as_manager.post(f"/brands/{acme.id}/aliases/{alias.id}/remove", follow_redirects=True)
+    assert "Removed the alias “GAds 9”: rows naming it are unknown campaigns again." in " ".join(
+        flash_texts(text_of(done))
+    )
+    assert session.scalar(select(func.count()).select_from(CampaignAlias)) == 0
+    activity = text_of(as_manager.get("/activity"))
+    assert "Alias “GAds 9” added" in activity and "Alias “GAds 9” removed" in activity
+    removed = session.scalar(select(CampaignEvent).order_by(CampaignEvent.id.desc()).limit(1))
+    assert (removed.actor, removed.facts) == ("user:mia@pacer.test", {"alias_removed": "GAds 9"})
+    again = as_manager.post(f"/brands/{acme.id}/aliases/{alias.id}/remove", follow_redirects=True)
+    assert f"“Acme” has no alias with id {alias.id}; it may have been removed already." in " ".join(
+        flash_texts(text_of(again))
+    )

@@ -7,8 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Brand, utcnow
+from app.models import Brand, CampaignAlias, utcnow
 from app.money import format_amount
+from app.services import aliases as aliases_service
 from app.services import overview as service
 from app.services.alerts import alerts_select, set_alert_percents
 from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
@@ -176,4 +177,28 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         archive_form=ArchiveForm(),
         alert_form=alert_form,
         recent_alerts=db.session.scalars(alerts_select(brand.id).limit(5)).all(),
+        aliases=aliases_service.brand_aliases(db.session, brand.id),
     ), status
+
+
+@bp.post("/brands/<int:brand_id>/aliases/<int:alias_id>/remove")
+@requires("manager")
+def remove_alias(brand_id: int, alias_id: int):
+    """Remove one of the brand's campaign aliases (logged as a manual change of its campaign)."""
+    brand = _brand_or_404(brand_id)
+    if not ArchiveForm().validate_on_submit():
+        abort(400)
+    alias = db.session.get(CampaignAlias, alias_id)
+    try:
+        if alias is None or alias.brand_id != brand.id:
+            raise aliases_service.AliasError(
+                f"“{brand.name}” has no alias with id {alias_id}; it may have been removed already."
+            )
+        removed = aliases_service.remove_alias(db.session, alias.id, now=utcnow(), actor=_actor())
+    except aliases_service.AliasError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("brands.show", brand_id=brand.id, _anchor="aliases"))
+    db.session.commit()
+    flash(f"Removed the alias “{removed.name}”: rows naming it are unknown campaigns again.", "success")
+    return redirect(url_for("brands.show", brand_id=brand.id, _anchor="aliases"))
