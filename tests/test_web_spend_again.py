@@ -366,3 +366,20 @@ def test_the_brand_page_lists_aliases_and_a_manager_removes_one(as_manager, sess
     assert f"“Acme” has no alias with id {alias.id}; it may have been removed already." in " ".join(
         flash_texts(text_of(again))
     )
+
+
+def test_a_name_is_counted_in_every_row_that_names_it_whatever_else_is_wrong(
+    as_manager, uploads, acme, redis_unreachable
+):
+    content = csv_bytes(
+        HEADER + ",currency",
+        "Acme,X 1,1.00,2026-11-25T10:00:00Z,",
+        "Acme,X 1,2.00,2026-11-25T11:00:00Z,",
+        "Acme,X 1,abc,2026-11-25T12:00:00Z,",  # also a bad amount: another message, the same name
+        "Acme,X 1,1.00,2026-11-25T13:00:00Z,EUR",
+        "Acme,'quoted' \"name\",1.00,2026-11-25T13:00:00Z,",
+        "Nobody,X 1,1.00,2026-11-25T13:00:00Z,",  # an unknown brand: nothing to map it in
+    )
+    rejected = finished(upload(as_manager, content))
+    page = text_of(as_manager.get(f"/spend/imports/{rejected.id}"))
+    assert unknown_groups(page) == [("X 1", "4"), ("&#39;quoted&#39; &#34;name&#34;", "1")]

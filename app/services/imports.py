@@ -785,13 +785,16 @@ def unknown_campaigns(session: Session, spend_import: SpendImport) -> list[Unkno
     name) with counts, most rows first (at most UNKNOWN_GROUPS_SHOWN groups), each with where the name
     leads now and the brand's campaigns to choose from. Brands archived or gone since are left out."""
     counts: dict[tuple[str, str], int] = {}
-    stmt = select(SpendImportError.message).where(
-        SpendImportError.import_id == spend_import.id, SpendImportError.message.contains("has no campaign")
+    # Rows with the same unknown name and no other problem have the same message: counted by the database.
+    stmt = (
+        select(SpendImportError.message, func.count())
+        .where(SpendImportError.import_id == spend_import.id, SpendImportError.message.contains("has no campaign"))
+        .group_by(SpendImportError.message)
     )
-    for message in session.scalars(stmt.execution_options(yield_per=1000)):
+    for message, rows in session.execute(stmt.execution_options(yield_per=1000)):
         found = unknown_campaign(message)
         if found is not None:
-            counts[found] = counts.get(found, 0) + 1
+            counts[found] = counts.get(found, 0) + rows
     if not counts:
         return []
     directory = campaign_directory(session, lazy=True)
