@@ -189,3 +189,18 @@ def test_the_lazy_directory_reads_only_the_brands_named(session, make, now):
     brand = directory.brand("Target")
     assert directory.campaign(brand, "x-1").campaign_id == campaign.id
     assert set(directory.brands) == {"Target"}
+
+
+def test_the_api_resolves_aliases_as_files_do(session, acme, now):
+    from app.services.spend import record_api_spend
+
+    brand, search, display = acme
+    add_alias(session, brand.id, name="fb-2389", campaign_id=display.id, now=now, actor=ACTOR)
+    session.commit()
+    records = [
+        {"brand": "Acme", "campaign": "fb-2389", "amount": "1.00", "spent_at": "2026-11-25T10:00:00Z"},
+        {"brand": "Acme", "campaign": "fb-2390", "amount": "1.00", "spent_at": "2026-11-25T10:00:00Z"},
+    ]
+    result = record_api_spend(session, records, now)
+    assert [r["status"] for r in result.results] == ["created", "error"]
+    assert result.results[1]["error"] == "Brand 'Acme' has no campaign 'fb-2390'."
