@@ -872,20 +872,8 @@ def _fields(raw: str) -> list[str]:
 
 
 def _stored_header(stored_path: str | None) -> list[str] | None:
-    if not stored_path:
-        return None
-    try:
-        with open(stored_path, "rb") as handle:
-            text = open_text(handle)
-            try:
-                for fields in csv.reader(text, strict=True):
-                    if any(f.strip() for f in fields):
-                        return [f.strip() for f in fields]
-            finally:
-                text.detach()
-    except (OSError, ValueError, csv.Error, UnicodeDecodeError):
-        return None
-    return None
+    layout = _stored_layout(stored_path, None)
+    return [f.strip() for f in layout[-1]] if layout else None
 
 
 def _kept_header(spend_import: SpendImport) -> list[str] | None:
