@@ -37,6 +37,7 @@ from werkzeug.security import generate_password_hash
 
 from app.models import SpendImport, User, WebhookDelivery
 from app.queue import QUEUE_SWEEPS
+from app.services.aliases import add_alias
 from app.services.users import create_token
 from app.services.webhooks import DeliverySettings, dispatch, save_endpoint, send_test_event
 
@@ -125,7 +126,7 @@ def add_user(session, email: str, role: str) -> User:
 
 @pytest.fixture
 def world(session, make, now, redis_connection):
-    """One of everything a URL can name: a brand, a campaign, an import, a user, each role's
+    """One of everything a URL can name: a brand, a campaign (and an alias of it), an import, a user, each role's
     own API token, and a queued RQ job (for /rq's job pages)."""
     users = {role: add_user(session, f"{role}@pacer.test", role) for role in ("viewer", "manager", "admin")}
     target = add_user(session, "target@pacer.test", "viewer")
@@ -140,6 +141,7 @@ def world(session, make, now, redis_connection):
         message="worker died",
     )
     session.add(spend_import)
+    alias = add_alias(session, brand.id, name="matrix-1", campaign_id=campaign.id, now=now, actor="test")
     tokens = {role: create_token(session, user, "matrix", now)[0] for role, user in users.items()}
     endpoint, _ = save_endpoint(
         session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
@@ -167,6 +169,7 @@ def world(session, make, now, redis_connection):
         "job_id": job.id,
         "endpoint_id": endpoint.id,
         "delivery_id": delivery_id,
+        "alias_id": alias.id,
     }
     return {"users": users, "tokens": tokens, "params": params}
 
