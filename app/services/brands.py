@@ -25,6 +25,13 @@ from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import rebuild_day_totals
 
 NAME_MAX = 200
+
+
+def too_long_message(text: str, limit: int) -> str:
+    """The one sentence for a name past its limit (brands and campaigns say it alike)."""
+    return f"At most {limit} characters (this one has {len(text)})."
+
+
 BRAND_FIELDS = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
 
 
@@ -169,7 +176,7 @@ def validate_brand(
     if not name:
         fail("name", "Enter a name.")
     elif len(name) > NAME_MAX:
-        fail("name", f"At most {NAME_MAX} characters (this one has {len(name)}).")
+        fail("name", too_long_message(name, NAME_MAX))
     else:
         other = _name_taken(session, name, brand.id if brand is not None else None, names)
         if other is not None:

@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from app.extensions import db
 from app.models import Campaign, utcnow
+from app.money import display_amount
 from app.services.activity import (
     COUNT_CAP,
     EXPORT_HEADER,
@@ -163,10 +164,12 @@ def facts_summary(event) -> list[str]:
     parts = []
     currency = facts.get("currency", "")
     if "spend_today" in facts:
-        parts.append(f"Today {facts['spend_today']} / {facts.get('daily_budget', '?')} {currency}".strip())
+        today, budget = display_amount(facts["spend_today"]), display_amount(facts.get("daily_budget"))
+        parts.append(f"Today {today} / {budget} {currency}".strip())
     involved = set(event.reasons) | set(event.old_reasons.split(",") if event.old_reasons else [])
     if "monthly_budget" in involved and "spend_month" in facts:
-        parts.append(f"Month {facts['spend_month']} / {facts.get('monthly_budget', '?')} {currency}".strip())
+        month, budget = display_amount(facts["spend_month"]), display_amount(facts.get("monthly_budget"))
+        parts.append(f"Month {month} / {budget} {currency}".strip())
     if facts.get("local_time"):
         try:
             parts.append("Local " + datetime.fromisoformat(facts["local_time"]).strftime("%a %H:%M"))
