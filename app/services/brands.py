@@ -23,6 +23,7 @@ from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currenc
 from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import rebuild_day_totals
+from app.services.zone_names import canonical_zone
 
 NAME_MAX = 200
 
@@ -101,10 +102,6 @@ def valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
-
-
-def timezone_names() -> list[str]:
-    return sorted(_zones())
 
 
 def brand_has_spend(session: Session, brand_id: int) -> bool:
@@ -186,6 +183,8 @@ def validate_brand(
     timezone = (timezone or "").strip()
     if not valid_timezone(timezone):
         fail("timezone", f"“{timezone}” is not an IANA time zone; pick one from the list, e.g. America/New_York.")
+    else:
+        timezone = canonical_zone(timezone)  # an alias (US/Eastern, Asia/Calcutta) is stored by its listed name
 
     currency = (currency or "").strip().upper()
     currency_ok = is_currency(currency)
