@@ -517,10 +517,10 @@ def test_spend_time_is_read_in_the_brand_zone(client, manager, make, session):
     ],
 )
 def test_bad_spend_input_stores_nothing(client, manager, campaign, session, data, field, message):
-    # Post, redirect, get: the error is shown at the form (#spend, its field focused), and a reload is a GET.
+    # Post, redirect, get: the error is shown at the form (its field focused, so in view), and a reload is a GET.
     response = client.post(f"/campaigns/{campaign.id}/spend", data=data)
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/campaigns/{campaign.id}#spend"
+    assert response.headers["Location"] == f"/campaigns/{campaign.id}"
     page = client.get(f"/campaigns/{campaign.id}")
     assert page.status_code == 200
     assert re.search(rf'id="{field}-error" class="field-error">[^<]*{re.escape(message)}', text_of(page))

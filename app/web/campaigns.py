@@ -35,7 +35,8 @@ from app.web.pagination import page_number
 bp = Blueprint("campaigns", __name__)
 
 # A refused spend form travels to the campaign page in the session (post, redirect, get): the page shows it
-# at #spend with the errors, and a reload is a plain GET. Values are cut so the cookie stays small.
+# with the errors and its first wrong field focused (so in view), and a reload is a plain GET. Values are
+# cut so the cookie stays small.
 SPEND_FORM_KEY = "refused_spend_form"
 KEPT_VALUE_CHARS = 300
 
@@ -324,7 +325,8 @@ def record_spend(campaign_id: int):
         },
         "form_errors": list(form.form_errors),
     }
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend", code=303)
+    # No #spend here: a fragment would stop the browser from honouring autofocus, which scrolls to the field.
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id), code=303)
 
 
 def _refused_spend_form(campaign_id: int) -> SpendForm | None:
