@@ -3,6 +3,10 @@
 A cell that starts with = + - @ (or a tab or carriage return) is run as a formula by
 Excel, LibreOffice and Google Sheets; brand and campaign names are user text, so every
 such cell gets a leading single quote, which spreadsheets show as plain text.
+
+Numbers stay machine-readable here: amounts are plain decimals with the currency's decimals
+("12000.00", "18000"), never grouped; grouping is for pages and the CLI's human output
+(app/money.py's format_money), which people read rather than parse.
 """
 
 from __future__ import annotations
