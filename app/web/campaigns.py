@@ -270,17 +270,14 @@ def archive(campaign_id: int):
     return redirect(url_for("brands.show", brand_id=campaign.brand_id))
 
 
-@bp.get("/campaigns/<int:campaign_id>/spend")
-@requires("viewer")
-def spend_form(campaign_id: int):
-    """The spend form's address read as a page (a bookmark, an old reload): the form on the campaign page."""
-    return redirect(url_for("campaigns.show", campaign_id=_campaign_or_404(campaign_id).id) + "#spend")
-
-
-@bp.post("/campaigns/<int:campaign_id>/spend")
+# One rule for both methods (an id past the column is a 404 for each): the address read as a page (a
+# bookmark, an old reload) is the form on the campaign page; like every write's address, a manager's.
+@bp.route("/campaigns/<int:campaign_id>/spend", methods=["GET", "POST"])
 @requires("manager")
 def record_spend(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
+    if request.method == "GET":
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
     if (refused := _refuse_if_locked(campaign)) is not None:
         return refused
     form = SpendForm()
