@@ -168,3 +168,16 @@ def test_the_job_dashboard_leads_back_to_pacer_and_scrolls_on_a_phone(page, jobs
     page.get_by_role("link", name="← Back to Pacer").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("heading", name="Brands", exact=True)).to_be_visible()
+
+
+def test_the_pacing_chart_writes_money_as_the_pages_do(page, live):
+    # Item 5: one formatter; the chart's axis and tooltips read "1,234,567.50 USD", not the browser's locale.
+    seeded = seed_brand(live, unique("Chart Money"))
+    login(page, "viewer")
+    page.goto(f"/brands/{seeded.brand_id}")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('pacing-chart'))")
+    label = page.evaluate(
+        "() => Chart.getChart(document.getElementById('pacing-chart')).options.scales.y.ticks.callback(1234567.5)"
+    )
+    assert label == "1,234,567.50 USD"
+    expect(page.locator("main")).to_contain_text("2,000.00 USD")
