@@ -27,6 +27,7 @@ from app.health import check_health
 from app.ingest.timestamps import TimestampError, parse_instant
 from app.jobs import upload_retention
 from app.models import ROLES, Brand, Campaign, CampaignEvent, SpendImport, utcnow
+from app.money import display_amount, format_money
 from app.services import demo
 from app.services import reconcile as rec
 from app.services.campaigns import CampaignError, CampaignLocked, record_manual_spend
@@ -171,7 +172,10 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
         db.session.rollback()
         click.echo(f"Spend with external id {external_id!r} is already recorded; nothing added.")
         return
-    click.echo(f"Recorded {amount} {target.brand.currency} for {brand} / {campaign} at {outcome.spent_at.isoformat()}.")
+    click.echo(
+        f"Recorded {format_money(outcome.amount_minor, target.brand.currency)} for {brand} / {campaign} "
+        f"at {outcome.spent_at.isoformat()}."
+    )
     commit_and_report("spend")
 
 
@@ -232,7 +236,7 @@ def spend_simulate(minimum: str, maximum: str, seed: int | None) -> None:
         click.echo("No campaign is active now, so no spend was recorded (see `flask --app app status`).")
         return
     for spend in result.spends:
-        click.echo(f"Recorded {spend.amount} {spend.currency} for {spend.brand} / {spend.campaign}.")
+        click.echo(f"Recorded {display_amount(spend.amount)} {spend.currency} for {spend.brand} / {spend.campaign}.")
     click.echo(f"{len(result.spends)} spend{'s' if len(result.spends) != 1 else ''} recorded.")
     commit_and_report("simulate-spend")
 
@@ -341,8 +345,8 @@ def status_command(brand: str | None, as_json: bool, at: str | None) -> None:
         reasons = ", ".join(s["reasons"]) or "-"
         click.echo(
             f"{s['brand'][:24]:24} {s['campaign'][:28]:28} {s['status']:6}  {reasons:36} "
-            f"today {s['spend_today']}/{s['daily_budget']}  "
-            f"month {s['spend_month']}/{s['monthly_budget']} {s['currency']}"
+            f"today {display_amount(s['spend_today'])}/{display_amount(s['daily_budget'])}  "
+            f"month {display_amount(s['spend_month'])}/{display_amount(s['monthly_budget'])} {s['currency']}"
         )
 
 
@@ -521,13 +525,13 @@ def _demo_steps(wait: float, rng: random.Random) -> None:
     click.echo("2. Normal spend on the campaigns running now (every brand stays under its daily budget)")
     spends = demo.normal_spend(db.session, utcnow(), rng)
     for spend in spends:
-        click.echo(f"   {spend.brand} / {spend.campaign}: {spend.amount} {spend.currency}")
+        click.echo(f"   {spend.brand} / {spend.campaign}: {display_amount(spend.amount)} {spend.currency}")
     click.echo("   none: no campaign is running now." if not spends else f"   {len(spends)} spends recorded.")
     _demo_enforce()
 
     click.echo(f"3. {demo.OVER_BUDGET_BRAND} pushed over its daily budget")
     spend = demo.push_over_daily_budget(db.session, utcnow())
-    click.echo(f"   {spend.brand} / {spend.campaign}: {spend.amount} {spend.currency}")
+    click.echo(f"   {spend.brand} / {spend.campaign}: {display_amount(spend.amount)} {spend.currency}")
     _demo_enforce(wait_for_brand=demo.OVER_BUDGET_BRAND, wait=wait)
 
     click.echo(f"4. Dayparting: {demo.DAYPARTING_BRAND} / {demo.DAYPARTING_CAMPAIGN} gets a new schedule")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Brand, CampaignEvent, utcnow
-from app.money import format_amount
+from app.money import format_grouped
 from app.services.totals import spend_today_and_month
 
 
@@ -35,7 +35,7 @@ def render_monitor() -> str:
         today, month = spend_today_and_month(db.session, brand, now)
         live = [c for c in brand.campaigns if c.archived_at is None]
         active = sum(c.status == "active" for c in live)
-        money = lambda minor, currency=brand.currency: format_amount(minor, currency)  # noqa: E731
+        money = lambda minor, currency=brand.currency: format_grouped(minor, currency)  # noqa: E731
         lines.append(
             f"{brand.name[:28]:28} {money(today) + '/' + money(brand.daily_budget_minor):>22} "
             f"{_percent(today, brand.daily_budget_minor):>6} "

@@ -272,3 +272,37 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 def format_amount(minor: int, currency: str) -> str:
     """'15.00' for 1500 USD, '1200' for 1200 JPY: the decimal string in major units."""
     return str(to_decimal(minor, currency))
+
+
+def group_digits(amount: str) -> str:
+    """'12,000.00' for '12000.00': a plain decimal string (as format_amount gives) with its whole part
+    grouped in threes. For people only; files and JSON keep the plain string."""
+    sign = "-" if amount.startswith("-") else ""
+    whole, dot, frac = amount.lstrip("-").partition(".")
+    return f"{sign}{int(whole or '0'):,}{dot}{frac}"
+
+
+def display_amount(value: object) -> str:
+    """A stored decimal string (an event's or alert's facts, e.g. '12000.00') grouped for people;
+    anything that is not a plain decimal is shown as it was stored, and nothing as '—'."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    if not _PLAIN_DECIMAL.match(text.lstrip("-")):
+        return text
+    return group_digits(text)
+
+
+def format_grouped(minor: int, currency: str) -> str:
+    """'12,000.00' for 1200000 USD, '18,000' for 18000 JPY: the currency's decimals, grouped."""
+    return group_digits(format_amount(minor, currency))
+
+
+def format_money(minor: int, currency: str) -> str:
+    """'12,000.00 USD': the one way pages and the CLI's human output show an amount."""
+    return f"{format_grouped(minor, currency)} {currency}"
+
+
+def format_count(count: int) -> str:
+    """'16,001': counts (rows, events, pages) grouped like amounts."""
+    return f"{count:,}"

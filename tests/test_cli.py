@@ -550,7 +550,7 @@ def test_status_shows_budget_pauses(runner, session, make):
 def test_status_text_and_errors(runner, session, three_currencies):
     text = runner.invoke(args=["status", "--at", "2026-11-25T14:30:00Z"])
     assert text.exit_code == 0, text.output
-    assert "Matcha" in text.output and "1700/30000" in text.output and "disabled" in text.output
+    assert "Matcha" in text.output and "1,700/30,000" in text.output and "disabled" in text.output
 
     unknown = runner.invoke(args=["status", "--brand", "Nope"])
     assert unknown.exit_code == 1 and "no brand named 'Nope'" in unknown.output

@@ -91,3 +91,11 @@ def test_compacting_an_empty_queue_is_a_no_op(admin_client, redis_connection):
     job = Queue(QUEUE_SWEEPS, connection=redis_connection).enqueue("builtins.print", "x")
     assert admin_client.post(f"/rq/queue/{QUEUE_SWEEPS}/compact", headers=SAME_ORIGIN).status_code == 200
     assert Queue(QUEUE_SWEEPS, connection=redis_connection).job_ids == [job.id]
+
+
+def test_the_dashboard_leads_back_to_pacer(admin_client):
+    # Finding 12 of issue 16: Pacer's copy of the dashboard's navbar, with Pacer's stylesheet for phones.
+    for path in ("/rq/", "/rq/0/view/workers", "/rq/0/view/jobs"):
+        page = admin_client.get(path).get_data(as_text=True)
+        assert '<a href="/">← Back to Pacer</a>' in page, path
+        assert "/static/css/rq.css" in page

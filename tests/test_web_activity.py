@@ -94,7 +94,11 @@ def page_text(response) -> str:
 
 def rows_of(response) -> list[list[str]]:
     """The body rows of the activity table, each as its cells' text."""
-    body = response.get_data(as_text=True)
+    body = re.sub(
+        r'<span class="actor">(.*?)</span></span>',
+        lambda m: re.sub(r"</?span>", "", m.group(1)),
+        response.get_data(as_text=True),
+    )
     tbody = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in body else ""
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", tbody, re.S):
@@ -151,8 +155,8 @@ def test_events_are_listed_newest_first_with_local_time_links_reasons_actor_and_
     rows = rows_of(response)
     assert len(rows) == 2
     newest, oldest = rows
-    # 15:00 UTC is 10:00 in New York (EST) on 25 November.
-    assert newest[0].startswith("2026-11-25 10:00") and "EST" in newest[0] and "America/New_York" in newest[0]
+    # Every row in one zone, UTC unless the viewer picks another; the brand's own clock is in the title.
+    assert newest[0] == "2026-11-25 15:00 UTC" and oldest[0] == "2026-11-25 12:00 UTC"
     assert newest[1] == "Acme" and newest[2] == "Search"
     assert newest[3] == "active → paused"
     assert "Daily budget reached" in newest[4] and "Outside its dayparting hours" in newest[4]
@@ -163,7 +167,7 @@ def test_events_are_listed_newest_first_with_local_time_links_reasons_actor_and_
     assert "Window mon 09:00-17:00" in oldest[6]
 
     body = response.get_data(as_text=True)
-    assert 'title="2026-11-25 15:00 UTC"' in body
+    assert re.search(r'title="2026-11-25 10:00 EST in America/New_York \(the brand[^"]*s zone\)"', body), body
     assert f'href="/brands/{brand.id}"' in body or f'href="http://pacer.test/brands/{brand.id}"' in body
     assert f'/campaigns/{campaign.id}"' in body
 
@@ -427,3 +431,61 @@ def test_neutralise_formula():
     assert lines[0] == "a,'=b\r\n"
     assert lines[1] == "'=x,,3\r\n"
     assert lines[2] == 'ok,"two\nlines",-1\r\n'
+
+
+# --- one time zone for the whole page (issue 16, finding 6) ------------------------------------
+
+
+@pytest.fixture
+def two_zones(session, make):
+    """Events of a Tokyo and a New York brand, each at a UTC instant on either side of local midnights."""
+    tokyo = make.campaign(make.brand("Kyoto", timezone="Asia/Tokyo"), "Search")
+    gotham = make.campaign(make.brand("Gotham", timezone="America/New_York"), "Video")
+    add_event(session, tokyo, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), actor="tokyo-early")  # 22:00 on the 24th NY
+    add_event(session, gotham, datetime(2026, 11, 25, 16, 0, tzinfo=UTC), actor="gotham-late")  # 11:00 NY
+    session.commit()
+
+
+def test_every_row_is_in_the_chosen_zone_and_the_dates_too(viewer_client, two_zones):
+    utc = rows_of(viewer_client.get("/activity"))
+    assert [row[0] for row in utc] == ["2026-11-25 16:00 UTC", "2026-11-25 03:00 UTC"]
+    new_york = viewer_client.get("/activity?tz=America/New_York")
+    assert [row[0] for row in rows_of(new_york)] == ["2026-11-25 11:00 EST", "2026-11-24 22:00 EST"]
+    text = page_text(new_york)
+    assert "Time (America/New_York)" in text and "From (America/New_York)" in text and "Show in UTC" in text
+    # 25 November in New York starts at 05:00 UTC: the Tokyo event (03:00 UTC) is the 24th there.
+    only = rows_of(viewer_client.get("/activity?tz=America/New_York&date_from=2026-11-25&date_to=2026-11-25"))
+    assert [row[5].split()[0] for row in only] == ["gotham-late"]
+    both = rows_of(viewer_client.get("/activity?tz=UTC&date_from=2026-11-25&date_to=2026-11-25"))
+    assert len(both) == 2
+
+
+def test_the_zone_is_remembered_for_the_viewer_and_carried_by_links_and_the_export(viewer_client, two_zones):
+    viewer_client.get("/activity?tz=US/Eastern")  # an alias: read as its canonical name
+    again = viewer_client.get("/activity")
+    assert [row[0] for row in rows_of(again)][0] == "2026-11-25 11:00 EST"
+    assert 'value="America/New_York"' in page_text(again)
+    assert "/activity.csv?tz=America/New_York" in page_text(again)
+    export = viewer_client.get("/activity.csv?tz=America/New_York&date_from=2026-11-25")
+    assert [r["actor"] for r in csv.DictReader(io.StringIO(export.get_data(as_text=True)))] == ["gotham-late"]
+    viewer_client.get("/activity?tz=UTC")
+    assert rows_of(viewer_client.get("/activity"))[0][0] == "2026-11-25 16:00 UTC"
+
+
+def test_an_unknown_zone_is_a_clear_error(viewer_client, two_zones):
+    response = viewer_client.get("/activity?tz=Mars/Olympus")
+    assert response.status_code == 400
+    assert "“Mars/Olympus” is not a time zone; pick one from the list" in page_text(response)
+    assert rows_of(viewer_client.get("/activity"))[0][0] == "2026-11-25 16:00 UTC"  # nothing was remembered
+
+
+def test_filters_apply_on_change_fold_on_a_phone_and_keep_actors_whole(viewer_client, session, make):
+    campaign = make.campaign(make.brand("Acme"), "Search")
+    add_event(session, campaign, datetime(2026, 11, 25, 12, tzinfo=UTC), actor="user:someone.long@example.agency")
+    session.commit()
+    body = viewer_client.get(f"/activity?brand={campaign.brand_id}").get_data(as_text=True)
+    campaign_select = re.search(r'<select[^>]*id="campaign"[^>]*>', body).group(0)
+    assert "data-autosubmit" in campaign_select
+    assert '<details class="filters-box" open>' in body and "activity_filters.js" in body
+    assert '<button type="submit">Filter</button>' in body  # the no-JS way
+    assert '<span class="actor"><span>user:someone.long</span><span>@example.agency</span></span>' in body

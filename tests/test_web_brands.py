@@ -301,7 +301,8 @@ def test_manager_adds_a_brand(client, session, login):
     form = client.get("/brands/new")
     assert form.status_code == 200
     body = text_of(form)
-    assert '<option selected value="UTC">UTC</option>' in body and 'value="America/New_York"' in body
+    assert re.search(r'<input[^>]*id="timezone"[^>]*list="timezone-list"[^>]*value="UTC"', body)
+    assert '<option value="America/New_York" label="America/New York · UTC' in body
     assert '<option selected value="USD">USD</option>' in body and 'value="JPY"' in body
 
     response = client.post("/brands/new", data=GOOD)
@@ -455,7 +456,7 @@ def test_editing_budgets_reconciles_at_once_as_the_user(client, session, make, l
     assert campaign.status == "active"
 
     form = text_of(client.get(f"/brands/{brand.id}/edit"))
-    assert 'value="100.00"' in form and 'value="3000.00"' in form and '<option selected value="UTC">' in form
+    assert 'value="100.00"' in form and 'value="3000.00"' in form and re.search(r'id="timezone"[^>]*value="UTC"', form)
     response = client.post(
         f"/brands/{brand.id}/edit",
         data={"name": "Acme", "timezone": "UTC", "currency": "USD", "daily_budget": "50", "monthly_budget": "3000"},

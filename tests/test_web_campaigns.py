@@ -139,7 +139,7 @@ def test_create_switched_off_campaign_says_why_it_is_paused(client, manager, bra
             "The flight must end on or after its start (2026-12-10).",
         ),
         ({"name": "Video", "start_date": "2026-13-01"}, "start_date", "Not a valid date value."),
-        ({"name": "x" * 201}, "name", "At most 200 characters."),
+        ({"name": "x" * 300}, "name", "At most 200 characters (this one has 300)."),
     ],
 )
 def test_create_campaign_bad_input_shows_inline_errors_and_stores_nothing(
@@ -181,7 +181,7 @@ def test_show_page_has_status_facts_grid_strip_and_history(client, manager, camp
     assert response.status_code == 200
     assert 'class="badge badge-active">active' in page
     assert "since 2026-11-23 09:30 UTC (UTC)" in page
-    assert "0.00 / 100.00 USD daily budget" in page and "0.00 / 2000.00 USD monthly budget" in page
+    assert "0.00 / 100.00 USD daily budget" in page and "0.00 / 2,000.00 USD monthly budget" in page
     assert "2026-11-23 09:30+00:00 (UTC)" in page  # the local time of the latest decision
     assert "No hours selected: this campaign runs at any hour" in page
     assert page.count('type="checkbox" name="q"') == 7 * 96
@@ -349,16 +349,55 @@ def test_schedule_outside_now_pauses_and_joins_identical_days(client, manager, c
     assert event.actor == "user:manager@pacer.test" and event.facts["windows"] == 5 and event.facts["window"] is None
 
 
-def test_schedule_with_nothing_checked_runs_at_any_hour(client, manager, make, brand, session):
+def test_schedule_with_nothing_checked_asks_what_was_meant(client, manager, make, brand, session):
+    campaign = make.campaign(brand, "Night", windows=(Window(6, 0, 60),))
+    reconcile_brand(session, brand.id, FROZEN, actor="test")
+    session.commit()
+    events = count(session, CampaignEvent)
+    response = client.post(f"/campaigns/{campaign.id}/schedule", data={})
+    assert response.status_code == 400
+    page = text_of(response)
+    assert "No hour is checked, and nothing was saved." in page
+    assert 'name="if_empty" value="any_hour"' in page and 'name="if_empty" value="switch_off"' in page
+    assert stored_windows(session, campaign.id) == [(6, 0, 60)] and count(session, CampaignEvent) == events
+    # A made-up choice is asked again, never read as "any hour".
+    assert client.post(f"/campaigns/{campaign.id}/schedule", data={"if_empty": "maybe"}).status_code == 400
+    assert stored_windows(session, campaign.id) == [(6, 0, 60)]
+
+
+def test_never_run_switches_the_campaign_off_and_keeps_its_schedule(client, manager, make, brand, session):
+    campaign = make.campaign(brand, "Night", windows=(Window(0, 540, 600),))
+    reconcile_brand(session, brand.id, FROZEN, actor="test")
+    session.commit()
+    assert campaign.status == "active"
+    response = client.post(f"/campaigns/{campaign.id}/schedule", data={"if_empty": "switch_off"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#schedule")
+    session.expire_all()
+    assert (campaign.enabled, campaign.status, campaign.reasons) == (False, "paused", ["disabled"])
+    assert stored_windows(session, campaign.id) == [(0, 540, 600)]
+    assert any(m.startswith("Switched off, so it never runs") and "(Mon 09:00–10:00)" in m for _, m in flashes(client))
+
+
+def test_schedule_cleared_on_purpose_runs_at_any_hour(client, manager, make, brand, session):
     campaign = make.campaign(brand, "Night", windows=(Window(6, 0, 60),))
     reconcile_brand(session, brand.id, FROZEN, actor="test")
     session.commit()
     assert campaign.status == "paused"
-    client.post(f"/campaigns/{campaign.id}/schedule", data={})
+    client.post(f"/campaigns/{campaign.id}/schedule", data={"if_empty": "any_hour"})
     assert stored_windows(session, campaign.id) == []
     session.expire_all()
     assert campaign.status == "active"
     assert any(m.startswith("Schedule cleared: the campaign may run at any hour.") for _, m in flashes(client))
+
+
+def test_what_decides_it_follows_a_schedule_save_that_kept_it_active(client, manager, campaign, session):
+    # Finding 2: the save changed no status, so no event was written; the panel still shows the facts now.
+    client.post(f"/campaigns/{campaign.id}/schedule", data={"q": quarters(0, "09:00", "10:00")})
+    session.expire_all()
+    assert campaign.status == "active"
+    page = text_of(client.get(f"/campaigns/{campaign.id}"))
+    facts = page[page.index('id="decision-facts"') : page.index("</dl>", page.index('id="decision-facts"'))]
+    assert "inside Mon 09:00–10:00" in facts and "no schedule" not in facts
 
 
 def test_schedule_resubmitted_unchanged_writes_nothing(client, manager, make, brand, session):
@@ -478,10 +517,35 @@ def test_spend_time_is_read_in_the_brand_zone(client, manager, make, session):
     ],
 )
 def test_bad_spend_input_stores_nothing(client, manager, campaign, session, data, field, message):
+    # Post, redirect, get: the error is shown at the form (its field focused, so in view), and a reload is a GET.
     response = client.post(f"/campaigns/{campaign.id}/spend", data=data)
-    assert response.status_code == 400
-    assert re.search(rf'id="{field}-error" class="field-error">[^<]*{re.escape(message)}', text_of(response))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/campaigns/{campaign.id}"
+    page = client.get(f"/campaigns/{campaign.id}")
+    assert page.status_code == 200
+    assert re.search(rf'id="{field}-error" class="field-error">[^<]*{re.escape(message)}', text_of(page))
+    assert re.search(rf'<input[^>]*autofocus[^>]*id="{field}"|<input[^>]*id="{field}"[^>]*autofocus', text_of(page))
     assert count(session, SpendRecord) == 0
+    reloaded = text_of(client.get(f"/campaigns/{campaign.id}"))
+    assert f'id="{field}-error"' not in reloaded and "autofocus" not in reloaded
+
+
+def test_a_refused_spend_keeps_what_was_typed(client, manager, campaign, session):
+    client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "12.345", "external_id": "fb-77"})
+    page = text_of(client.get(f"/campaigns/{campaign.id}"))
+    assert 'value="12.345"' in page and 'value="fb-77"' in page
+    assert "USD allows at most 2 decimals" in page
+    # The kept form belongs to that campaign only.
+    other = Campaign(brand_id=campaign.brand_id, name="Other")
+    session.add(other)
+    session.commit()
+    client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "x"})
+    assert "field-error" not in text_of(client.get(f"/campaigns/{other.id}"))
+    assert count(session, SpendRecord) == 0
+
+
+def test_the_spend_url_is_not_a_dead_end_on_reload(client, manager, campaign):
+    assert client.get(f"/campaigns/{campaign.id}/spend").status_code in (301, 302, 303, 308)
 
 
 def test_spend_in_a_dst_gap_is_refused(client, manager, make, session):
@@ -490,8 +554,8 @@ def test_spend_in_a_dst_gap_is_refused(client, manager, make, session):
     session.commit()
     # Sunday 8 March 2026: New York's clocks jump from 02:00 to 03:00.
     response = client.post(f"/campaigns/{campaign.id}/spend", data={"amount": "5", "spent_at": "2026-03-08T02:30"})
-    assert response.status_code == 400
-    assert "2026-03-08 02:30 does not exist in America/New_York" in text_of(response)
+    assert response.status_code == 303
+    assert "2026-03-08 02:30 does not exist in America/New_York" in text_of(client.get(response.headers["Location"]))
     assert count(session, SpendRecord) == 0
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session, joinedload
@@ -26,7 +27,8 @@ EXPORT_HEADER = (
 
 @dataclass(frozen=True)
 class ActivityFilter:
-    """What to show; every field is optional. Dates are UTC calendar days, both inclusive."""
+    """What to show; every field is optional. Dates are calendar days in ``zone`` (the zone the page
+    shows its times in, UTC by default), both inclusive."""
 
     brand_id: int | None = None
     campaign_id: int | None = None
@@ -35,10 +37,15 @@ class ActivityFilter:
     kind: str | None = None  # "automatic" | "manual"
     date_from: date | None = None
     date_to: date | None = None
+    zone: str = "UTC"
 
 
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def _midnight(day: date, zone: str) -> datetime | None:
+    """The instant ``day`` starts in ``zone``, in UTC; None at the edge of the calendar (no bound there)."""
+    try:
+        return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _where(stmt: Select, flt: ActivityFilter) -> Select:
@@ -56,10 +63,12 @@ def _where(stmt: Select, flt: ActivityFilter) -> Select:
         stmt = stmt.where(CampaignEvent.automatic.is_(True))
     elif flt.kind == "manual":
         stmt = stmt.where(CampaignEvent.automatic.is_(False))
-    if flt.date_from is not None:
-        stmt = stmt.where(CampaignEvent.at >= _utc_midnight(flt.date_from))
-    if flt.date_to is not None and flt.date_to < date.max:  # the last representable day has no end bound
-        stmt = stmt.where(CampaignEvent.at < _utc_midnight(flt.date_to + timedelta(days=1)))
+    if flt.date_from is not None and (start := _midnight(flt.date_from, flt.zone)) is not None:
+        stmt = stmt.where(CampaignEvent.at >= start)
+    # The last representable day has no end bound.
+    end = _midnight(flt.date_to + timedelta(days=1), flt.zone) if flt.date_to and flt.date_to < date.max else None
+    if end is not None:
+        stmt = stmt.where(CampaignEvent.at < end)
     return stmt
 
 

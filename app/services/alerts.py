@@ -21,7 +21,7 @@ from app.control import BudgetFacts, local_time
 from app.control.pacing import pace
 from app.database import upsert_insert
 from app.models import Alert, Brand
-from app.money import format_amount
+from app.money import display_amount, format_amount
 from app.services.outbox import ALERT_FIRED, add_event, brand_ref, iso
 
 DEFAULT_PERCENTS = (80, 100)
@@ -188,11 +188,11 @@ def describe(alert: Alert) -> str:
     facts = alert.facts
     if alert.kind == "forecast":
         return (
-            f"Projected month-end spend {facts.get('projected')} is above the monthly budget "
-            f"{facts.get('budget')} {facts.get('currency')}."
+            f"Projected month-end spend {display_amount(facts.get('projected'))} is above the monthly budget "
+            f"{display_amount(facts.get('budget'))} {facts.get('currency')}."
         )
     period = "today" if alert.kind == "daily" else "this month"
     return (
-        f"Spend {period} reached {alert.percent}% of the {alert.kind} budget: {facts.get('spend')} of "
-        f"{facts.get('budget')} {facts.get('currency')}."
+        f"Spend {period} reached {alert.percent}% of the {alert.kind} budget: {display_amount(facts.get('spend'))} of "
+        f"{display_amount(facts.get('budget'))} {facts.get('currency')}."
     )

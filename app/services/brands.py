@@ -23,8 +23,16 @@ from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currenc
 from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import rebuild_day_totals
+from app.services.zone_names import canonical_zone
 
 NAME_MAX = 200
+
+
+def too_long_message(text: str, limit: int) -> str:
+    """The one sentence for a name past its limit (brands and campaigns say it alike)."""
+    return f"At most {limit} characters (this one has {len(text)})."
+
+
 BRAND_FIELDS = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
 
 
@@ -96,10 +104,6 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
-def timezone_names() -> list[str]:
-    return sorted(_zones())
-
-
 def brand_has_spend(session: Session, brand_id: int) -> bool:
     return bool(session.scalar(select(exists().where(SpendRecord.brand_id == brand_id))))
 
@@ -169,7 +173,7 @@ def validate_brand(
     if not name:
         fail("name", "Enter a name.")
     elif len(name) > NAME_MAX:
-        fail("name", f"At most {NAME_MAX} characters (this one has {len(name)}).")
+        fail("name", too_long_message(name, NAME_MAX))
     else:
         other = _name_taken(session, name, brand.id if brand is not None else None, names)
         if other is not None:
@@ -179,6 +183,8 @@ def validate_brand(
     timezone = (timezone or "").strip()
     if not valid_timezone(timezone):
         fail("timezone", f"“{timezone}” is not an IANA time zone; pick one from the list, e.g. America/New_York.")
+    else:
+        timezone = canonical_zone(timezone)  # an alias (US/Eastern, Asia/Calcutta) is stored by its listed name
 
     currency = (currency or "").strip().upper()
     currency_ok = is_currency(currency)

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.control import Window, in_flight
+from app.control import BudgetFacts, Window, in_flight
 from app.control.schedule import DAY_MINUTES, DAY_NAMES, format_minutes, merge_windows
 from app.control.upcoming import RunInterval, UpcomingDay, upcoming_runs
 from app.models import Brand, Campaign, CampaignEvent
 from app.money import exponent, format_amount
+from app.services.reconcile import decision_facts
 from app.services.totals import spend_today_and_month
 
 HISTORY_PER_PAGE = 20
@@ -79,6 +80,7 @@ class CampaignPage:
     brand: Brand
     local_now: datetime
     latest: CampaignEvent | None
+    now_facts: dict  # what the rule reads at ``now`` (reconcile's decision_facts), never a stored event's copy
     spend_today: int
     spend_month: int
     windows: tuple[Window, ...]
@@ -119,6 +121,12 @@ def campaign_page(
         brand=brand,
         local_now=local_now,
         latest=history.items[0] if history.page == 1 and history.items else _latest(session, campaign.id),
+        now_facts=decision_facts(
+            brand,
+            campaign,
+            BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, spend_today, spend_month),
+            now,
+        ),
         spend_today=spend_today,
         spend_month=spend_month,
         windows=windows,

@@ -22,6 +22,7 @@ from app.ingest.spend_values import external_id_problem, latest_spend, spent_at_
 from app.ingest.timestamps import TimestampError, parse_instant
 from app.models import Brand, Campaign, ScheduleWindow
 from app.money import MoneyError, parse_amount
+from app.services.brands import too_long_message
 from app.services.enforcement import enforce_after_commit
 from app.services.reconcile import Change, reconcile_brand
 from app.services.spend import new_spend, write_spend
@@ -91,7 +92,7 @@ def validate_campaign(
     if not name:
         errors.setdefault("name", []).append("A name is required.")
     elif len(name) > NAME_MAX:
-        errors.setdefault("name", []).append(f"At most {NAME_MAX} characters.")
+        errors.setdefault("name", []).append(too_long_message(name, NAME_MAX))
     elif brand is not None:
         if siblings is not None:
             clash = siblings.get(name)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.extensions import db
 from app.models import Campaign, utcnow
+from app.money import display_amount
 from app.services.activity import (
     COUNT_CAP,
     EXPORT_HEADER,
@@ -24,6 +25,8 @@ from app.services.activity import (
     events_query,
     export_rows,
 )
+from app.services.brands import valid_timezone
+from app.services.zone_names import canonical_zone, zone_choices
 from app.web.csv_export import csv_response
 from app.web.filters import REASON_WORDS
 from app.web.pagination import page_number
@@ -34,6 +37,7 @@ PER_PAGE = 50
 MAX_PAGE = 100_000  # far past any real log; keeps the OFFSET inside a 64-bit integer
 
 
+ZONE_KEY = "activity_zone"
 MAX_ID = 2**31 - 1  # brand and campaign ids are INTEGER columns (32-bit on PostgreSQL)
 
 
@@ -82,6 +86,16 @@ class ActivityFilterForm(FlaskForm):
     )
     date_from = DayField("From (UTC)", validators=[Optional()])
     date_to = DayField("To (UTC)", validators=[Optional()])
+    # Every time on the page, and the dates above, are in this zone (remembered for the viewer's session).
+    tz = StringField(
+        "Times in",
+        validators=[Optional(), Length(max=64)],
+        render_kw={"list": "timezone-list", "autocomplete": "off", "spellcheck": "false"},
+    )
+
+    def validate_tz(self, field):
+        if field.data and not valid_timezone(field.data.strip()):
+            raise ValidationError(f"“{field.data}” is not a time zone; pick one from the list, e.g. Europe/London.")
 
     def validate_brand(self, field):
         if field.data is not None and field.data not in self._brand_ids:
@@ -108,7 +122,13 @@ class ActivityFilterForm(FlaskForm):
             kind=self.kind.data or None,
             date_from=self.date_from.data,
             date_to=self.date_to.data,
+            zone=self.zone,
         )
+
+    @property
+    def zone(self) -> str:
+        """The zone the page shows (UTC until the viewer picks one); aliases by their canonical name."""
+        return canonical_zone(self.tz.data.strip()) if self.tz.data and not self.tz.errors else "UTC"
 
 
 def _filter_form() -> ActivityFilterForm:
@@ -135,7 +155,14 @@ def _filter_form() -> ActivityFilterForm:
         SelectChoice(campaign_id, f"{name} (archived)" if archived else name)
         for campaign_id, name, archived in campaigns
     ]
+    if not form.tz.data:  # no zone in the address: the one this viewer chose last, if any
+        form.tz.data = session.get(ZONE_KEY, "")
     form.validate()
+    if request.args.get("tz") is not None and not form.tz.errors:
+        session[ZONE_KEY] = form.zone
+    form.tz.data = form.zone if not form.tz.errors else form.tz.data
+    form.date_from.label.text = f"From ({form.zone})"
+    form.date_to.label.text = f"To ({form.zone})"
     return form
 
 
@@ -153,6 +180,7 @@ def _filter_args(form: ActivityFilterForm) -> dict[str, str]:
         "kind": form.kind.data,
         "date_from": form.date_from.data.isoformat() if form.date_from.data else None,
         "date_to": form.date_to.data.isoformat() if form.date_to.data else None,
+        "tz": form.zone if form.zone != "UTC" else None,
     }
     return {name: str(value) for name, value in args.items() if value not in (None, "")}
 
@@ -168,10 +196,12 @@ def facts_summary(event) -> list[str]:
         parts.append(f"Alias “{facts['alias_removed']}” removed")
     currency = facts.get("currency", "")
     if "spend_today" in facts:
-        parts.append(f"Today {facts['spend_today']} / {facts.get('daily_budget', '?')} {currency}".strip())
+        today, budget = display_amount(facts["spend_today"]), display_amount(facts.get("daily_budget"))
+        parts.append(f"Today {today} / {budget} {currency}".strip())
     involved = set(event.reasons) | set(event.old_reasons.split(",") if event.old_reasons else [])
     if "monthly_budget" in involved and "spend_month" in facts:
-        parts.append(f"Month {facts['spend_month']} / {facts.get('monthly_budget', '?')} {currency}".strip())
+        month, budget = display_amount(facts["spend_month"]), display_amount(facts.get("monthly_budget"))
+        parts.append(f"Month {month} / {budget} {currency}".strip())
     if facts.get("local_time"):
         try:
             parts.append("Local " + datetime.fromisoformat(facts["local_time"]).strftime("%a %H:%M"))
@@ -194,7 +224,13 @@ def index():
     form = _filter_form()
     if form.errors:
         return render_template(
-            "activity/index.html", form=form, page=None, export_args={}, facts_summary=facts_summary
+            "activity/index.html",
+            form=form,
+            page=None,
+            export_args={},
+            facts_summary=facts_summary,
+            zone="UTC",
+            zones=zone_choices(utcnow()),
         ), 400
     flt = form.to_filter()
     page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
@@ -206,6 +242,8 @@ def index():
         export_args=_filter_args(form),
         facts_summary=facts_summary,
         count_cap=COUNT_CAP,
+        zone=form.zone,
+        zones=zone_choices(utcnow()),
     )
 
 

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from app.money import CURRENCIES
-from app.services.brands import timezone_names
 
 
 def _strip(value: str | None) -> str | None:
@@ -20,15 +19,20 @@ def _strip_upper(value: str | None) -> str | None:
 
 class BrandForm(FlaskForm):
     name = StringField("Name", render_kw={"maxlength": 200, "required": True, "autocomplete": "off"})
-    # validate_choice is off so a tampered value reaches the service and gets its sentence, not "Not a valid choice".
-    timezone = SelectField("Time zone", default="UTC", validate_choice=False, filters=[_strip])
+    # Typed with a searchable list of canonical names and offsets (the template's datalist); the service
+    # judges the name and stores an alias by its canonical name.
+    timezone = StringField(
+        "Time zone",
+        default="UTC",
+        filters=[_strip],
+        render_kw={"list": "timezone-list", "autocomplete": "off", "spellcheck": "false", "required": True},
+    )
     currency = SelectField("Currency", default="USD", validate_choice=False, filters=[_strip_upper])
     daily_budget = StringField("Daily budget", render_kw={"inputmode": "decimal", "required": True})
     monthly_budget = StringField("Monthly budget", render_kw={"inputmode": "decimal", "required": True})
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(zone, zone.replace("_", " ")) for zone in timezone_names()]
         self.currency.choices = [(code, code) for code in CURRENCIES]
 
     def values(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from app.services.alerts import alerts_select, set_alert_percents
 from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
 from app.services.enforcement import commit_and_enforce
 from app.services.reconcile import changes_in_words
+from app.services.zone_names import zone_choices
 from app.web.auth import requires
 from app.web.brand_forms import AlertThresholdsForm, ArchiveForm, BrandForm
 from app.web.pagination import page_number
@@ -47,7 +48,8 @@ def new():
             commit_and_enforce(db.session, actor=_actor())
             flash(f"Added brand “{brand.name}”. Add its campaigns next.", "success")
             return redirect(url_for("brands.show", brand_id=brand.id))
-    return render_template("brands/form.html", form=form, brand=None), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("brands/form.html", form=form, brand=None, zones=zone_choices(utcnow())), status
 
 
 @bp.route("/brands/<int:brand_id>/edit", methods=["GET", "POST"])
@@ -81,7 +83,8 @@ def edit(brand_id: int):
             else:
                 flash("Nothing changed.", "info")
             return redirect(url_for("brands.show", brand_id=brand.id))
-    return render_template("brands/form.html", form=form, brand=brand), 400 if form.errors else 200
+    status = 400 if form.errors else 200
+    return render_template("brands/form.html", form=form, brand=brand, zones=zone_choices(utcnow())), status
 
 
 @bp.post("/brands/<int:brand_id>/archive")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.extensions import db
 from app.models import Brand, Campaign, utcnow
-from app.money import format_amount
+from app.money import format_money
 from app.services import campaigns as service
 from app.services.campaign_page import campaign_page, describe_windows
 from app.services.enforcement import commit_and_enforce
@@ -33,6 +33,12 @@ from app.web.filters import reason_words
 from app.web.pagination import page_number
 
 bp = Blueprint("campaigns", __name__)
+
+# A refused spend form travels to the campaign page in the session (post, redirect, get): the page shows it
+# with the errors and its first wrong field focused (so in view), and a reload is a plain GET. Values are
+# cut so the cookie stays small.
+SPEND_FORM_KEY = "refused_spend_form"
+KEPT_VALUE_CHARS = 300
 
 
 def _actor() -> str:
@@ -118,6 +124,7 @@ def _render_show(
     edit_form: CampaignForm | None = None,
     spend_form: SpendForm | None = None,
     schedule_error: str | None = None,
+    empty_choice: bool = False,
     status: int = 200,
 ):
     page = campaign_page(
@@ -126,7 +133,7 @@ def _render_show(
     if edit_form is None:
         edit_form = CampaignForm(formdata=None, obj=campaign)
     if spend_form is None:
-        spend_form = SpendForm(formdata=None)
+        spend_form = _refused_spend_form(campaign.id) or SpendForm(formdata=None)
     return render_template(
         "campaigns/show.html",
         page=page,
@@ -137,6 +144,7 @@ def _render_show(
         schedule_form=ScheduleForm(formdata=None),
         archive_form=ArchiveForm(formdata=None),
         schedule_error=schedule_error,
+        empty_choice=empty_choice,
         grid=grid_rows(page.windows),
         quarter_field=QUARTER_FIELD,
     ), status
@@ -208,6 +216,18 @@ def schedule(campaign_id: int):
         windows = parse_quarters(request.form.getlist(QUARTER_FIELD))
     except ScheduleValueError as exc:
         return _render_show(campaign, schedule_error=f"The schedule was not saved: {exc}", status=400)
+    if not windows:
+        if_empty = request.form.get("if_empty", "")
+        if if_empty == "switch_off":
+            return _switch_off_instead(campaign)
+        if if_empty != "any_hour":
+            return _render_show(
+                campaign,
+                schedule_error="No hour is checked, and nothing was saved. An empty schedule means the campaign "
+                "runs at any hour; to stop it, switch it off. Which did you mean?",
+                empty_choice=True,
+                status=400,
+            )
     try:
         outcome = service.set_schedule(db.session, campaign, windows, now=utcnow(), actor=_actor())
     except service.CampaignLocked as exc:
@@ -220,6 +240,18 @@ def schedule(campaign_id: int):
     else:
         prefix = "Schedule cleared: the campaign may run at any hour."
     _flash_outcome(prefix, outcome)
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#schedule")
+
+
+def _switch_off_instead(campaign: Campaign):
+    """'Never run' chosen for an emptied grid: the campaign is switched off and its schedule kept as stored."""
+    try:
+        outcome = service.update_campaign(db.session, campaign, enabled=False, now=utcnow(), actor=_actor())
+    except service.CampaignLocked as exc:
+        return _locked(campaign.id, exc)
+    commit_and_enforce(db.session, actor=_actor())
+    kept = "; ".join(describe_windows(campaign.schedule())) or "none"
+    _flash_outcome(f"Switched off, so it never runs until switched on again; the schedule is kept ({kept}).", outcome)
     return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#schedule")
 
 
@@ -238,10 +270,14 @@ def archive(campaign_id: int):
     return redirect(url_for("brands.show", brand_id=campaign.brand_id))
 
 
-@bp.post("/campaigns/<int:campaign_id>/spend")
+# One rule for both methods (an id past the column is a 404 for each): the address read as a page (a
+# bookmark, an old reload) is the form on the campaign page; like every write's address, a manager's.
+@bp.route("/campaigns/<int:campaign_id>/spend", methods=["GET", "POST"])
 @requires("manager")
 def record_spend(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
+    if request.method == "GET":
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
     if (refused := _refuse_if_locked(campaign)) is not None:
         return refused
     form = SpendForm()
@@ -272,10 +308,32 @@ def record_spend(campaign_id: int):
                 return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
             when = outcome.spent_at.astimezone(ZoneInfo(brand.timezone)).strftime("%Y-%m-%d %H:%M")
             flash(
-                f"Recorded {format_amount(outcome.amount_minor, brand.currency)} {brand.currency} for "
+                f"Recorded {format_money(outcome.amount_minor, brand.currency)} for "
                 f"{campaign.name} at {when} ({brand.timezone}).",
                 "success",
             )
             flash(enforcement.message(), "warning" if enforcement.error else "info")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
-    return _render_show(campaign, spend_form=form, status=400)
+    session[SPEND_FORM_KEY] = {
+        "campaign_id": campaign.id,
+        "data": {name: (form[name].data or "")[:KEPT_VALUE_CHARS] for name in ("amount", "spent_at", "external_id")},
+        "errors": {
+            name: list(form[name].errors) for name in ("amount", "spent_at", "external_id") if form[name].errors
+        },
+        "form_errors": list(form.form_errors),
+    }
+    # No #spend here: a fragment would stop the browser from honouring autofocus, which scrolls to the field.
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id), code=303)
+
+
+def _refused_spend_form(campaign_id: int) -> SpendForm | None:
+    """The spend form refused just before this page was asked for, with its values and errors (read once)."""
+    kept = session.get(SPEND_FORM_KEY)
+    if not kept or kept.get("campaign_id") != campaign_id:
+        return None
+    session.pop(SPEND_FORM_KEY)
+    form = SpendForm(formdata=None, data=kept["data"])
+    for name, messages in kept["errors"].items():
+        form[name].errors = messages
+    form.form_errors.extend(kept["form_errors"])
+    return form

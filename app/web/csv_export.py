@@ -5,6 +5,10 @@ Excel, LibreOffice and Google Sheets; brand and campaign names are user text, so
 such cell gets a leading single quote, which spreadsheets show as plain text. A plain number
 (``-5.00``, ``+3``, ``-1e3``) is left as it is: a spreadsheet reads it as that number, and a
 file downloaded to be fixed and uploaded again must keep its amounts.
+
+Numbers stay machine-readable here: amounts are plain decimals with the currency's decimals
+("12000.00", "18000"), never grouped; grouping is for pages and the CLI's human output
+(app/money.py's format_money), which people read rather than parse.
 """
 
 from __future__ import annotations

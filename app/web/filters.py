@@ -1,4 +1,5 @@
-"""Jinja filters and globals: money, brand-local times, reasons in words."""
+"""Jinja filters and globals: money and counts (app/money.py's one formatter), brand-local times,
+reasons in words."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import utcnow
-from app.money import format_amount
+from app.money import display_amount, format_count, format_money
 from app.services.alerts import recent_count
 from app.web.pagination import page_url
 
@@ -27,9 +28,17 @@ def money(minor: int | None, currency: str) -> str:
     """'1,234.50 USD' with grouping, from minor units."""
     if minor is None:
         return "—"
-    text = format_amount(minor, currency)
-    whole, _, frac = text.partition(".")
-    return f"{int(whole):,}{'.' + frac if frac else ''} {currency}"
+    return format_money(minor, currency)
+
+
+def amount(text: str | None) -> str:
+    """'12,000.00' from a stored decimal string such as an event's facts ('12000.00')."""
+    return display_amount(text)
+
+
+def count(value: int | None) -> str:
+    """'16,001'."""
+    return "—" if value is None else format_count(value)
 
 
 def local(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -47,6 +56,8 @@ def reason_words(reason: str) -> str:
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(money)
+    app.add_template_filter(amount)
+    app.add_template_filter(count)
     app.add_template_filter(local)
     app.add_template_filter(reason_words)
     app.jinja_env.globals["REASON_WORDS"] = REASON_WORDS

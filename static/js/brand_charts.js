@@ -12,7 +12,11 @@
   var num = function (value) { return value === null ? null : Number(value); };
   var series = function (values) { return values.map(num); };
   var flat = function (value) { return data.days.map(function () { return num(value); }); };
-  var money = new Intl.NumberFormat(undefined, { style: "currency", currency: data.currency });
+  // As the pages write money (app/money.py's format_money): "12,000.00 USD", the currency's decimals.
+  var decimals = new Intl.NumberFormat("en-US", { style: "currency", currency: data.currency })
+    .resolvedOptions().maximumFractionDigits;
+  var grouped = new Intl.NumberFormat("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  var money = { format: function (value) { return grouped.format(value) + " " + data.currency; } };
   var todayIndex = data.days.indexOf(data.today);
 
   var tooltip = {

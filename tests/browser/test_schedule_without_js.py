@@ -50,6 +50,10 @@ def test_the_grid_saves_as_a_plain_checkbox_form_without_javascript(new_page, li
     for clock in ("09:00–09:15", "09:15–09:30"):
         page.get_by_label(f"Tuesday {clock}", exact=True).uncheck()
     page.get_by_role("button", name="Save schedule and apply now").click()
+    # Every box empty: nothing is saved until the person says which they meant (issue 16, finding 8).
+    expect(page.get_by_role("alert").filter(has_text="No hour is checked, and nothing was saved.")).to_be_visible()
+    assert live.run(windows) == [(1, 540, 570)]
+    page.get_by_role("button", name="No schedule: run at any hour").click()
     expect(
         page.get_by_role("status").filter(has_text="Schedule cleared: the campaign may run at any hour.")
     ).to_be_visible()
