@@ -37,6 +37,7 @@ from werkzeug.security import generate_password_hash
 
 from app.models import SpendImport, User, WebhookDelivery
 from app.queue import QUEUE_SWEEPS
+from app.services.platforms import new_key, save_connection
 from app.services.users import create_token
 from app.services.webhooks import DeliverySettings, dispatch, save_endpoint, send_test_event
 
@@ -45,6 +46,8 @@ RANK = {"anonymous": -1, "viewer": 0, "manager": 1, "admin": 2}
 PUBLIC = {"auth.login"}
 ADMIN_ENDPOINTS = {"users.index", "users.update"}
 ADMIN_BLUEPRINTS = ("rq_dashboard.", "webhooks.")
+# Pages that only read but show what only managers may use (ad-platform connections).
+MANAGER_ENDPOINTS = {"connections.index"}
 SELF_SERVICE = {"users.me", "users.change_password", "users.create_token", "users.revoke_token", "auth.logout"}
 METHODS = ("GET", "POST")  # HEAD and OPTIONS are answered by Werkzeug for the same rules
 
@@ -66,7 +69,7 @@ def needed_role(endpoint: str, rule_methods: set[str]) -> str | None:
         return "admin"
     if endpoint in SELF_SERVICE:
         return "viewer"
-    if "POST" in rule_methods:
+    if "POST" in rule_methods or endpoint in MANAGER_ENDPOINTS:
         return "manager"
     return "viewer"
 
@@ -124,7 +127,7 @@ def add_user(session, email: str, role: str) -> User:
 
 
 @pytest.fixture
-def world(session, make, now, redis_connection):
+def world(app, session, make, now, redis_connection):
     """One of everything a URL can name: a brand, a campaign, an import, a user, each role's
     own API token, and a queued RQ job (for /rq's job pages)."""
     users = {role: add_user(session, f"{role}@pacer.test", role) for role in ("viewer", "manager", "admin")}
@@ -145,6 +148,11 @@ def world(session, make, now, redis_connection):
         session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
     )
     send_test_event(session, endpoint.id, now)
+    # An ad-platform connection whose platform is a closed local port: "test connection" fails at once, offline.
+    app.config.update(CONNECTOR_KEY=new_key(), META_BASE_URL="http://127.0.0.1:9")
+    connection = save_connection(
+        session, brand.id, "meta", "act_1", {"access_token": "t"}, key=app.config["CONNECTOR_KEY"]
+    )
     session.commit()
     dispatch(session, now)
     [delivery_id] = session.scalars(select(WebhookDelivery.id)).all()
@@ -167,6 +175,7 @@ def world(session, make, now, redis_connection):
         "job_id": job.id,
         "endpoint_id": endpoint.id,
         "delivery_id": delivery_id,
+        "connection_id": connection.id,
     }
     return {"users": users, "tokens": tokens, "params": params}
 

@@ -194,6 +194,11 @@ def save_connection(
     return connection
 
 
+def credential_field_names() -> list[str]:
+    """Every credential field of every platform, once each (the connection form shows them all)."""
+    return list(dict.fromkeys(name for spec in PLATFORMS.values() for name in spec.credential_fields))
+
+
 def _connection(session: Session, connection_id: int) -> PlatformConnection:
     connection = session.get(PlatformConnection, connection_id)
     if connection is None:
