@@ -150,3 +150,19 @@ def test_health_fails_when_connections_exist_and_the_key_is_missing(app, session
     app.config["CONNECTOR_KEY"] = KEY
     _, report = check_health(session)
     assert "connectors" not in report["failing"] and report["connectors"] == {"key": "ok", "out_of_sync": 0}
+
+
+def test_the_overview_lists_campaigns_out_of_sync(session, client, make, manager):
+    brand = make.brand("Acme")
+    search = make.campaign(brand, "Search")
+    connection = pf.save_connection(session, brand.id, "meta", "act_1", {"access_token": "t"}, key=KEY)
+    pf.link_campaign(session, search.id, connection.id, "42")
+    session.flush()
+    link = session.scalar(select(CampaignPlatformLink))
+    link.sync_state, link.sync_reason = "out_of_sync", "refused: Meta campaign 42 to PAUSED: HTTP 400 code 100"
+    session.commit()
+    page = client.get("/")
+    assert "Out of sync with the ad platforms" in page.text and "refused: Meta campaign 42 to PAUSED" in page.text
+    link.sync_state = "in_sync"
+    session.commit()
+    assert "Out of sync with the ad platforms" not in client.get("/").text
