@@ -5,6 +5,7 @@ for the brand's enforcement."""
 from __future__ import annotations
 
 import sys
+
 import pytest
 from rq import Queue
 from sqlalchemy import select
