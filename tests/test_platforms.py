@@ -401,3 +401,35 @@ def test_a_failed_pull_writes_nothing_and_the_next_one_catches_up(session, make,
     assert caught_up.ok and caught_up.written == 5 and connection.last_pull_at == later
     time_range = json.loads(meta.app.calls("/insights")[-1].args["time_range"])
     assert time_range == {"since": "2026-11-20", "until": "2026-11-25"}  # from the last success, 5 days back
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def test_cli_import_mapping_and_pull(app, session, make, runner, google, tmp_path):
+    app.config.update(
+        CONNECTOR_KEY=KEY,
+        GOOGLE_ADS_BASE_URL=google.url,
+        GOOGLE_ADS_VERSION=GOOGLE_VERSION,
+        GOOGLE_OAUTH_TOKEN_URL=f"{google.url}/token",
+    )
+    brand = make.brand("Acme")
+    make.campaign(brand, "Search")
+    connection = connect(session, brand)
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(
+        "brand,campaign,platform,account_id,platform_campaign_id\nAcme,Serch,google_ads,1234567890,111\n"
+    )
+    refused = runner.invoke(args=["connectors", "import-mapping", str(mapping)])
+    assert refused.exit_code == 1 and "line 2: Acme has no campaign “Serch”" in refused.output
+    mapping.write_text(mapping.read_text().replace("Serch", "Search"))
+    done = runner.invoke(args=["connectors", "import-mapping", str(mapping)])
+    assert done.exit_code == 0 and "1 linked" in done.output
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    google.app.spend = [("111", hour.date(), hour.hour, "2500000")]
+    pulled = runner.invoke(args=["connectors", "pull", str(connection.id)])
+    assert pulled.exit_code == 0, pulled.output
+    assert f"connection {connection.id}: 1 hour rows read, 1 new, 0 unmapped" in pulled.output
+    assert session.scalar(select(SpendRecord.amount_minor)) == 250
+    assert runner.invoke(args=["connectors", "pull", "999"]).exit_code == 1
+    assert len(runner.invoke(args=["connectors", "new-key"]).output.strip()) == 44
