@@ -85,10 +85,10 @@ def load_config(instance_path: Path) -> dict:
         # Ad-platform connectors (docs/connectors.md): API versions and base URLs are configuration, not code.
         "CONNECTOR_KEY": os.environ.get("PACER_CONNECTOR_KEY") or None,
         "GOOGLE_ADS_BASE_URL": os.environ.get("PACER_GOOGLE_ADS_BASE_URL", "https://googleads.googleapis.com"),
-        "GOOGLE_ADS_VERSION": os.environ.get("PACER_GOOGLE_ADS_VERSION", "v21"),
+        "GOOGLE_ADS_VERSION": os.environ.get("PACER_GOOGLE_ADS_VERSION", "v26"),
         "GOOGLE_OAUTH_TOKEN_URL": os.environ.get("PACER_GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"),
         "META_BASE_URL": os.environ.get("PACER_META_BASE_URL", "https://graph.facebook.com"),
-        "META_VERSION": os.environ.get("PACER_META_VERSION", "v23.0"),
+        "META_VERSION": os.environ.get("PACER_META_VERSION", "v25.0"),
         "CONNECTOR_TIMEOUT": float(os.environ.get("PACER_CONNECTOR_TIMEOUT", "20")),
         # Pushes are retried this long, then the campaign is marked out of sync.
         "CONNECTOR_RETRY_WINDOW_HOURS": float(os.environ.get("PACER_CONNECTOR_RETRY_WINDOW_HOURS", "6")),
