@@ -179,9 +179,12 @@ def pull_spend(connection_id: int) -> dict:
     hour rows; then the brand's budgets are enforced. A failed pull writes nothing and is retried next time."""
     settings = platforms.ConnectorSettings.from_config(current_app.config)
     with platforms.client(settings) as http:
-        result = platforms.pull_connection(
-            db.session, connection_id, utcnow(), settings, platforms.connector_factory(settings, http)
-        )
+        try:
+            result = platforms.pull_connection(
+                db.session, connection_id, utcnow(), settings, platforms.connector_factory(settings, http)
+            )
+        except LookupError:
+            return {"connection_id": connection_id, "skipped": "the connection was deleted"}
     enforcement = commit_and_enforce(db.session, actor="pull_spend")
     return result.summary() | {"enforcement": enforcement.message() if enforcement.state else None}
 

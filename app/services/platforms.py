@@ -687,12 +687,9 @@ def _attempt(
             session.commit()
             return "dry_run"
         result = connector.apply(link.platform_campaign_id, push.wanted_state)
-    except KeyMissing as exc:
-        push.last_error = str(exc)
-        _fail(push, clock(), str(exc))
-        session.commit()
-        return "given_up"
-    except ConnectorError as exc:
+    except (ConnectorError, KeyMissing) as exc:
+        if isinstance(exc, KeyMissing):  # configuration, not the platform: retried until the key is set
+            exc = ConnectorError(str(exc))
         now = clock()
         push.last_status_code, push.answer = exc.status_code, exc.answer or None
         if isinstance(exc, RateLimited):
