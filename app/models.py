@@ -639,7 +639,8 @@ class PlatformPush(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("campaign_platform_link.id"))
     connection_id: Mapped[int] = mapped_column(ForeignKey("platform_connection.id"))
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id"))
+    # The campaign change it carries; None for a resync (the campaign's state as it was when asked for).
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_event.id"))
     ordering_key: Mapped[str] = mapped_column(String(64))
     wanted_state: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(12), default="pending")
@@ -657,7 +658,7 @@ class PlatformPush(db.Model):
 
     link: Mapped[CampaignPlatformLink] = relationship()
     connection: Mapped[PlatformConnection] = relationship()
-    event: Mapped[OutboxEvent] = relationship()
+    event: Mapped[OutboxEvent | None] = relationship()
 
     __table_args__ = (
         UniqueConstraint("link_id", "outbox_id"),

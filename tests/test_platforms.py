@@ -433,3 +433,42 @@ def test_cli_import_mapping_and_pull(app, session, make, runner, google, tmp_pat
     assert session.scalar(select(SpendRecord.amount_minor)) == 250
     assert runner.invoke(args=["connectors", "pull", "999"]).exit_code == 1
     assert len(runner.invoke(args=["connectors", "new-key"]).output.strip()) == 44
+
+
+def test_dry_run_off_sends_each_mapped_campaigns_state_now(session, make, google, now):
+    brand = make.brand("Acme")
+    search, video = make.campaign(brand, "Search"), make.campaign(brand, "Video")
+    connection = connect(session, brand, dry_run=True)
+    pf.link_campaign(session, search.id, connection.id, "111")
+    pf.link_campaign(session, video.id, connection.id, "222")
+    session.commit()
+    rec.reconcile_brands(session, now, actor="test")
+    pause_by_budget(session, search, now + timedelta(minutes=1))  # both paused by the brand's budget
+    settings = settings_for(google)
+    assert pf.push_due(session, now + timedelta(minutes=1), settings).dry_run == 4
+    assert google.app.calls("campaigns:mutate") == []
+
+    assert pf.set_dry_run(session, connection.id, False, now + timedelta(minutes=2)) == 2
+    session.commit()
+    run = pf.push_due(session, now + timedelta(minutes=2), settings)
+
+    assert run.delivered == 2
+    assert google.app.statuses == {"111": "PAUSED", "222": "PAUSED"}
+    assert {link.sync_state for link in session.scalars(select(CampaignPlatformLink))} == {"in_sync"}
+
+
+def test_a_campaign_out_of_sync_is_brought_back_by_a_resync(session, make, google, now):
+    brand = make.brand("Acme")
+    search = make.campaign(brand, "Search")
+    connection = connect(session, brand)
+    pf.link_campaign(session, search.id, connection.id, "111")
+    session.commit()
+    rec.reconcile_brands(session, now, actor="test")
+    google.app.fail_next = [(403, google_error(403, "PERMISSION_DENIED", "no access", {"authorizationError": "X"}), {})]
+    assert pf.push_due(session, now, settings_for(google)).given_up == 1
+    assert pf.out_of_sync(session, brand.id)
+
+    assert pf.resync(session, now + timedelta(minutes=5), campaign_id=search.id) == 1
+    session.commit()
+    assert pf.push_due(session, now + timedelta(minutes=5), settings_for(google)).delivered == 1
+    assert pf.out_of_sync(session, brand.id) == [] and google.app.statuses["111"] == "ENABLED"

@@ -96,7 +96,8 @@ def test_test_connection_dry_run_switch_and_delete(app, session, client, make, m
         session.refresh(connection)
         assert connection.state == "ok"
 
-        client.post(f"/connections/{connection.id}/dry-run")
+        switched = client.post(f"/connections/{connection.id}/dry-run", follow_redirects=True)
+        assert "the current state of 0 mapped campaigns is being sent now" in switched.text
         session.refresh(connection)
         assert connection.dry_run is False
 
@@ -133,6 +134,8 @@ def test_mapping_csv_page_and_the_campaign_page(session, client, make, manager):
         f"/campaigns/{search.id}/platforms/{connection.id}", data={"platform_campaign_id": "x"}, follow_redirects=True
     )
     assert "Not changed: A platform campaign id is its number" in changed.text
+    resent = client.post(f"/campaigns/{search.id}/platforms/resync", follow_redirects=True)
+    assert "current state (paused) to 1 platform campaign." in resent.text
     client.post(f"/campaigns/{search.id}/platforms/{connection.id}", data={"platform_campaign_id": ""})
     assert session.scalar(select(func.count()).select_from(CampaignPlatformLink)) == 0
 

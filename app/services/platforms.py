@@ -47,7 +47,7 @@ from app.models import (
     PlatformConnection,
     PlatformPush,
 )
-from app.services.outbox import CAMPAIGN_PAUSED, CAMPAIGN_RESUMED
+from app.services.outbox import CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, campaign_ordering_key
 from app.services.spend import NewSpend, write_spend
 from app.services.webhooks import backoff
 
@@ -206,11 +206,42 @@ def _connection(session: Session, connection_id: int) -> PlatformConnection:
     return connection
 
 
-def set_dry_run(session: Session, connection_id: int, dry_run: bool) -> PlatformConnection:
-    """Turn dry run on or off; pushes already logged as dry run are not sent later. Does not commit."""
+def set_dry_run(session: Session, connection_id: int, dry_run: bool, now: datetime) -> int:
+    """Turn dry run on or off. Pushes logged in dry run are not sent later; switching it off queues a
+    resync of every mapped campaign instead (its state now), so the platform catches up at once.
+    Returns the resyncs queued. Does not commit (the outbox listener does not see these: the caller asks
+    for a delivery job)."""
     connection = _connection(session, connection_id)
-    connection.dry_run = dry_run
-    return connection
+    was, connection.dry_run = connection.dry_run, dry_run
+    return resync(session, now, connection_id=connection.id) if was and not dry_run else 0
+
+
+def resync(session: Session, now: datetime, *, connection_id: int | None = None, campaign_id: int | None = None) -> int:
+    """Queue a push of each matching link's campaign state as it is now (after dry run, or to recover a
+    campaign out of sync); it goes out in order after the link's pending pushes. Returns how many. Does not commit."""
+    stmt = select(CampaignPlatformLink).options(joinedload(CampaignPlatformLink.campaign))
+    if connection_id is not None:
+        stmt = stmt.where(CampaignPlatformLink.connection_id == connection_id)
+    if campaign_id is not None:
+        stmt = stmt.where(CampaignPlatformLink.campaign_id == campaign_id)
+    links = session.scalars(stmt).all()
+    for link in links:
+        session.add(
+            PlatformPush(
+                link_id=link.id,
+                connection_id=link.connection_id,
+                outbox_id=None,
+                ordering_key=campaign_ordering_key(link.campaign_id),
+                wanted_state=link.campaign.status,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        link.sync_state, link.sync_reason = "pending", None
+    session.flush()
+    return len(links)
 
 
 def delete_connection(session: Session, connection_id: int) -> None:

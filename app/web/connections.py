@@ -12,6 +12,7 @@ from app.connectors import PLATFORMS
 from app.extensions import db
 from app.models import Brand, Campaign, PlatformConnection, utcnow
 from app.services import platforms as service
+from app.services.outbox import request_delivery
 from app.web.auth import requires
 
 bp = Blueprint("connections", __name__)
@@ -120,15 +121,35 @@ def test(connection_id: int):
 @requires("manager")
 def dry_run(connection_id: int):
     connection = _connection_or_404(connection_id)
-    service.set_dry_run(db.session, connection.id, not connection.dry_run)
+    queued = service.set_dry_run(db.session, connection.id, not connection.dry_run, utcnow())
     db.session.commit()
+    if connection.dry_run:
+        flash("Dry run on: pushes are logged, not sent.", "success")
+    else:
+        request_delivery()  # the sweep asks too, within a minute, if the queue is unreachable now
+        flash(
+            f"Dry run off: every pause and resume of a mapped campaign is now sent to the platform, "
+            f"and the current state of {queued} mapped campaign{'s' if queued != 1 else ''} is being sent now.",
+            "success",
+        )
+    return redirect(url_for("connections.index", brand_id=connection.brand_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/platforms/resync")
+@requires("manager")
+def resync(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    queued = service.resync(db.session, utcnow(), campaign_id=campaign.id)
+    db.session.commit()
+    request_delivery()
     flash(
-        "Dry run on: pushes are logged, not sent."
-        if connection.dry_run
-        else "Dry run off: every pause and resume of a mapped campaign is now sent to the platform.",
+        f"Sending {campaign.name}'s current state ({campaign.status}) to {queued} platform campaign"
+        f"{'s' if queued != 1 else ''}.",
         "success",
     )
-    return redirect(url_for("connections.index", brand_id=connection.brand_id))
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="platforms"))
 
 
 @bp.post("/connections/<int:connection_id>/delete")

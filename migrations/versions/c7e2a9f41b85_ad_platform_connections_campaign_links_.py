@@ -77,7 +77,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('link_id', sa.Integer(), nullable=False),
     sa.Column('connection_id', sa.Integer(), nullable=False),
-    sa.Column('outbox_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('outbox_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('ordering_key', sa.String(length=64), nullable=False),
     sa.Column('wanted_state', sa.String(length=8), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
