@@ -624,6 +624,7 @@ class CampaignPlatformLink(db.Model):
         UniqueConstraint("campaign_id", "connection_id"),
         UniqueConstraint("connection_id", "platform_campaign_id"),
         CheckConstraint("sync_state in ('unknown', 'in_sync', 'pending', 'out_of_sync')", name="sync_state"),
+        Index(None, "sync_state"),  # the overview lists the links out of sync on every load
     )
 
 

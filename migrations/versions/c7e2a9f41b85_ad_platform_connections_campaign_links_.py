@@ -73,6 +73,8 @@ def upgrade():
     sa.UniqueConstraint('campaign_id', 'connection_id', name=op.f('uq_campaign_platform_link_campaign_id_connection_id')),
     sa.UniqueConstraint('connection_id', 'platform_campaign_id', name=op.f('uq_campaign_platform_link_connection_id_platform_campaign_id'))
     )
+    with op.batch_alter_table('campaign_platform_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_platform_link_sync_state'), ['sync_state'], unique=False)
     op.create_table('platform_push',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('link_id', sa.Integer(), nullable=False),
@@ -127,6 +129,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_platform_push_link_id_status'))
 
     op.drop_table('platform_push')
+    with op.batch_alter_table('campaign_platform_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_platform_link_sync_state'))
+
     op.drop_table('campaign_platform_link')
     with op.batch_alter_table('platform_connection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_platform_connection_brand_id'))
