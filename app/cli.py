@@ -29,6 +29,7 @@ from app.jobs import upload_retention
 from app.models import ROLES, Brand, Campaign, CampaignEvent, SpendImport, utcnow
 from app.money import display_amount, format_money
 from app.services import demo
+from app.services import platforms as connectors
 from app.services import reconcile as rec
 from app.services.campaigns import CampaignError, CampaignLocked, record_manual_spend
 from app.services.catalog import CatalogError, day_number, load_fixtures
@@ -599,6 +600,64 @@ def users_create(email: str, role: str, password: str) -> None:
     click.echo(f"Created {user.role} {user.email}.")
 
 
+connectors_cli = AppGroup("connectors", help="Ad-platform connections: the key, the campaign mapping, pulls.")
+
+
+@connectors_cli.command("new-key")
+def connectors_new_key() -> None:
+    """Print a new Fernet key for PACER_CONNECTOR_KEY (it encrypts the stored platform credentials)."""
+    click.echo(connectors.new_key())
+
+
+@connectors_cli.command("import-mapping")
+@click.argument("file", type=click.File("rb"))
+def connectors_import_mapping(file) -> None:
+    """Link campaigns to platform campaign ids from FILE.csv (brand,campaign,platform,account_id,
+    platform_campaign_id; an empty id removes the link). Any bad row: nothing is imported."""
+    try:
+        text = file.read().decode("utf-8")
+    except UnicodeDecodeError:
+        fail(f"{file.name} is not UTF-8 text")
+    result = connectors.import_mapping(db.session, text)
+    if result.errors:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(error, err=True)
+        fail(f"nothing imported: {len(result.errors)} bad row{'s' if len(result.errors) != 1 else ''}")
+    db.session.commit()
+    click.echo(
+        f"{result.linked} linked, {result.changed} changed, {result.removed} removed, {result.unchanged} unchanged."
+    )
+
+
+@connectors_cli.command("pull")
+@click.argument("connection_id", type=int, required=False)
+def connectors_pull(connection_id: int | None) -> None:
+    """Pull hourly spend now for one connection (or every one), then enforce the brands it changed."""
+    settings = connectors.ConnectorSettings.from_config(current_app.config)
+    ids = [connection_id] if connection_id is not None else connectors.pullable_connections(db.session)
+    failed = 0
+    with connectors.client(settings) as http:
+        build = connectors.connector_factory(settings, http)
+        for one in ids:
+            try:
+                result = connectors.pull_connection(db.session, one, utcnow(), settings, build)
+            except LookupError:
+                fail(f"no connection has the id {one}")
+            commit_and_report("cli:connectors pull")
+            failed += not result.ok
+            click.echo(
+                f"connection {one}: "
+                + (
+                    f"{result.rows} hour rows read, {result.written} new, {result.unmapped} unmapped"
+                    if result.ok
+                    else f"failed: {result.error}"
+                )
+            )
+    if failed:
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
     for command in MONITOR_COMMANDS:
         app.cli.add_command(command)
@@ -614,6 +673,7 @@ def register(app: Flask) -> None:
         health_command,
         reset_database_command,
         demo_cli,
+        connectors_cli,
     ):
         app.cli.add_command(command)
     app.shell_context_processor(_shell_context)

@@ -4,6 +4,9 @@ DATABASE_URL   default: SQLite file instance/pacer.sqlite3
 REDIS_URL      default: unset, meaning the embedded Redis (address kept under instance/)
 SECRET_KEY     required when PACER_ENV=production; otherwise generated into instance/secret_key
 PACER_UPLOAD_RETENTION_DAYS   days a stored upload is kept after its import ended (default 30)
+PACER_CONNECTOR_KEY   Fernet key that encrypts ad-platform credentials (required once a connection exists)
+PACER_GOOGLE_ADS_BASE_URL, PACER_GOOGLE_ADS_VERSION, PACER_GOOGLE_OAUTH_TOKEN_URL,
+PACER_META_BASE_URL, PACER_META_VERSION   where the platforms are (docs/connectors.md)
 """
 
 from __future__ import annotations
@@ -79,4 +82,18 @@ def load_config(instance_path: Path) -> dict:
         "WEBHOOK_TIMEOUT": float(os.environ.get("PACER_WEBHOOK_TIMEOUT", "10")),
         "WEBHOOK_BACKOFF_BASE": float(os.environ.get("PACER_WEBHOOK_BACKOFF_BASE", "10")),
         "WEBHOOK_RETRY_WINDOW_HOURS": float(os.environ.get("PACER_WEBHOOK_RETRY_WINDOW_HOURS", "24")),
+        # Ad-platform connectors (docs/connectors.md): API versions and base URLs are configuration, not code.
+        "CONNECTOR_KEY": os.environ.get("PACER_CONNECTOR_KEY") or None,
+        "GOOGLE_ADS_BASE_URL": os.environ.get("PACER_GOOGLE_ADS_BASE_URL", "https://googleads.googleapis.com"),
+        "GOOGLE_ADS_VERSION": os.environ.get("PACER_GOOGLE_ADS_VERSION", "v26"),
+        "GOOGLE_OAUTH_TOKEN_URL": os.environ.get("PACER_GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token"),
+        "META_BASE_URL": os.environ.get("PACER_META_BASE_URL", "https://graph.facebook.com"),
+        "META_VERSION": os.environ.get("PACER_META_VERSION", "v25.0"),
+        "CONNECTOR_TIMEOUT": float(os.environ.get("PACER_CONNECTOR_TIMEOUT", "20")),
+        # Pushes are retried this long, then the campaign is marked out of sync.
+        "CONNECTOR_RETRY_WINDOW_HOURS": float(os.environ.get("PACER_CONNECTOR_RETRY_WINDOW_HOURS", "6")),
+        "CONNECTOR_BACKOFF_BASE": float(os.environ.get("PACER_CONNECTOR_BACKOFF_BASE", "10")),
+        # Pulls re-read this many recent hours (platforms restate them) and catch up at most this many days.
+        "CONNECTOR_RESTATE_HOURS": int(os.environ.get("PACER_CONNECTOR_RESTATE_HOURS", "48")),
+        "CONNECTOR_CATCH_UP_DAYS": int(os.environ.get("PACER_CONNECTOR_CATCH_UP_DAYS", "31")),
     }

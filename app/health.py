@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from rq import Queue, Worker
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.queue import QUEUES, get_redis
 from app.scheduling import HEARTBEAT_STALE_AFTER, missing_periodic_jobs, scheduler_heartbeat_age
+from app.services.platforms import key_problem, out_of_sync
 from app.services.webhooks import failing_endpoints, undelivered_count
 from app.worker_support import WORKER_SILENT_AFTER
 
@@ -31,7 +33,8 @@ def check_health(session: Session) -> tuple[bool, dict]:
     """(healthy, report). Healthy when the database and Redis answer, every queue Pacer uses has a
         live worker, the scheduler's heartbeat is fresh and every periodic job is registered; the
         report names what fails (``failing``: "database", "redis", "workers", "queue:<name>",
-        "scheduler"). ``webhooks`` lists the endpoints marked failing and the undelivered count, but is never
+        "scheduler", "connectors": connections exist and PACER_CONNECTOR_KEY cannot read them).
+        ``webhooks`` lists the endpoints marked failing and the undelivered count, but is never
     a failure of Pacer's own."""
     report: dict = {}
     failing = []
@@ -43,6 +46,12 @@ def check_health(session: Session) -> tuple[bool, dict]:
             "failing_endpoints": failing_endpoints(session),
             "undelivered": undelivered_count(session),
         }
+        # Connections whose credentials cannot be read (PACER_CONNECTOR_KEY unset or wrong) fail Pacer's own
+        # pushes and pulls: a failure. Campaigns out of sync are shown, like failing webhook endpoints.
+        problem = key_problem(session, current_app.config.get("CONNECTOR_KEY"))
+        report["connectors"] = {"key": problem or "ok", "out_of_sync": len(out_of_sync(session))}
+        if problem:
+            failing.append("connectors")
     except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
         session.rollback()
         report["database"] = f"error: {type(exc).__name__}"

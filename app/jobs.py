@@ -19,9 +19,9 @@ from rq import get_current_job
 
 from app.extensions import db
 from app.models import utcnow
-from app.queue import QUEUE_SWEEPS, clear_delivery_pending, clear_pending, meta_saver
+from app.queue import QUEUE_SWEEPS, clear_delivery_pending, clear_pending, enqueue_pull, meta_saver
+from app.services import platforms, webhooks
 from app.services import reconcile as rec
-from app.services import webhooks
 from app.services.enforcement import commit_and_enforce
 from app.services.imports import ImportNotQueued, ProgressReporter, prune_uploads, recover_imports, run_import
 from app.services.outbox import request_delivery
@@ -73,9 +73,10 @@ def sweep() -> dict:
     summary = _summary(rec.sweep(db.session, now)) | recover_imports(db.session, now)
     summary["uploads_deleted"] = len(prune_uploads(db.session, now, **upload_retention(current_app)).deleted)
     # Whatever a lost request left in the outbox, or falls due before the next sweep, is asked for here.
+    until = now + timedelta(seconds=SWEEP_PERIOD)
     summary["delivery_requested"] = (
-        webhooks.has_work(db.session, now + timedelta(seconds=SWEEP_PERIOD)) and request_delivery()
-    )
+        webhooks.has_work(db.session, until) or platforms.has_push_work(db.session, until)
+    ) and request_delivery()
     return summary
 
 
@@ -136,22 +137,56 @@ DELIVERY_WAIT_AT_MOST = 30
 
 @job
 def deliver_webhooks() -> dict:
-    """Send every outbox delivery that is due, then those that fall due in the next moments (retries)."""
+    """Send every outbox delivery that is due (webhooks, then pushes to the ad platforms), then those that
+    fall due in the next moments (retries)."""
     clear_delivery_pending()
     settings = webhooks.DeliverySettings.from_config(current_app.config)
+    connector_settings = platforms.ConnectorSettings.from_config(current_app.config)
     started = time.monotonic()
     totals: dict = {"passes": 0, "delivered": 0, "retrying": 0, "given_up": 0, "dispatched": 0}
+    pushes: dict = {"delivered": 0, "dry_run": 0, "retrying": 0, "given_up": 0, "dispatched": 0}
     while True:
         run = webhooks.deliver_due(db.session, utcnow(), settings, clock=utcnow)
+        push_run = platforms.push_due(db.session, utcnow(), connector_settings, clock=utcnow)
         totals["passes"] += 1
         for key in ("delivered", "retrying", "given_up", "dispatched"):
             totals[key] += getattr(run, key)
-        if run.next_due is None:
+        for key in pushes:
+            pushes[key] += getattr(push_run, key)
+        totals["pushes"] = pushes
+        next_due = min((d for d in (run.next_due, push_run.next_due) if d is not None), default=None)
+        if next_due is None:
             return totals
-        wait = max((run.next_due - utcnow()).total_seconds(), 0.05)
+        wait = max((next_due - utcnow()).total_seconds(), 0.05)
         if wait > DELIVERY_WAIT_AT_MOST or time.monotonic() - started + wait > DELIVERY_STAY:
-            return totals | {"next_due": run.summary()["next_due"]}
+            return totals | {"next_due": next_due.isoformat()}
         time.sleep(wait)
+
+
+@job
+def pull_all_spend() -> dict:
+    """Every 15 minutes: a pull_spend job for each ad-platform connection of a live brand."""
+    ids = platforms.pullable_connections(db.session)
+    db.session.commit()
+    for connection_id in ids:
+        enqueue_pull(connection_id)
+    return {"connections": len(ids)}
+
+
+@job
+def pull_spend(connection_id: int) -> dict:
+    """One connection's hourly spend since its last successful pull (and the restated hours), written as
+    hour rows; then the brand's budgets are enforced. A failed pull writes nothing and is retried next time."""
+    settings = platforms.ConnectorSettings.from_config(current_app.config)
+    with platforms.client(settings) as http:
+        try:
+            result = platforms.pull_connection(
+                db.session, connection_id, utcnow(), settings, platforms.connector_factory(settings, http)
+            )
+        except LookupError:
+            return {"connection_id": connection_id, "skipped": "the connection was deleted"}
+    enforcement = commit_and_enforce(db.session, actor="pull_spend")
+    return result.summary() | {"enforcement": enforcement.message() if enforcement.state else None}
 
 
 @dataclass(frozen=True)
@@ -213,5 +248,12 @@ PERIODIC_JOBS = (
         "7 * * * *",
         timeout=600,
         description="full sweep: every campaign checked, brands out of step to the whole rule (hourly)",
+    ),
+    PeriodicJob(
+        "pacer-periodic-5-pull-spend",
+        "app.jobs.pull_all_spend",
+        "*/15 * * * *",
+        timeout=120,
+        description="pull spend: one pull_spend job per ad-platform connection (every 15 minutes)",
     ),
 )

@@ -352,7 +352,7 @@ class SpendRecord(db.Model):
 
     __table_args__ = (
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
-        CheckConstraint("source in ('csv', 'api', 'manual')", name="source"),
+        CheckConstraint("source in ('csv', 'api', 'manual', 'pull')", name="source"),
         Index(None, "brand_id", "spent_at"),
     )
 
@@ -479,8 +479,14 @@ class OutboxEvent(db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Only this endpoint receives it (the "send test event" button), never the subscribers.
     only_endpoint_id: Mapped[int | None] = mapped_column(Integer)
+    # When the event was fanned out to the ad-platform connections linked to its campaign (None: not yet).
+    platforms_dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index(None, "dispatched_at", "id"), Index(None, "brand_id", "id"))
+    __table_args__ = (
+        Index(None, "dispatched_at", "id"),
+        Index(None, "brand_id", "id"),
+        Index(None, "platforms_dispatched_at", "id"),
+    )
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -579,3 +585,106 @@ class Alert(db.Model):
     @property
     def facts(self) -> dict[str, Any]:
         return json.loads(self.facts_json or "{}")
+
+
+class PlatformConnection(db.Model):
+    """A brand's link to one ad account on one platform (app.services.platforms, docs/connectors.md).
+
+    The credentials are a Fernet token (key: PACER_CONNECTOR_KEY), never shown again after saving.
+    A new connection is in dry run: pushes are logged as they would be sent, and nothing is sent.
+    """
+
+    __tablename__ = "platform_connection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brand.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))  # app.connectors.PLATFORMS
+    account_id: Mapped[str] = mapped_column(String(40))
+    credentials_encrypted: Mapped[str] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # new (never tested or pulled) | ok | error (state_reason says why)
+    state: Mapped[str] = mapped_column(String(8), default="new", server_default="new")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    # What the platform said of the account at the last test or pull.
+    account_name: Mapped[str | None] = mapped_column(String(200))
+    account_timezone: Mapped[str | None] = mapped_column(String(64))
+    account_currency: Mapped[str | None] = mapped_column(String(3))
+    # The instant the last successful pull read up to: the next one catches up from here.
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pull_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    brand: Mapped[Brand] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("brand_id", "platform", "account_id"),
+        CheckConstraint("state in ('new', 'ok', 'error')", name="state"),
+    )
+
+
+class CampaignPlatformLink(db.Model):
+    """A Pacer campaign's id on one connection's platform, and whether the platform has its state."""
+
+    __tablename__ = "campaign_platform_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("platform_connection.id"))
+    platform_campaign_id: Mapped[str] = mapped_column(String(40))
+    # unknown (nothing pushed yet) | in_sync | pending (a push waits or retries) | out_of_sync (gave up)
+    sync_state: Mapped[str] = mapped_column(String(12), default="unknown", server_default="unknown")
+    sync_reason: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    connection: Mapped[PlatformConnection] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "connection_id"),
+        UniqueConstraint("connection_id", "platform_campaign_id"),
+        CheckConstraint("sync_state in ('unknown', 'in_sync', 'pending', 'out_of_sync')", name="sync_state"),
+        Index(None, "sync_state"),  # the overview lists the links out of sync on every load
+    )
+
+
+class PlatformPush(db.Model):
+    """One campaign change for one linked platform campaign: every attempt's outcome, and when to try again.
+
+    pending -> delivered | failed (gave up: the link is out of sync) | dry_run (logged, not sent) |
+    skipped (the state did not change: only the reasons did).
+    """
+
+    __tablename__ = "platform_push"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("campaign_platform_link.id"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("platform_connection.id"))
+    # The campaign change it carries; None for a resync (the campaign's state as it was when asked for).
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_event.id"))
+    ordering_key: Mapped[str] = mapped_column(String(64))
+    wanted_state: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)  # the platform's answer (an excerpt)
+    request_json: Mapped[str | None] = mapped_column("request", Text)  # what was (or would be) sent
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    link: Mapped[CampaignPlatformLink] = relationship()
+    connection: Mapped[PlatformConnection] = relationship()
+    event: Mapped[OutboxEvent | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("link_id", "outbox_id"),
+        CheckConstraint("status in ('pending', 'delivered', 'failed', 'dry_run', 'skipped')", name="status"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "link_id", "status"),
+    )

@@ -21,7 +21,7 @@ from app.embedded_redis import read_url
 
 QUEUE_ENFORCE = "pacer-enforce"  # reconcile_brand after a spend: seconds matter
 QUEUE_SWEEPS = "pacer-sweeps"  # the periodic jobs
-QUEUE_IMPORTS = "pacer-imports"  # long spend imports
+QUEUE_IMPORTS = "pacer-imports"  # long spend imports and spend pulls from the ad platforms
 QUEUE_WEBHOOKS = "pacer-webhooks"  # delivering the outbox: a slow receiver must never delay enforcement
 QUEUES = (QUEUE_ENFORCE, QUEUE_SWEEPS, QUEUE_IMPORTS, QUEUE_WEBHOOKS)
 
@@ -179,6 +179,21 @@ def enqueue_delivery() -> bool:
     except (redis.RedisError, OSError):
         raise RedisUnavailable("Redis is unreachable") from None
     return True
+
+
+PULL_JOB_TIMEOUT = 600
+
+
+def enqueue_pull(connection_id: int) -> str:
+    """Queue ``pull_spend(connection_id)`` on the imports queue (long, network-bound work); returns the job id.
+
+    Raises RedisUnavailable (with a sentence) when Redis cannot be reached.
+    """
+    try:
+        job = enqueue("app.jobs.pull_spend", connection_id, queue_name=QUEUE_IMPORTS, job_timeout=PULL_JOB_TIMEOUT)
+    except (redis.RedisError, OSError):
+        raise RedisUnavailable("Redis is unreachable") from None
+    return job.id
 
 
 def clear_delivery_pending() -> None:

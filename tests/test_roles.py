@@ -38,6 +38,7 @@ from werkzeug.security import generate_password_hash
 from app.models import SpendImport, User, WebhookDelivery
 from app.queue import QUEUE_SWEEPS
 from app.services.aliases import add_alias
+from app.services.platforms import new_key, save_connection
 from app.services.users import create_token
 from app.services.webhooks import DeliverySettings, dispatch, save_endpoint, send_test_event
 
@@ -46,6 +47,8 @@ RANK = {"anonymous": -1, "viewer": 0, "manager": 1, "admin": 2}
 PUBLIC = {"auth.login"}
 ADMIN_ENDPOINTS = {"users.index", "users.update"}
 ADMIN_BLUEPRINTS = ("rq_dashboard.", "webhooks.")
+# Pages that only read but show what only managers may use (ad-platform connections).
+MANAGER_ENDPOINTS = {"connections.index"}
 SELF_SERVICE = {"users.me", "users.change_password", "users.create_token", "users.revoke_token", "auth.logout"}
 METHODS = ("GET", "POST")  # HEAD and OPTIONS are answered by Werkzeug for the same rules
 
@@ -67,7 +70,7 @@ def needed_role(endpoint: str, rule_methods: set[str]) -> str | None:
         return "admin"
     if endpoint in SELF_SERVICE:
         return "viewer"
-    if "POST" in rule_methods:
+    if "POST" in rule_methods or endpoint in MANAGER_ENDPOINTS:
         return "manager"
     return "viewer"
 
@@ -125,7 +128,7 @@ def add_user(session, email: str, role: str) -> User:
 
 
 @pytest.fixture
-def world(session, make, now, redis_connection):
+def world(app, session, make, now, redis_connection):
     """One of everything a URL can name: a brand, a campaign (and an alias of it), an import, a user, each role's
     own API token, and a queued RQ job (for /rq's job pages)."""
     users = {role: add_user(session, f"{role}@pacer.test", role) for role in ("viewer", "manager", "admin")}
@@ -147,6 +150,11 @@ def world(session, make, now, redis_connection):
         session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
     )
     send_test_event(session, endpoint.id, now)
+    # An ad-platform connection whose platform is a closed local port: "test connection" fails at once, offline.
+    app.config.update(CONNECTOR_KEY=new_key(), META_BASE_URL="http://127.0.0.1:9")
+    connection = save_connection(
+        session, brand.id, "meta", "act_1", {"access_token": "t"}, key=app.config["CONNECTOR_KEY"]
+    )
     session.commit()
     dispatch(session, now)
     [delivery_id] = session.scalars(select(WebhookDelivery.id)).all()
@@ -170,6 +178,7 @@ def world(session, make, now, redis_connection):
         "endpoint_id": endpoint.id,
         "delivery_id": delivery_id,
         "alias_id": alias.id,
+        "connection_id": connection.id,
     }
     return {"users": users, "tokens": tokens, "params": params}
 

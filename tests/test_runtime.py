@@ -260,7 +260,7 @@ def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
     result = register_periodic_jobs(scheduler)
 
     assert sorted(result.cancelled) == ["pacer-periodic-3-enforce-budgets", "pacer-periodic-4-apply-dayparting"]
-    assert result.added == ["pacer-periodic-3-sweep", "pacer-periodic-4-full-sweep"]
+    assert result.added == ["pacer-periodic-3-sweep", "pacer-periodic-4-full-sweep", "pacer-periodic-5-pull-spend"]
     assert (
         registered(scheduler)
         == declared_ids()
@@ -269,6 +269,7 @@ def test_upgrading_cancels_the_two_old_sweeps_for_the_one(redis_connection):
             "pacer-periodic-2-reset-daily",
             "pacer-periodic-3-sweep",
             "pacer-periodic-4-full-sweep",
+            "pacer-periodic-5-pull-spend",
         ]
     )
     assert [spec.func for spec in PERIODIC_JOBS].count("app.jobs.sweep") == 1

@@ -18,11 +18,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app import queue
-from app.models import Brand, Campaign, CampaignEvent, OutboxEvent
+from app.models import Brand, Campaign, CampaignEvent, CampaignPlatformLink, OutboxEvent, PlatformConnection
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,19 @@ def campaign_ordering_key(campaign_id: int) -> str:
     return f"campaign:{campaign_id}"
 
 
+def platform_ids(session: Session, campaign_id: int) -> dict[str, str]:
+    """The campaign's ids on the ad platforms it is linked to ({"google_ads": "123", ...})."""
+    return {
+        name: platform_id
+        for name, platform_id in session.execute(
+            select(PlatformConnection.platform, CampaignPlatformLink.platform_campaign_id)
+            .join(PlatformConnection, PlatformConnection.id == CampaignPlatformLink.connection_id)
+            .where(CampaignPlatformLink.campaign_id == campaign_id)
+            .order_by(CampaignPlatformLink.id)
+        )
+    }
+
+
 def add_campaign_change(session: Session, brand: Brand, campaign: Campaign, audit: CampaignEvent) -> OutboxEvent:
     """The outbox event of one campaign state change, from its audit row (flushed, so it has an id).
 
@@ -100,8 +113,8 @@ def add_campaign_change(session: Session, brand: Brand, campaign: Campaign, audi
             "id": campaign.id,
             "name": campaign.name,
             "enabled": campaign.enabled,
-            # Ad-platform campaign ids by platform; filled by the connectors' mapping, empty until then.
-            "platform_ids": {},
+            # Ad-platform campaign ids by platform, from the connectors' mapping (app.services.platforms).
+            "platform_ids": platform_ids(session, campaign.id),
         },
         "previous": {"status": audit.old_status, "reasons": [r for r in audit.old_reasons.split(",") if r]},
         "current": {"status": audit.new_status, "reasons": audit.reasons},

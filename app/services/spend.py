@@ -35,7 +35,7 @@ from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignAlia
 from app.services.enforcement import enforce_after_commit
 from app.services.figures import add_spend_to_figures
 
-SOURCES = ("csv", "api", "manual")
+SOURCES = ("csv", "api", "manual", "pull")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Brand, Campaign, utcnow
 from app.money import format_money
 from app.services import campaigns as service
+from app.services import platforms
 from app.services.campaign_page import campaign_page, describe_windows
 from app.services.enforcement import commit_and_enforce
 from app.web.auth import requires
@@ -29,6 +30,7 @@ from app.web.campaign_forms import (
     grid_rows,
     parse_quarters,
 )
+from app.web.connections import LinkForm
 from app.web.filters import reason_words
 from app.web.pagination import page_number
 
@@ -147,6 +149,10 @@ def _render_show(
         empty_choice=empty_choice,
         grid=grid_rows(page.windows),
         quarter_field=QUARTER_FIELD,
+        platform_links=platforms.campaign_links(db.session, page.campaign),
+        push_history=platforms.push_history(db.session, page.campaign.id),
+        link_form=LinkForm(formdata=None),
+        can_link=page.editable,
     ), status
 
 

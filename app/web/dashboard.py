@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from app.extensions import db
 from app.models import utcnow
 from app.services import overview as service
+from app.services.platforms import out_of_sync
 from app.web.pagination import page_number
 
 bp = Blueprint("dashboard", __name__)
@@ -32,6 +33,7 @@ def overview():
         page=page,
         rows=service.brand_rows(db.session, list(page.items), now),
         actions=service.latest_automatic_actions(db.session),
+        out_of_sync=out_of_sync(db.session),
         q=q,
         sort=sort,
         order=order,
