@@ -12,6 +12,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from app.extensions import db
 from app.models import Campaign, utcnow
+from app.services import live as live_service
 from app.services.activity import (
     COUNT_CAP,
     EXPORT_HEADER,
@@ -24,6 +25,7 @@ from app.services.activity import (
     events_query,
     export_rows,
 )
+from app.web import live
 from app.web.csv_export import csv_response
 from app.web.filters import REASON_WORDS
 from app.web.pagination import page_number
@@ -191,16 +193,20 @@ def index():
         return render_template(
             "activity/index.html", form=form, page=None, export_args={}, facts_summary=facts_summary
         ), 400
+    if (unchanged := live.not_modified(live_service.activity_version(db.session))) is not None:
+        return unchanged
     flt = form.to_filter()
     page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
     page.total = count_events(db.session, flt)
-    return render_template(
-        "activity/index.html",
-        form=form,
-        page=page,
-        export_args=_filter_args(form),
-        facts_summary=facts_summary,
-        count_cap=COUNT_CAP,
+    return live.tagged(
+        render_template(
+            "activity/index.html",
+            form=form,
+            page=page,
+            export_args=_filter_args(form),
+            facts_summary=facts_summary,
+            count_cap=COUNT_CAP,
+        )
     )
 
 

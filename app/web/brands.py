@@ -9,11 +9,13 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Brand, utcnow
 from app.money import format_amount
+from app.services import live as live_service
 from app.services import overview as service
 from app.services.alerts import alerts_select, set_alert_percents
 from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
 from app.services.enforcement import commit_and_enforce
 from app.services.reconcile import changes_in_words
+from app.web import live
 from app.web.auth import requires
 from app.web.brand_forms import AlertThresholdsForm, ArchiveForm, BrandForm
 from app.web.pagination import page_number
@@ -149,6 +151,9 @@ def alert_thresholds(brand_id: int):
 def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: int = 200):
     brand = _brand_or_404(brand_id)
     now = utcnow()
+    version = live_service.brand_version(db.session, brand.id) if status == 200 else None
+    if version is not None and (unchanged := live.not_modified(version, now)) is not None:
+        return unchanged
     if alert_form is None:
         alert_form = AlertThresholdsForm(formdata=None, alert_percents=brand.alert_percents.replace(",", ", "))
     row = service.brand_rows(db.session, [brand], now)[0]
@@ -159,7 +164,7 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         per_page=RECORDS_PER_PAGE,
         error_out=False,
     )
-    return render_template(
+    page = render_template(
         "brands/show.html",
         brand=brand,
         row=row,
@@ -176,4 +181,5 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         archive_form=ArchiveForm(),
         alert_form=alert_form,
         recent_alerts=db.session.scalars(alerts_select(brand.id).limit(5)).all(),
-    ), status
+    )
+    return (live.tagged(page) if status == 200 else page), status

@@ -1,11 +1,13 @@
 // Live progress of a spend import: polls the progress JSON every second, updates the bar and
-// the figures, and reloads the page (which then shows the result) once the import has finished.
+// the figures, and reloads the page once the import's status changes (a queued import starts running)
+// or it has finished (the page then shows the result).
 // Without JavaScript the page refreshes itself instead (a <noscript> meta refresh).
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress-url]");
   if (!box) return;
   var url = box.getAttribute("data-progress-url");
+  var shown = box.getAttribute("data-status");
   var bar = box.querySelector("progress");
   var POLL_MS = 1000;
 
@@ -48,7 +50,7 @@
       })
       .then(function (p) {
         render(p);
-        if (p.finished) {
+        if (p.finished || (shown && p.status !== shown)) {
           window.location.reload();
         } else {
           window.setTimeout(poll, POLL_MS);
