@@ -49,7 +49,6 @@ def tagged(result) -> Response:
 
 
 def _headers(response: Response, etag: str) -> Response:
+    # Signed-in pages stay "no-store" (app.web.security): the poller sends its ETag itself, no cache keeps it.
     response.set_etag(etag)
-    # Each poll revalidates; the page holds who may see it, so no shared cache may keep it.
-    response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -97,15 +97,17 @@ def show(import_id: int):
     errors = db.paginate(
         service.errors_query(import_id), page=page_number(), per_page=service.ERRORS_PER_PAGE, error_out=False
     )
-    return render_template(
-        "spend/show.html",
-        spend_import=spend_import,
-        progress=service.read_progress(spend_import),
-        earlier=service.earlier_import(db.session, spend_import),
-        errors=errors,
-        retry_form=RetryForm(),
-        retryable=spend_import.status in service.RETRYABLE and spend_import.file_deleted_at is None,
-        file_deleted=service.deleted_file_words(spend_import) if spend_import.file_deleted_at else None,
+    return live.tagged(
+        render_template(
+            "spend/show.html",
+            spend_import=spend_import,
+            progress=service.read_progress(spend_import),
+            earlier=service.earlier_import(db.session, spend_import),
+            errors=errors,
+            retry_form=RetryForm(),
+            retryable=service.offers_retry(spend_import, utcnow()),
+            file_deleted=service.deleted_file_words(spend_import) if spend_import.file_deleted_at else None,
+        )
     )
 
 
