@@ -175,7 +175,9 @@ def test_the_etag_moves_with_the_minute_the_viewer_and_the_address(client, sessi
 
 def test_a_page_answered_with_an_error_has_no_etag(as_viewer, session, acme):
     assert "ETag" not in as_viewer.get("/brands/999").headers
-    assert "ETag" not in as_viewer.get("/activity?date_from=nonsense").headers
+    bad_filter = as_viewer.get("/activity?date_from=nonsense")
+    assert bad_filter.status_code == 400 and "ETag" not in bad_filter.headers
+    assert 'id="live-status"' not in bad_filter.get_data(as_text=True)  # no poller on an error page
 
 
 # --- triage -------------------------------------------------------------------------------------

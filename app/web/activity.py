@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -188,13 +188,15 @@ def facts_summary(event) -> list[str]:
 
 @bp.get("/activity")
 def index():
+    # Before the form (it reads every brand): an ETag is only ever given to a page of valid filters.
+    if (unchanged := live.not_modified(live_service.activity_version(db.session))) is not None:
+        return unchanged
     form = _filter_form()
     if form.errors:
+        g.pop("live_etag")  # an error page is not live
         return render_template(
             "activity/index.html", form=form, page=None, export_args={}, facts_summary=facts_summary
         ), 400
-    if (unchanged := live.not_modified(live_service.activity_version(db.session))) is not None:
-        return unchanged
     flt = form.to_filter()
     page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
     page.total = count_events(db.session, flt)
