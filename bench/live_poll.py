@@ -47,7 +47,8 @@ def main() -> None:
         pages = ["/", "/?sort=daily", "/?show=budget", f"/brands/{campaign.brand_id}", f"/campaigns/{campaign.id}"]
         pages += ["/activity", "/spend/imports"]
         backend = session.get_bind().dialect.name
-        print(f"{backend}: {world['brands']:,} brands, {world['campaigns']:,} campaigns, {world['spend_rows']:,} spend rows")
+        sizes = f"{world['brands']:,} brands, {world['campaigns']:,} campaigns, {world['spend_rows']:,} spend rows"
+        print(f"{backend}: {sizes}")
 
         statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))

@@ -173,6 +173,13 @@ def test_the_etag_moves_with_the_minute_the_viewer_and_the_address(client, sessi
     assert client.get("/", headers={"If-None-Match": etag}).status_code == 200
 
 
+def test_a_poll_leaves_flashed_messages_for_their_page(as_viewer, session, acme):
+    with as_viewer.session_transaction() as browser_session:
+        browser_session["_flashes"] = [("success", "Saved in another tab.")]
+    assert "Saved in another tab." not in text_of(as_viewer.get("/", headers={"X-Pacer-Live": "1"}))
+    assert "Saved in another tab." in text_of(as_viewer.get("/"))
+
+
 def test_a_page_answered_with_an_error_has_no_etag(as_viewer, session, acme):
     assert "ETag" not in as_viewer.get("/brands/999").headers
     bad_filter = as_viewer.get("/activity?date_from=nonsense")

@@ -51,7 +51,7 @@
     if (inFlight || document.hidden) return;
     inFlight = true;
     fetch(window.location.href, {
-      headers: { "If-None-Match": etag, Accept: "text/html" },
+      headers: { "If-None-Match": etag, Accept: "text/html", "X-Pacer-Live": "1" },
       credentials: "same-origin",
       cache: "no-store",
     })
