@@ -72,3 +72,30 @@ def test_without_javascript_a_live_page_offers_a_refresh_link(new_page, live):
     status.get_by_role("link", name="Refresh").click()
     expect(page).to_have_url(re.compile(rf"/brands/{seeded.brand_id}$"))
     expect(page.get_by_role("heading", name=seeded.name)).to_be_visible()
+
+
+def set_hidden(page, hidden: bool) -> None:
+    """Make the tab hidden or shown, as switching tabs would (Playwright's pages are always visible)."""
+    page.evaluate(
+        "hidden => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        hidden,
+    )
+
+
+def test_polling_pauses_while_the_tab_is_hidden_and_checks_at_once_when_shown(new_page, live):
+    seeded = seed_brand(live, unique("Hidden"))
+    page = watch(new_page, DESKTOP, f"/brands/{seeded.brand_id}")
+    polls = []
+    page.on("request", lambda request: polls.append(request) if request.headers.get("x-pacer-live") else None)
+    expect(page.locator("#live-status")).to_contain_text(re.compile(r"Updated (just now|[0-2] s ago)"))
+    set_hidden(page, True)
+    expect(page.locator("#live-status")).to_contain_text("paused while hidden")
+    asked = len(polls)
+    # Longer than a poll's interval (3 s) passes hidden, measured by the page's own counter: no poll.
+    expect(page.locator("#live-status")).to_contain_text(re.compile(r"Updated ([5-9]|\d\d) s ago"))
+    assert len(polls) == asked
+    with page.expect_request(lambda request: bool(request.headers.get("x-pacer-live"))):
+        set_hidden(page, False)
+    expect(page.locator("#live-status")).to_contain_text(re.compile(r"Updated (just now|[0-2] s ago)"))
+    expect(page.locator("#live-status")).not_to_contain_text("paused")
