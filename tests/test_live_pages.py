@@ -158,6 +158,19 @@ def test_import_list_and_page_follow_an_import_that_starts(as_viewer, session, a
     assert as_viewer.get(page.request.path, headers={"If-None-Match": page.headers["ETag"]}).status_code == 304
 
 
+def test_a_rename_shows_at_the_next_poll(as_viewer, session, acme):
+    campaign = acme.campaigns[0]
+    for url, rename in [
+        (f"/brands/{acme.id}", lambda: setattr(acme, "name", "Acme Renamed")),
+        (f"/campaigns/{campaign.id}", lambda: setattr(campaign, "name", "Search Renamed")),
+    ]:
+        etag = as_viewer.get(url).headers["ETag"]
+        assert as_viewer.get(url, headers={"If-None-Match": etag}).status_code == 304
+        rename()
+        session.commit()
+        assert as_viewer.get(url, headers={"If-None-Match": etag}).status_code == 200
+
+
 def test_the_etag_moves_with_the_minute_the_viewer_and_the_address(client, session, acme, clock, redis_unreachable):
     viewer = add_user(session, "vera@pacer.test", "viewer")
     manager = add_user(session, "max@pacer.test", "manager")

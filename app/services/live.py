@@ -28,9 +28,13 @@ def overview_version(session: Session) -> tuple:
     )
 
 
-def brand_version(session: Session, brand_id: int) -> tuple:
-    """One brand's page: its change mark, its newest event, its newest alert and campaign."""
-    return tuple(
+def brand_version(session: Session, brand: Brand) -> tuple:
+    """One brand's page: its settings (the row is loaded already), its change mark, its newest event,
+    alert and campaign."""
+    brand_id = brand.id
+    settings = (brand.name, brand.timezone, brand.currency, brand.daily_budget_minor, brand.monthly_budget_minor)
+    settings += (brand.alert_percents, brand.archived_at)
+    return settings + tuple(
         session.execute(
             select(
                 select(BrandChange.changed_at).where(BrandChange.brand_id == brand_id).scalar_subquery(),
@@ -43,8 +47,11 @@ def brand_version(session: Session, brand_id: int) -> tuple:
 
 
 def campaign_version(session: Session, campaign: Campaign) -> tuple:
-    """A campaign's page: its brand's change mark (its spend and settings) and the campaign's newest event."""
-    return tuple(
+    """A campaign's page: the campaign's own row (loaded already), its brand's change mark (spend and
+    settings) and the campaign's newest event."""
+    own = (campaign.name, campaign.enabled, campaign.start_date, campaign.end_date, campaign.archived_at)
+    own += (campaign.status, campaign.reasons_text, campaign.status_changed_at)
+    return own + tuple(
         session.execute(
             select(
                 select(BrandChange.changed_at).where(BrandChange.brand_id == campaign.brand_id).scalar_subquery(),

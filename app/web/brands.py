@@ -151,7 +151,7 @@ def alert_thresholds(brand_id: int):
 def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: int = 200):
     brand = _brand_or_404(brand_id)
     now = utcnow()
-    version = live_service.brand_version(db.session, brand.id) if status == 200 else None
+    version = live_service.brand_version(db.session, brand) if status == 200 else None
     if version is not None and (unchanged := live.not_modified(version, now)) is not None:
         return unchanged
     if alert_form is None:
