@@ -394,6 +394,15 @@ class BrandFigure(db.Model):
     projected_share: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     active: Mapped[int] = mapped_column(Integer, default=0)
     paused: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # The overview's triage, as of the last refresh: the pacing state, and the paused campaigns by reason
+    # (a campaign paused for two reasons counts under each); paused_budget counts each campaign once.
+    pacing: Mapped[str] = mapped_column(String(16), default="not started", server_default="not started", index=True)
+    paused_disabled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_flight: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_schedule: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+    paused_daily: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_monthly: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_budget: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
 
 
 class BrandChange(db.Model):

@@ -173,3 +173,24 @@ def test_even_pacing_by_day_in_a_plain_month_is_linear():
     points = even_pacing_by_day(300_000, at(UTC, 2026, 11, 5))
     assert [amount for _, amount in points] == [10_000 * n for n in range(1, 31)]
     assert points[-1][0] == date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("created", "state"),
+    [
+        (None, PacingState.BEHIND),
+        (datetime(2026, 10, 1, tzinfo=UTC), PacingState.BEHIND),  # an old brand that is behind
+        (datetime(2026, 11, 25, 4, 0, tzinfo=UTC), PacingState.BEHIND),  # 24 Nov 23:00 in New York
+        (datetime(2026, 11, 25, 6, 0, tzinfo=UTC), PacingState.NOT_STARTED),  # created this local day
+    ],
+)
+def test_a_brand_created_today_is_not_started_rather_than_behind(created, state):
+    local_now = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("America/New_York"))
+    facts = BudgetFacts(daily_budget=10_000, monthly_budget=300_000, spend_today=500, spend_month=500)
+    assert pace(facts, local_now, created=created).state == state
+
+
+def test_a_brand_created_today_that_spends_fast_is_still_ahead():
+    local_now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    facts = BudgetFacts(daily_budget=300_000, monthly_budget=300_000, spend_today=290_000, spend_month=290_000)
+    assert pace(facts, local_now, created=local_now - timedelta(hours=1)).state == PacingState.AHEAD

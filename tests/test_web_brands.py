@@ -87,6 +87,7 @@ def test_overview_shows_each_brand_against_its_own_local_day_and_month(client, s
     search_u = make.campaign(utc, "Search")
     make.campaign(utc, "Social", enabled=False)
     search_a = make.campaign(auckland, "Search")
+    utc.created_at = auckland.created_at = datetime(2026, 10, 1, tzinfo=UTC)  # a brand of today is "not started"
     session.commit()
     reconcile_brands(session, NOW, actor="enforce_budgets")
     # 25 Nov 10:00 UTC is today in UTC but yesterday (25 Nov, 23:00) in Auckland, where it is already the 26th.
@@ -106,6 +107,8 @@ def test_overview_shows_each_brand_against_its_own_local_day_and_month(client, s
     # Campaign counts: the switched-off campaign is paused.
     assert "1 active" in utc_row and "1 paused" in utc_row
     assert "1 active" in kiwi_row and "0 paused" in kiwi_row
+    # Paused for being switched off: said in words, and not red (red is for budgets only).
+    assert "1 switched off" in utc_row and "has-paused" not in utc_row
     # Pacing: 24 5/8 of 30 days gone in UTC; 740 projects to 740 x 720 / 591 = 901.52 -> behind.
     assert 'pace-behind">behind' in utc_row and "Projected 901.52 USD (30% of budget)" in utc_row
     assert "Even pace by now: 2,462.50 USD" in utc_row

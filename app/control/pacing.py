@@ -138,22 +138,32 @@ def pacing_state(budget: BudgetFacts, projected: int, elapsed: timedelta = TOO_E
     return PacingState.ON_TRACK
 
 
-def pace(budget: BudgetFacts, local_now: datetime) -> Pacing:
+def pace(budget: BudgetFacts, local_now: datetime, *, created: datetime | None = None) -> Pacing:
     """Pacing of the brand-local month containing ``local_now`` (an aware datetime in the brand's zone).
 
     ``budget`` holds the spend of the local day and month containing ``local_now``. The projection
     extrapolates the month's rate, but never beyond what the daily budget allows for the days left.
+    A brand ``created`` (an aware instant) on the local day of ``local_now`` reads "not started"
+    rather than behind: a month it joined today says nothing yet about its pace.
     """
     elapsed, total = _month_micros(local_now)
     window = min(max(elapsed, _microseconds(MIN_PROJECTION_WINDOW)), total)
     at_rate = _divide(budget.spend_month * total, window)
     projected = min(at_rate, budget.spend_month + remaining_allowance(budget, local_now))
+    state = pacing_state(budget, projected, timedelta(microseconds=elapsed))
+    if state == PacingState.BEHIND and created is not None and local_day_of(created, local_now) == local_now.date():
+        state = PacingState.NOT_STARTED
     return Pacing(
         elapsed=Fraction(elapsed, total),
         expected=_divide(budget.monthly_budget * elapsed, total),
         projected=projected,
-        state=pacing_state(budget, projected, timedelta(microseconds=elapsed)),
+        state=state,
     )
+
+
+def local_day_of(instant: datetime, local_now: datetime) -> date:
+    """The local date of an aware ``instant`` in ``local_now``'s zone."""
+    return instant.astimezone(local_now.tzinfo).date()
 
 
 def even_pacing_by_day(monthly_budget: int, local_now: datetime) -> list[tuple[date, int]]:

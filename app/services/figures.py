@@ -17,11 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Date, bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from app.control import local_time, month_start
-from app.control.pacing import projection_factor
+from app.control import BudgetFacts, local_time, month_start
+from app.control.pacing import pace, projection_factor
 from app.database import upsert_insert
 from app.models import Brand, BrandFigure, Campaign
+from app.services.reasons import pause_counts
 from app.services.totals import spend_today_and_month
+
+# The brand_figure columns paused_<key> (app.services.reasons.pause_counts's keys).
+PAUSED_COLUMNS = ("disabled", "flight", "schedule", "daily", "monthly", "budget")
 
 
 def share(amount: float, budget: int) -> float:
@@ -42,6 +46,14 @@ def refresh_brand_figures(session: Session, brand: Brand, now: datetime) -> None
         ).all()
     )
     factor = float(projection_factor(local))
+    budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, spend_today, spend_month)
+    paused_by = pause_counts(
+        session.execute(
+            select(Campaign.reasons_text, func.count())
+            .where(Campaign.brand_id == brand.id, Campaign.archived_at.is_(None), Campaign.status == "paused")
+            .group_by(Campaign.reasons_text)
+        ).all()
+    )
     values = {
         "day": local.date(),
         "spend_today": spend_today,
@@ -53,6 +65,8 @@ def refresh_brand_figures(session: Session, brand: Brand, now: datetime) -> None
         "projected_share": share(spend_month * factor, brand.monthly_budget_minor),
         "active": counts.get("active", 0),
         "paused": counts.get("paused", 0),
+        "pacing": str(pace(budget, local, created=brand.created_at).state),
+        **{f"paused_{key}": paused_by.get(key, 0) for key in PAUSED_COLUMNS},
     }
     table = BrandFigure.__table__
     insert = upsert_insert(session, table).values(brand_id=brand.id, **values)

@@ -532,6 +532,18 @@ def recover_imports(session: Session, now: datetime) -> dict:
 # --- retries -----------------------------------------------------------------------------------
 
 
+def offers_retry(spend_import: SpendImport, now: datetime) -> bool:
+    """Whether the import's page offers Retry: a failed import, or a queued one that no job will run
+    (never queued, or its job lost or ended), with its file still stored. Never while it runs or waits for
+    a worker: Retry would only be refused (prepare_retry). Reads the queue; writes nothing."""
+    if spend_import.file_deleted_at is not None or spend_import.status not in RETRYABLE:
+        return False
+    if spend_import.status == "failed" or not spend_import.job_id:
+        return True
+    job = queue.job_state(spend_import.job_id)
+    return job is not None and lost_run_reason(spend_import, job, now) is not None
+
+
 def prepare_retry(session: Session, spend_import: SpendImport, now: datetime) -> None:
     """Put a failed (or never started) import back to ``queued`` to run its stored file again; commits.
 

@@ -9,7 +9,7 @@ integer minor units; ``now`` is an aware instant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,11 +20,23 @@ from app.control import BudgetFacts, local_day, month_bounds
 from app.control.pacing import Pacing, even_pacing_by_day, pace
 from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignEvent, SpendRecord
 from app.money import format_amount
+from app.services.figures import PAUSED_COLUMNS
+from app.services.reasons import pause_counts, pause_words
 from app.services.spend import counted_spend
 from app.services.zones import per_zone
 
 # Sort keys of the overview and the direction each starts in.
 SORTS = {"name": "asc", "daily": "desc", "monthly": "desc", "pacing": "desc", "paused": "desc"}
+
+# The triage strip: each key's words and the brands it keeps, from the figures (each on an index) as of
+# each brand's last reconcile. At risk: projected past 110 % of the monthly budget (it runs out early).
+TRIAGE = {
+    "capped": ("capped", BrandFigure.pacing == "capped"),
+    "at-risk": ("at risk", BrandFigure.pacing == "ahead"),
+    "behind": ("behind", BrandFigure.pacing == "behind"),
+    "budget": ("paused by budget", BrandFigure.paused_budget > 0),
+    "hours": ("out of hours", BrandFigure.paused_schedule > 0),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,17 @@ class BrandRow:
     active: int
     paused: int
     pacing: Pacing
+    # Paused campaigns by reason (app.services.reasons.pause_counts: "schedule", "daily", ..., "budget").
+    paused_by: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pause_summary(self) -> str:
+        """ "3 out of hours, 1 daily budget"; "" when nothing is paused."""
+        return pause_words(self.paused_by)
+
+    @property
+    def paused_by_budget(self) -> int:
+        return self.paused_by.get("budget", 0)
 
     @property
     def projected_percent(self) -> float | None:
@@ -73,13 +96,15 @@ def brands_select(
     sort: str = "name",
     descending: bool | None = None,
     archived: bool = False,
+    triage: str | None = None,
 ) -> Select:
     """The overview's brands, filtered and sorted in SQL, ready for ``db.paginate``.
 
     ``q`` matches anywhere in the name, case-insensitively; ``sort`` is a key of SORTS
     (daily and monthly sort by the share of the budget used, pacing by the projected
     month-end against the monthly budget, paused by the number of paused campaigns).
-    ``archived`` lists the archived brands instead of the live ones. Ties go by name.
+    ``archived`` lists the archived brands instead of the live ones; ``triage`` (a key of TRIAGE) keeps
+    only the brands it counts. Ties go by name.
     """
     if sort not in SORTS:
         sort = "name"
@@ -89,12 +114,15 @@ def brands_select(
     q = (q or "").strip()
     if q:
         stmt = stmt.where(Brand.name.icontains(q, autoescape=True))
+    if triage in TRIAGE:
+        stmt = stmt.join(BrandFigure, BrandFigure.brand_id == Brand.id).where(TRIAGE[triage][1])
     if sort == "name":
         key = func.lower(Brand.name)
     else:
         # The precomputed figures (app.services.figures), each on its index; a brand without figures yet
         # (never reconciled) sorts as 0. A figure of yesterday keeps its place until the brand's midnight sweep.
-        stmt = stmt.outerjoin(BrandFigure, BrandFigure.brand_id == Brand.id)
+        if triage not in TRIAGE:
+            stmt = stmt.outerjoin(BrandFigure, BrandFigure.brand_id == Brand.id)
         key = {
             "daily": BrandFigure.daily_share,
             "monthly": BrandFigure.monthly_share,
@@ -125,14 +153,20 @@ def brand_rows(session: Session, brands: list[Brand], now: datetime) -> list[Bra
         if figure is None or figure.day != local_now.date():
             stale.append(brand)
             continue
-        rows.append(_row(brand, local_now, figure.spend_today, figure.spend_month, figure.active, figure.paused))
+        paused_by = {key: getattr(figure, f"paused_{key}") for key in PAUSED_COLUMNS}
+        rows.append(
+            _row(brand, local_now, figure.spend_today, figure.spend_month, figure.active, figure.paused, paused_by)
+        )
     by_id = {row.brand.id: row for row in rows + _computed_rows(session, stale, now)}
     return [by_id[brand.id] for brand in brands]
 
 
-def _row(brand: Brand, local_now: datetime, today: int, month: int, active: int, paused: int) -> BrandRow:
+def _row(
+    brand: Brand, local_now: datetime, today: int, month: int, active: int, paused: int, paused_by: dict[str, int]
+) -> BrandRow:
     budget = BudgetFacts(brand.daily_budget_minor, brand.monthly_budget_minor, today, month)
-    return BrandRow(brand, local_now, today, month, active, paused, pace(budget, local_now))
+    pacing = pace(budget, local_now, created=brand.created_at)
+    return BrandRow(brand, local_now, today, month, active, paused, pacing, paused_by)
 
 
 def _computed_rows(session: Session, brands: list[Brand], now: datetime) -> list[BrandRow]:
@@ -169,12 +203,33 @@ def _computed_rows(session: Session, brands: list[Brand], now: datetime) -> list
             .group_by(Campaign.brand_id)
         )
     }
+    reasons: dict[int, list[tuple[str, int]]] = {}
+    for brand_id, text, number in session.execute(
+        select(Campaign.brand_id, Campaign.reasons_text, func.count())
+        .where(Campaign.brand_id.in_(ids), Campaign.archived_at.is_(None), Campaign.status == "paused")
+        .group_by(Campaign.brand_id, Campaign.reasons_text)
+    ):
+        reasons.setdefault(brand_id, []).append((text, number))
     rows = []
     for brand in brands:
         today, month = totals.get(brand.id, (0, 0))
         active, paused = counts.get(brand.id, (0, 0))
-        rows.append(_row(brand, now.astimezone(ZoneInfo(brand.timezone)), today, month, active, paused))
+        local_now = now.astimezone(ZoneInfo(brand.timezone))
+        rows.append(_row(brand, local_now, today, month, active, paused, pause_counts(reasons.get(brand.id, []))))
     return rows
+
+
+def triage_counts(session: Session) -> dict[str, int]:
+    """How many live brands each triage filter keeps: one statement, a count per filter on its index."""
+    counts = [
+        select(func.count())
+        .select_from(BrandFigure)
+        .join(Brand, Brand.id == BrandFigure.brand_id)
+        .where(condition, Brand.archived_at.is_(None))
+        .scalar_subquery()
+        for _, condition in TRIAGE.values()
+    ]
+    return {key: int(value or 0) for key, value in zip(TRIAGE, session.execute(select(*counts)).one(), strict=True)}
 
 
 def latest_automatic_actions(session: Session, limit: int = 10) -> list[CampaignEvent]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -13,6 +13,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from app.extensions import db
 from app.models import Campaign, utcnow
 from app.money import display_amount
+from app.services import live as live_service
 from app.services.activity import (
     COUNT_CAP,
     EXPORT_HEADER,
@@ -27,6 +28,7 @@ from app.services.activity import (
 )
 from app.services.brands import valid_timezone
 from app.services.zone_names import canonical_zone, zone_choices
+from app.web import live
 from app.web.csv_export import csv_response
 from app.web.filters import REASON_WORDS
 from app.web.pagination import page_number
@@ -221,8 +223,14 @@ def facts_summary(event) -> list[str]:
 
 @bp.get("/activity")
 def index():
+    # Before the form (it reads every brand): an ETag is only ever given to a page of valid filters.
+    # The zone remembered for the session is part of the page too (the address may not name it).
+    version = (*live_service.activity_version(db.session), session.get(ZONE_KEY))
+    if (unchanged := live.not_modified(version)) is not None:
+        return unchanged
     form = _filter_form()
     if form.errors:
+        g.pop("live_etag")  # an error page is not live
         return render_template(
             "activity/index.html",
             form=form,
@@ -235,15 +243,17 @@ def index():
     flt = form.to_filter()
     page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
     page.total = count_events(db.session, flt)
-    return render_template(
-        "activity/index.html",
-        form=form,
-        page=page,
-        export_args=_filter_args(form),
-        facts_summary=facts_summary,
-        count_cap=COUNT_CAP,
-        zone=form.zone,
-        zones=zone_choices(utcnow()),
+    return live.tagged(
+        render_template(
+            "activity/index.html",
+            form=form,
+            page=page,
+            export_args=_filter_args(form),
+            facts_summary=facts_summary,
+            count_cap=COUNT_CAP,
+            zone=form.zone,
+            zones=zone_choices(utcnow()),
+        )
     )
 
 

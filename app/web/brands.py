@@ -10,12 +10,14 @@ from app.extensions import db
 from app.models import Brand, CampaignAlias, utcnow
 from app.money import format_amount
 from app.services import aliases as aliases_service
+from app.services import live as live_service
 from app.services import overview as service
 from app.services.alerts import alerts_select, set_alert_percents
 from app.services.brands import BrandError, archive_brand, create_brand, restore_brand, update_brand
 from app.services.enforcement import commit_and_enforce
 from app.services.reconcile import changes_in_words
 from app.services.zone_names import zone_choices
+from app.web import live
 from app.web.auth import requires
 from app.web.brand_forms import AlertThresholdsForm, ArchiveForm, BrandForm
 from app.web.pagination import page_number
@@ -153,6 +155,9 @@ def alert_thresholds(brand_id: int):
 def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: int = 200):
     brand = _brand_or_404(brand_id)
     now = utcnow()
+    version = live_service.brand_version(db.session, brand) if status == 200 else None
+    if version is not None and (unchanged := live.not_modified(version, now)) is not None:
+        return unchanged
     if alert_form is None:
         alert_form = AlertThresholdsForm(formdata=None, alert_percents=brand.alert_percents.replace(",", ", "))
     row = service.brand_rows(db.session, [brand], now)[0]
@@ -163,7 +168,7 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         per_page=RECORDS_PER_PAGE,
         error_out=False,
     )
-    return render_template(
+    page = render_template(
         "brands/show.html",
         brand=brand,
         row=row,
@@ -181,7 +186,8 @@ def show(brand_id: int, alert_form: AlertThresholdsForm | None = None, status: i
         alert_form=alert_form,
         recent_alerts=db.session.scalars(alerts_select(brand.id).limit(5)).all(),
         aliases=aliases_service.brand_aliases(db.session, brand.id),
-    ), status
+    )
+    return (live.tagged(page) if status == 200 else page), status
 
 
 @bp.post("/brands/<int:brand_id>/aliases/<int:alias_id>/remove")

@@ -16,9 +16,11 @@ from app.extensions import db
 from app.models import Brand, Campaign, utcnow
 from app.money import format_money
 from app.services import campaigns as service
+from app.services import live as live_service
 from app.services import platforms
 from app.services.campaign_page import campaign_page, describe_windows
 from app.services.enforcement import commit_and_enforce
+from app.web import live
 from app.web.auth import requires
 from app.web.campaign_forms import (
     QUARTER_FIELD,
@@ -173,7 +175,10 @@ def _refuse_if_locked(campaign: Campaign):
 @bp.get("/campaigns/<int:campaign_id>")
 @requires("viewer")
 def show(campaign_id: int):
-    return _render_show(_campaign_or_404(campaign_id))
+    campaign = _campaign_or_404(campaign_id)
+    if (unchanged := live.not_modified(live_service.campaign_version(db.session, campaign))) is not None:
+        return unchanged
+    return live.tagged(_render_show(campaign))
 
 
 @bp.post("/campaigns/<int:campaign_id>/edit")

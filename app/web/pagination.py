@@ -8,7 +8,8 @@ DEFAULT_MAX_PAGE = 100_000  # far past any real list; keeps OFFSET (page x per_p
 
 # Query arguments a pager link carries over from the current address; anything else is dropped.
 PAGER_ARGS = (
-    "q", "sort", "order", "archived", "brand", "campaign", "reason", "actor", "kind", "date_from", "date_to", "tz",
+    "q", "sort", "order", "archived", "show", "brand", "campaign", "reason", "actor", "kind",
+    "date_from", "date_to", "tz",
 )  # fmt: skip
 # The query arguments of the pages' pagers (a page can have two lists, e.g. a brand's campaigns and records).
 PAGE_ARGS = ("page", "campaigns_page")

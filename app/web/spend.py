@@ -17,9 +17,11 @@ from flask_login import current_user
 from app.extensions import db
 from app.models import Brand, SpendImport, utcnow
 from app.services import imports as service
+from app.services import live as live_service
 from app.services.aliases import AliasError, add_alias
 from app.services.campaigns import CampaignError, CampaignLocked, create_campaign
 from app.services.enforcement import commit_and_enforce
+from app.web import live
 from app.web.auth import requires
 from app.web.csv_export import csv_response
 from app.web.pagination import page_number
@@ -107,30 +109,38 @@ def _limit_mb() -> int:
 @bp.get("/spend/imports")
 @requires("viewer")
 def imports():
-    page = db.paginate(service.history_query(), page=page_number(), per_page=service.HISTORY_PER_PAGE, error_out=False)
-    return render_template("spend/imports.html", page=page)
+    number = page_number()
+    version = live_service.imports_version(db.session, number, service.HISTORY_PER_PAGE)
+    if (unchanged := live.not_modified(version)) is not None:
+        return unchanged
+    page = db.paginate(service.history_query(), page=number, per_page=service.HISTORY_PER_PAGE, error_out=False)
+    return live.tagged(render_template("spend/imports.html", page=page))
 
 
 @bp.get("/spend/imports/<int:import_id>")
 @requires("viewer")
 def show(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
+    if (unchanged := live.not_modified(live_service.import_version(db.session, import_id))) is not None:
+        return unchanged
     errors = db.paginate(
         service.errors_query(import_id), page=page_number(), per_page=service.ERRORS_PER_PAGE, error_out=False
     )
-    return render_template(
-        "spend/show.html",
-        spend_import=spend_import,
-        progress=service.read_progress(spend_import),
-        earlier=service.earlier_import(db.session, spend_import),
-        errors=errors,
-        retry_form=RetryForm(),
-        retryable=spend_import.status in service.RETRYABLE and spend_import.file_deleted_at is None,
-        file_deleted=service.deleted_file_words(spend_import) if spend_import.file_deleted_at else None,
-        unknown=service.unknown_campaigns(db.session, spend_import) if spend_import.rejected else [],
-        again_form=ImportAgainForm(),
-        alias_form=AliasForm(),
-        campaign_form=NewCampaignForm(),
+    return live.tagged(
+        render_template(
+            "spend/show.html",
+            spend_import=spend_import,
+            progress=service.read_progress(spend_import),
+            earlier=service.earlier_import(db.session, spend_import),
+            errors=errors,
+            retry_form=RetryForm(),
+            retryable=service.offers_retry(spend_import, utcnow()),
+            file_deleted=service.deleted_file_words(spend_import) if spend_import.file_deleted_at else None,
+            unknown=service.unknown_campaigns(db.session, spend_import) if spend_import.rejected else [],
+            again_form=ImportAgainForm(),
+            alias_form=AliasForm(),
+            campaign_form=NewCampaignForm(),
+        )
     )
 
 

@@ -1,15 +1,19 @@
 // Live progress of a spend import: polls the progress JSON every second, updates the bar and
-// the figures, and reloads the page (which then shows the result) once the import has finished.
+// the figures, and reloads the page once the import's status changes (a queued import starts running)
+// or it has finished (the page then shows the result).
 // Without JavaScript the page refreshes itself instead (a <noscript> meta refresh).
 (function () {
   "use strict";
-  var box = document.querySelector("[data-progress-url]");
-  if (!box) return;
-  var url = box.getAttribute("data-progress-url");
-  var bar = box.querySelector("progress");
+  var first = document.querySelector("[data-progress-url]");
+  if (!first) return;
+  var url = first.getAttribute("data-progress-url");
+  var shown = first.getAttribute("data-status");
   var POLL_MS = 1000;
 
-  function figure(name) { return box.querySelector('[data-figure="' + name + '"]'); }
+  // Looked up at each use: the live page (live.js) may have swapped the section for a fresh copy.
+  function box() { return document.querySelector("[data-progress-url]") || first; }
+
+  function figure(name) { return box().querySelector('[data-figure="' + name + '"]'); }
 
   function set(name, text) {
     var el = figure(name);
@@ -26,7 +30,8 @@
   }
 
   function render(p) {
-    if (p.status === "running") {
+    var bar = box().querySelector("progress");
+    if (p.status === "running" && bar) {
       bar.max = 100;
       bar.value = p.percent;
       bar.textContent = p.percent + "%";
@@ -48,7 +53,7 @@
       })
       .then(function (p) {
         render(p);
-        if (p.finished) {
+        if (p.finished || (shown && p.status !== shown)) {
           window.location.reload();
         } else {
           window.setTimeout(poll, POLL_MS);
