@@ -35,9 +35,12 @@ from app.ingest.csv_spend import RowError, open_text
 from app.ingest.csv_spend import SpendFileError as SpendFileError
 from app.ingest.spend_values import latest_spend
 from app.ingest.upload import store_upload
-from app.models import SpendImport, SpendImportError, utcnow
+from app.models import Brand, SpendImport, SpendImportError, utcnow
 from app.queue import JobState
+from app.services import spend_formats
+from app.services.brands import brands_named
 from app.services.spend import ImportWriter, campaign_directory, discard_unpublished
+from app.services.spend_formats import FormatError as FormatError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ PROGRESS_EVERY = 0.5  # seconds between writes of the job's meta
 READER_PROCESS_MIN_BYTES = 1 << 20
 
 ACTIVE = ("queued", "running")
+# An upload whose layout was not recognised: stored and registered, waiting for its columns to be mapped.
+AWAITING_MAPPING = "mapping"
 RETRYABLE = ("queued", "failed")
 ERRORS_PER_PAGE = 100
 HISTORY_PER_PAGE = 50
@@ -160,12 +165,19 @@ def create_import(
     skip_bad_rows: bool,
     user_id: int | None = None,
     sha256: str | None = None,
+    format_name: str | None = None,
+    brand_id: int | None = None,
+    status: str = "queued",
 ) -> SpendImport:
-    """Register a file for import (status ``queued``); does not commit.
+    """Register a file for import (status ``queued``, or ``mapping`` while it waits for its columns to be
+    mapped); does not commit.
 
-    ``sha256`` is the file's digest when the caller already computed it while storing the file.
+    ``sha256`` is the file's digest when the caller already computed it while storing the file;
+    ``format_name`` its report format (None: Pacer's CSV), ``brand_id`` the brand chosen for its rows.
     """
     spend_import = SpendImport(
+        format_name=format_name,
+        brand_id=brand_id,
         filename=filename[:255],
         sha256=sha256 or file_sha256(path),
         stored_path=str(path),
@@ -173,7 +185,7 @@ def create_import(
         actor=actor,
         user_id=user_id,
         skip_bad_rows=skip_bad_rows,
-        status="queued",
+        status=status,
     )
     session.add(spend_import)
     session.flush()
@@ -189,13 +201,27 @@ def register_upload(
     actor: str,
     user_id: int | None,
     skip_bad_rows: bool,
+    format_name: str | None = None,
+    brand_id: int | None = None,
 ) -> SpendImport:
     """Store an uploaded file under ``folder`` (checked as it streams in) and register it; commits.
 
-    Raises SpendFileError for a bad file, and keeps nothing of it.
+    Its report format is ``format_name`` or else recognised from its header (spend_formats); a file
+    whose layout is not recognised is kept and registered as ``mapping`` (not queued) until its
+    columns are mapped (:func:`apply_mapping`). ``brand_id`` is the brand chosen for its rows.
+    Raises SpendFileError for a bad file, FormatError for an unknown format name; keeps nothing then.
     """
-    stored = store_upload(stream, folder)
+    if format_name:
+        spend_formats.resolve_format(session, format_name)  # an unknown name fails before the file is stored
+    brand = session.get(Brand, brand_id) if brand_id else None
+    stored = store_upload(stream, folder, header=False)
     try:
+        if format_name:
+            layout = spend_formats.forced_layout(session, stored.path, format_name)
+        else:
+            layout = spend_formats.detect_layout(session, stored.path)
+        if layout is not None:
+            spend_formats.check_layout_brand(layout, brand)
         spend_import = create_import(
             session,
             stored.path,
@@ -204,6 +230,9 @@ def register_upload(
             user_id=user_id,
             skip_bad_rows=skip_bad_rows,
             sha256=stored.sha256,
+            format_name=layout.format_name if layout is not None else None,
+            brand_id=brand_id,
+            status="queued" if layout is not None else AWAITING_MAPPING,
         )
         session.commit()
     except BaseException:
@@ -211,6 +240,48 @@ def register_upload(
         stored.path.unlink(missing_ok=True)
         raise
     return spend_import
+
+
+def apply_mapping(
+    session: Session,
+    spend_import: SpendImport,
+    *,
+    name: str,
+    columns: list[str],
+    number_format: str,
+    date_format: str,
+    brand_id: int | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Save the column mapping of an upload waiting in ``mapping`` as a named format, and queue the upload
+    to be read with it (status ``queued``; the caller then calls queue_import). ``columns`` is the field
+    chosen for each column of the file's header (or "ignore"). Raises FormatError (the mapping, a second
+    save) or SpendFileError (the file does not fit it); commits only when it all holds.
+    """
+    if spend_import.status != AWAITING_MAPPING:
+        raise spend_formats.FormatError(f"Import #{spend_import.id} is {spend_import.status}: its format is chosen.")
+    header_index, rows = spend_formats.file_preview(Path(spend_import.stored_path or ""))
+    mapping = spend_formats.mapping_from_columns(rows[header_index], columns)
+    try:
+        saved = spend_formats.save_format(
+            session,
+            name=name,
+            mapping=mapping,
+            number_format=number_format,
+            date_format=date_format,
+            actor=actor,
+            now=now,
+        )
+        layout = spend_formats.forced_layout(session, Path(spend_import.stored_path), saved.name)
+        spend_formats.check_layout_brand(layout, session.get(Brand, brand_id) if brand_id else None)
+    except BaseException:
+        session.rollback()
+        raise
+    spend_import.format_name = saved.name
+    spend_import.brand_id = brand_id
+    spend_import.status = "queued"
+    session.commit()
 
 
 def queue_import(session: Session, spend_import: SpendImport) -> str | None:
@@ -323,16 +394,23 @@ def _run_claimed(
         outcome.message = f"The file cannot be read: {exc.strerror}."
         return _finish(session, import_id, outcome)
     try:
+        read = spend_formats.row_reader(session, spend_import)
+    except spend_formats.FormatError as exc:
+        handle.close()
+        outcome.status = "rejected"
+        outcome.message = str(exc)
+        return _finish(session, import_id, outcome)
+    try:
         total = os.fstat(handle.fileno()).st_size
         latest = latest_spend(now)
         writer = ImportWriter(session, import_id)
         with handle:
             if total >= READER_PROCESS_MIN_BYTES:
                 directory = campaign_directory(session)  # whole: the forked reader must not touch the database
-                batches = batches_from_child(lambda: parse_batches(handle, directory, latest))
+                batches = batches_from_child(lambda: parse_batches(handle, directory, latest, read=read))
             else:
                 # Read as the file names brands, so a small file's import does not grow with the brands stored.
-                batches = parse_batches(handle, campaign_directory(session, lazy=True), latest)
+                batches = parse_batches(handle, campaign_directory(session, lazy=True), latest, read=read)
             with closing(batches):  # ends the reading (and a reader process) before the file closes, also on an error
                 for batch in batches:
                     outcome.rows_read = batch.rows_read
@@ -412,6 +490,36 @@ def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportO
     return outcome
 
 
+def file_format(
+    session: Session, path: Path, *, format_name: str | None, brand_name: str | None
+) -> tuple[str | None, int | None]:
+    """The report format (None: Pacer's CSV) and chosen brand id of a file about to be imported from disk (the
+    CLI): ``format_name`` forces one, else it is recognised from the header. Raises FormatError (unknown format
+    or brand, or a layout not recognised) or SpendFileError (the file does not fit, no brand, wrong currency).
+    A file that names Pacer's columns wrongly is left to the import, which rejects it with the header's message.
+    """
+    brand = None
+    if brand_name:
+        named = [b for b in brands_named(session, brand_name) if b.archived_at is None]
+        if not named:
+            raise FormatError(f"There is no brand named {brand_name!r}.")
+        brand = named[0]
+    if format_name:
+        layout = spend_formats.forced_layout(session, path, format_name)
+    else:
+        try:
+            layout = spend_formats.detect_layout(session, path)
+        except SpendFileError:
+            return None, brand.id if brand else None
+        if layout is None:
+            raise FormatError(
+                "The file's header is not one Pacer knows (Pacer's CSV, Google Ads, Meta or a saved format): "
+                "map its columns once on the upload page, then import it with --format NAME."
+            )
+    spend_formats.check_layout_brand(layout, brand)
+    return (layout.format.name if layout.format is not None else None), (brand.id if brand else None)
+
+
 def import_file(
     session: Session,
     path: Path,
@@ -420,10 +528,19 @@ def import_file(
     skip_bad_rows: bool,
     user_id: int | None = None,
     progress: Callable[[ImportProgress], None] | None = None,
+    format_name: str | None = None,
+    brand_id: int | None = None,
 ) -> tuple[SpendImport, ImportOutcome]:
     """Register and run an import of ``path`` in this process (the CLI's path)."""
     spend_import = create_import(
-        session, path, filename=os.path.basename(path), actor=actor, skip_bad_rows=skip_bad_rows, user_id=user_id
+        session,
+        path,
+        filename=os.path.basename(path),
+        actor=actor,
+        skip_bad_rows=skip_bad_rows,
+        user_id=user_id,
+        format_name=format_name,
+        brand_id=brand_id,
     )
     session.commit()
     outcome = run_import(session, spend_import.id, progress=progress)
