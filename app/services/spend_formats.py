@@ -21,6 +21,7 @@ from app.ingest.formats import (
     BUILT_IN,
     BUILT_IN_NAMES,
     DATE_FORMATS,
+    FIELD_LABELS,
     FIELDS,
     NUMBER_FORMATS,
     PACER,
@@ -203,4 +204,38 @@ def save_format(
 
 
 NUMBER_FORMAT_CHOICES = list(NUMBER_FORMATS)
+
+
+def brand_choices(session: Session) -> list[tuple[str, str]]:
+    """(id, name) of every live brand, for the brand a file is for."""
+    rows = session.execute(select(Brand.id, Brand.name).where(Brand.archived_at.is_(None)).order_by(Brand.name))
+    return [(str(brand_id), name) for brand_id, name in rows]
+
+
+def list_view(session: Session) -> dict:
+    """The formats page: the built-in layouts (with the header names they recognise) and the saved mappings."""
+    return {
+        "built_in": [
+            {
+                "name": PACER,
+                "label": "Pacer CSV",
+                "columns": {
+                    "brand": "brand",
+                    "campaign": "campaign",
+                    "amount": "amount",
+                    "timestamp": "spent_at",
+                    "external_id": "external_id",
+                    "currency": "currency",
+                },
+            },
+            *(
+                {"name": f.name, "label": f.label, "columns": {k: " / ".join(v) for k, v in f.columns.items() if v}}
+                for f in BUILT_IN.values()
+            ),
+        ],
+        "saved": saved_formats(session),
+        "labels": FIELD_LABELS,
+    }
+
+
 DATE_FORMAT_CHOICES = list(DATE_FORMATS)
