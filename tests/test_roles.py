@@ -37,6 +37,7 @@ from werkzeug.security import generate_password_hash
 
 from app.models import SpendImport, User, WebhookDelivery
 from app.queue import QUEUE_SWEEPS
+from app.services.spend_formats import save_format
 from app.services.users import create_token
 from app.services.webhooks import DeliverySettings, dispatch, save_endpoint, send_test_event
 
@@ -140,6 +141,15 @@ def world(session, make, now, redis_connection):
         message="worker died",
     )
     session.add(spend_import)
+    saved_format = save_format(
+        session,
+        name="Matrix format",
+        mapping={"campaign": "Campaign", "amount": "Cost", "day": "Day"},
+        number_format="1,234.56",
+        date_format="YYYY-MM-DD",
+        actor="test",
+        now=now,
+    )
     tokens = {role: create_token(session, user, "matrix", now)[0] for role, user in users.items()}
     endpoint, _ = save_endpoint(
         session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
@@ -157,6 +167,7 @@ def world(session, make, now, redis_connection):
         "brand_id": brand.id,
         "campaign_id": campaign.id,
         "import_id": spend_import.id,
+        "format_id": saved_format.id,
         "user_id": target.id,
         "instance_number": 0,
         "queue_name": QUEUE_SWEEPS,
