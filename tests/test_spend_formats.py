@@ -311,3 +311,26 @@ def test_cli_unknown_layout_says_how_to_map_it_and_reuses_a_saved_mapping(runner
     assert "3 imported" in recognised.output
     forced = runner.invoke(args=["spend", "import", path, "--brand", "Euro", "--format", "OTHER"])
     assert forced.exit_code == 0 and "3 duplicates" in forced.output
+
+
+def test_a_large_report_is_read_by_the_forked_reader(runner, session, brands, redis_down, tmp_path):
+    from datetime import date, timedelta
+
+    from app.services.imports import READER_PROCESS_MIN_BYTES
+
+    names = ["Search - Brand", "Display - Retargeting", "Spring Sale", "Retargeting, EU"]
+    lines = ["Campaign report", '"January 1, 2001 - November 24, 2026"', "Campaign,Day,Currency code,Cost,Impr."]
+    day = date(2001, 1, 1)
+    rows = 0
+    while day <= date(2026, 11, 24):
+        for name in names:
+            lines.append(f'"{name}",{day.isoformat()},USD,"1,{rows % 1000:03d}.25","12,345"')
+            rows += 1
+        day += timedelta(days=1)
+    lines.append(f'Total: Account,--,USD,"9,999.00","{rows}"')
+    path = tmp_path / "google-large.csv"
+    path.write_text("\r\n".join(lines) + "\r\n")
+    assert path.stat().st_size > READER_PROCESS_MIN_BYTES
+    result = runner.invoke(args=["spend", "import", str(path), "--brand", "Acme"])
+    assert result.exit_code == 0, result.output
+    assert f"{rows} rows read, {rows} imported, 0 duplicates, 0 rejected" in result.output

@@ -211,8 +211,8 @@ def match_header(fmt: ReportFormat, fields: list[str]) -> tuple[dict[str, int], 
     return positions, (currencies.pop() if currencies else None)
 
 
-def _records(text) -> Iterator[tuple[int, list[str], str]]:
-    """(first line, fields, raw text) of each CSV record; raises SpendFileError on a NUL byte or broken CSV."""
+def _records(text) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each CSV record; raises SpendFileError on a NUL byte or broken CSV."""
     reader = csv.reader(text, strict=True)
     start = 1
     try:
@@ -220,7 +220,7 @@ def _records(text) -> Iterator[tuple[int, list[str], str]]:
             line, start = start, reader.line_num + 1
             if any("\x00" in f for f in fields):
                 raise SpendFileError(binary_file_message(line))
-            yield line, fields, _raw(fields)
+            yield line, fields
     except UnicodeDecodeError as exc:
         raise SpendFileError(not_utf8_message(exc, reader.line_num + 1)) from None
     except csv.Error as exc:
@@ -237,7 +237,7 @@ def find_layout(stream: BinaryIO, formats: list[ReportFormat | None]) -> Layout 
     text = open_text(stream)
     try:
         preamble: list[str] = []
-        for count, (line, fields, raw) in enumerate(_records(text)):
+        for count, (line, fields) in enumerate(_records(text)):
             if count >= HEADER_SEARCH_LINES:
                 break
             if not any(f.strip() for f in fields):
@@ -251,7 +251,7 @@ def find_layout(stream: BinaryIO, formats: list[ReportFormat | None]) -> Layout 
                 if matched is not None:
                     positions, currency = matched
                     return Layout(fmt, line, [f.strip() for f in fields], list(preamble), positions, currency)
-            preamble.append(raw)
+            preamble.append(_raw(fields))
     finally:
         text.detach()
         stream.seek(0)
@@ -276,7 +276,7 @@ def preview(stream: BinaryIO, rows: int = 6) -> tuple[int, list[list[str]]]:
     text = open_text(stream)
     seen: list[list[str]] = []
     try:
-        for count, (_line, fields, _raw_text) in enumerate(_records(text)):
+        for count, (_line, fields) in enumerate(_records(text)):
             if count >= HEADER_SEARCH_LINES or len(seen) >= HEADER_SEARCH_LINES:
                 break
             if any(f.strip() for f in fields):
@@ -316,7 +316,7 @@ def parse_report_amount(text: str, number_format: str, currency: str) -> int:
         cleaned = cleaned.replace(thousands, "")
     if decimal != ".":
         if "." in cleaned:
-            raise MoneyError(f"amount {raw!r} is not written as {number_format}")
+            raise MoneyError(f"amount {raw!r} is not a number written as {number_format}")
         cleaned = cleaned.replace(decimal, ".")
     if not cleaned or cleaned.startswith("-"):
         return parse_amount(cleaned or raw, currency)
@@ -363,15 +363,16 @@ def read_report_csv(
     strptime_format = DATE_FORMATS[fmt.date_format]
     text = open_text(stream)
     first_row = True
+    periods: dict[tuple, tuple] = {}
     try:
-        for line, fields, raw in _records(text):
+        for line, fields in _records(text):
             if line <= layout.header_line or not any(f.strip() for f in fields):
                 continue
             skip = _is_total(fmt, fields, positions, first_row)
             first_row = False
             if skip:
                 continue
-            yield _parse_report_row(line, fields, raw, fmt, layout, strptime_format, directory, latest, brand)
+            yield _parse_report_row(line, fields, fmt, layout, strptime_format, directory, latest, brand, periods)
     finally:
         text.detach()
 
@@ -411,17 +412,19 @@ def _cell(fields: list[str], positions: dict[str, int], name: str) -> str:
 def _parse_report_row(
     line: int,
     fields: list[str],
-    raw: str,
     fmt: ReportFormat,
     layout: Layout,
     strptime_format: str,
     directory: CampaignDirectory,
     latest: datetime | None,
     given: BrandRef | None,
+    periods: dict[tuple, tuple],
 ) -> SpendRow | RowError:
     positions = layout.positions
     if len(fields) != len(layout.header):
-        return RowError(line, f"The row has {len(fields)} fields but the header has {len(layout.header)}.", raw)
+        return RowError(
+            line, f"The row has {len(fields)} fields but the header has {len(layout.header)}.", _raw(fields)
+        )
 
     def cell(name: str) -> str:
         return _cell(fields, positions, name)
@@ -460,35 +463,14 @@ def _parse_report_row(
             except TimestampError as exc:
                 problems.append(str(exc))
         else:
-            day_text = cell("day")
-            try:
-                local_date = datetime.strptime(day_text, strptime_format).date() if day_text else None
-            except ValueError:
-                local_date = None
-            if local_date is None:
-                problems.append(
-                    f"the day {day_text!r} is not a date written as {fmt.date_format}"
-                    if day_text
-                    else "the day is empty"
-                )
-            end_text = cell("day_end")
-            if local_date is not None and "day_end" in positions and end_text != day_text:
-                problems.append(f"the row covers {day_text} to {end_text}, not one day: export it broken down by day")
-                local_date = None
-            hour = None
-            if "hour" in positions:
-                hour_text = cell("hour")
-                hour = parse_hour(hour_text)
-                if hour is None:
-                    problems.append(
-                        f"the hour {hour_text!r} is not an hour of the day (0 to 23, or 07:00:00 - 07:59:59)"
-                    )
-            if local_date is not None and ("hour" not in positions or hour is not None):
-                period = "hour" if hour is not None else "day"
-                try:
-                    spent_at = _period_start(local_date, hour, brand)
-                except TimestampError as exc:
-                    problems.append(str(exc))
+            key = (brand.brand_id, cell("day"), cell("day_end"), cell("hour"))
+            when = periods.get(key)
+            if when is None:
+                if len(periods) > 10_000:  # a report names a few days or hours; a file of odd ones stays small
+                    periods.clear()
+                when = periods[key] = _period(key[1], key[2], key[3], positions, fmt, strptime_format, brand)
+            local_date, spent_at, period, found = when
+            problems.extend(found)
         if spent_at is not None and (problem := spent_at_problem(spent_at, latest)):
             problems.append(problem)
             spent_at = None
@@ -498,10 +480,48 @@ def _parse_report_row(
         problems.append(problem)
 
     if problems or ref is None or amount is None or spent_at is None:
-        return RowError(line, _sentence(problems or ["the row cannot be read"]), raw)
+        return RowError(line, _sentence(problems or ["the row cannot be read"]), _raw(fields))
     if local_date is None:
         local_date = local_day(spent_at, ref.timezone)
     return SpendRow(line, ref, amount, spent_at, local_date, external_id, period)
+
+
+def _period(
+    day_text: str,
+    end_text: str,
+    hour_text: str,
+    positions: dict[str, int],
+    fmt: ReportFormat,
+    strptime_format: str,
+    brand: BrandRef,
+) -> tuple[date | None, datetime | None, str | None, tuple[str, ...]]:
+    """The local day, first instant and kind of the period a row's day (and hour) cells name, and the problems
+    with them. Pure: the reader keeps the answers, since a report repeats each day for every campaign."""
+    problems = []
+    spent_at = period = None
+    try:
+        local_date = datetime.strptime(day_text, strptime_format).date() if day_text else None
+    except ValueError:
+        local_date = None
+    if local_date is None:
+        problems.append(
+            f"the day {day_text!r} is not a date written as {fmt.date_format}" if day_text else "the day is empty"
+        )
+    if local_date is not None and "day_end" in positions and end_text != day_text:
+        problems.append(f"the row covers {day_text} to {end_text}, not one day: export it broken down by day")
+        local_date = None
+    hour = None
+    if "hour" in positions:
+        hour = parse_hour(hour_text)
+        if hour is None:
+            problems.append(f"the hour {hour_text!r} is not an hour of the day (0 to 23, or 07:00:00 - 07:59:59)")
+    if local_date is not None and ("hour" not in positions or hour is not None):
+        period = "hour" if hour is not None else "day"
+        try:
+            spent_at = _period_start(local_date, hour, brand)
+        except TimestampError as exc:
+            problems.append(str(exc))
+    return local_date, spent_at, period, tuple(problems)
 
 
 def _period_start(day: date, hour: int | None, brand: BrandRef) -> datetime:

@@ -185,6 +185,8 @@ def save_format(
         clash = session.scalar(select(SpendFormat).where(func.lower(SpendFormat.name) == name.lower()))
         if clash is not None and clash is not existing:
             problems.append(f"a format named {clash.name!r} already exists")
+    if any("\x00" in text for text in (name, *mapping.values())):
+        problems.append("names cannot hold a NUL character")
     cleaned = {f: " ".join(h.split()) for f, h in mapping.items() if h and h.strip()}
     problems += format_problems({f: (h,) for f, h in cleaned.items()}, number_format, date_format)
     if problems:
