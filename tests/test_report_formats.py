@@ -248,3 +248,10 @@ def test_preview_takes_the_widest_row_for_the_header():
     assert rows[index][:3] == ["Campaign status", "Campaign", "Day"]
     assert rows[0] == ["Campaign report"]
     assert len(rows) == index + 3
+
+
+def test_only_total_rows_are_skipped_not_campaigns_whose_name_starts_so():
+    directory = CampaignDirectory([ACME], [CampaignRef(7, 1, "Acme", "Totally New", NEW_YORK, "USD")])
+    data = b"Campaign,Day,Cost\nTotally New,2026-11-24,5.00\nTotal,--,5.00\nTotal: Campaigns,--,5.00\n"
+    rows = list(read_report_csv(io.BytesIO(data), GOOGLE_ADS, directory, None, brand=ACME))
+    assert [(type(r), r.line) for r in rows] == [(SpendRow, 2)]

@@ -144,6 +144,9 @@ def test_unknown_layout_waits_for_its_mapping_which_is_saved_and_reused(session,
     assert (waiting.status, waiting.format_name) == ("mapping", None)
     assert Path(waiting.stored_path).is_file()
 
+    shown = as_manager.get(f"/spend/imports/{import_id}").get_data(as_text=True)
+    assert "Waiting for its columns to be mapped" in shown and "Needs mapping" in shown
+    assert f"/spend/imports/{import_id}/mapping" in shown
     page = as_manager.get(f"/spend/imports/{import_id}/mapping").get_data(as_text=True)
     assert "Spend (EUR)" in page and "1.234,56" in page and "24/11/2026" in page
 
@@ -334,3 +337,12 @@ def test_a_large_report_is_read_by_the_forked_reader(runner, session, brands, re
     result = runner.invoke(args=["spend", "import", str(path), "--brand", "Acme"])
     assert result.exit_code == 0, result.output
     assert f"{rows} rows read, {rows} imported, 0 duplicates, 0 rejected" in result.output
+
+
+def test_mapping_page_of_an_upload_whose_file_is_gone_says_so(session, as_manager, brands):
+    response = post_export(as_manager, "other_network_eur.csv")
+    import_id = int(re.search(r"/imports/(\d+)/", response.headers["Location"]).group(1))
+    Path(session.get(SpendImport, import_id).stored_path).unlink()
+    page = as_manager.get(f"/spend/imports/{import_id}/mapping", follow_redirects=True)
+    assert page.status_code == 200
+    assert "The stored file of this upload is gone; upload it again." in page.get_data(as_text=True)

@@ -79,8 +79,9 @@ class ReportFormat:
     columns: Mapping[str, tuple[str, ...]]
     number_format: str = "1,234.56"
     date_format: str = "YYYY-MM-DD"
-    # A row whose first non-empty cell starts with one of these is a totals row ("Total: Account").
-    total_prefixes: tuple[str, ...] = ("total",)
+    # A row whose first non-empty cell is "Total" or starts with one of these is a totals row ("Total: Account");
+    # a campaign named "Totally new" is not.
+    total_prefixes: tuple[str, ...] = ("total:",)
     # A row with neither campaign nor day is the report's summary row (Meta's "include summary row").
     summary_without_campaign: bool = True
     # Header names of a column that must hold the same day as the day column (Meta's "Reporting ends": a row
@@ -397,7 +398,7 @@ def check_brand_source(layout: Layout, brand: BrandRef | None) -> None:
 def _is_total(fmt: ReportFormat, fields: list[str], positions: dict[str, int], first_row: bool) -> bool:
     """A totals row ("Total: Account"), or the summary row: no campaign, and no day or first under the header."""
     first = next((f.strip() for f in fields if f.strip()), "")
-    if first.casefold().startswith(fmt.total_prefixes):
+    if first.casefold() == "total" or first.casefold().startswith(fmt.total_prefixes):
         return True
     if not fmt.summary_without_campaign or _cell(fields, positions, "campaign"):
         return False

@@ -138,8 +138,13 @@ def row_reader(session: Session, spend_import: SpendImport) -> RowReader | None:
 
 
 def file_preview(path: Path, rows: int = 5) -> tuple[int, list[list[str]]]:
-    """The first rows of a stored file and which of them is taken for its header (for the mapping page)."""
-    with open(path, "rb") as handle:
+    """The first rows of a stored file and which of them is taken for its header (for the mapping page).
+    Raises SpendFileError when the file is gone or cannot be read."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError:
+        raise SpendFileError("The stored file of this upload is gone; upload it again.") from None
+    with handle:
         header_index, shown = preview(handle, rows)
     return header_index, shown
 

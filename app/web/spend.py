@@ -153,7 +153,11 @@ def mapping(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
     if spend_import.status != service.AWAITING_MAPPING:
         return redirect(url_for("spend.show", import_id=import_id))
-    header_index, rows = spend_formats.file_preview(Path(spend_import.stored_path or ""))
+    try:
+        header_index, rows = spend_formats.file_preview(Path(spend_import.stored_path or ""))
+    except service.SpendFileError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("spend.show", import_id=import_id))
     header = rows[header_index]
     form = MappingForm()
     form.brand.choices = [
