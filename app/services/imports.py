@@ -493,10 +493,10 @@ def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportO
 def file_format(
     session: Session, path: Path, *, format_name: str | None, brand_name: str | None
 ) -> tuple[str | None, int | None]:
-    """The report format (None: Pacer's CSV) and chosen brand id of a file about to be imported from disk (the
-    CLI): ``format_name`` forces one, else it is recognised from the header. Raises FormatError (unknown format
-    or brand, or a layout not recognised) or SpendFileError (the file does not fit, no brand, wrong currency).
-    A file that names Pacer's columns wrongly is left to the import, which rejects it with the header's message.
+    """The report format and chosen brand id of a file about to be imported from disk (the CLI): ``format_name``
+    forces one, else it is recognised from the header. Raises FormatError (unknown format or brand, or a layout
+    not recognised) or SpendFileError (the file does not fit, no brand, wrong currency). A file that names
+    Pacer's columns wrongly gets None, and the import rejects it with the header's message.
     """
     brand = None
     if brand_name:
@@ -517,7 +517,7 @@ def file_format(
                 "map its columns once on the upload page, then import it with --format NAME."
             )
     spend_formats.check_layout_brand(layout, brand)
-    return (layout.format.name if layout.format is not None else None), (brand.id if brand else None)
+    return layout.format_name, (brand.id if brand else None)
 
 
 def import_file(
