@@ -255,3 +255,15 @@ def test_only_total_rows_are_skipped_not_campaigns_whose_name_starts_so():
     data = b"Campaign,Day,Cost\nTotally New,2026-11-24,5.00\nTotal,--,5.00\nTotal: Campaigns,--,5.00\n"
     rows = list(read_report_csv(io.BytesIO(data), GOOGLE_ADS, directory, None, brand=ACME))
     assert [(type(r), r.line) for r in rows] == [(SpendRow, 2)]
+
+
+def test_a_row_without_campaign_is_an_error_unless_it_is_the_summary_row():
+    data = (
+        b"Reporting starts,Reporting ends,Campaign name,Day,Amount spent (USD)\n"
+        b"2026-11-23,2026-11-24,,,30.00\n"
+        b"2026-11-24,2026-11-24,Spring Sale,2026-11-24,10.00\n"
+        b"2026-11-24,2026-11-24,,2026-11-24,20.00\n"
+    )
+    rows = read(data, META)
+    assert [(type(r), r.line) for r in rows] == [(SpendRow, 3), (RowError, 4)]
+    assert rows[1].message == "Campaign is empty."

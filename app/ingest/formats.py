@@ -82,7 +82,8 @@ class ReportFormat:
     # A row whose first non-empty cell is "Total" or starts with one of these is a totals row ("Total: Account");
     # a campaign named "Totally new" is not.
     total_prefixes: tuple[str, ...] = ("total:",)
-    # A row with neither campaign nor day is the report's summary row (Meta's "include summary row").
+    # A row without a campaign that is the first under the header, or has no day either, is the report's summary
+    # row (Meta's "include summary row"), skipped; any other row without a campaign is an error.
     summary_without_campaign: bool = True
     # Header names of a column that must hold the same day as the day column (Meta's "Reporting ends": a row
     # covering several days is a range total, not a day).
