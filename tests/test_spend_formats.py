@@ -349,3 +349,14 @@ def test_mapping_page_of_an_upload_whose_file_is_gone_says_so(session, as_manage
     page = as_manager.get(f"/spend/imports/{import_id}/mapping", follow_redirects=True)
     assert page.status_code == 200
     assert "The stored file of this upload is gone; upload it again." in page.get_data(as_text=True)
+
+
+def test_save_format_refuses_nul_and_a_name_taken_in_another_case(session, saved):
+    base = {"number_format": "1,234.56", "date_format": "YYYY-MM-DD", "actor": "test", "now": NOW}
+    good = {"campaign": "C", "amount": "A", "day": "D"}
+    with pytest.raises(spend_formats.FormatError, match="cannot hold a NUL"):
+        spend_formats.save_format(session, name="bad\x00", mapping=good, **base)
+    with pytest.raises(spend_formats.FormatError, match="A format named 'Other network' already exists"):
+        spend_formats.save_format(session, name="OTHER  NETWORK", mapping=good, **base)
+    with pytest.raises(spend_formats.FormatError, match="There is no spend format"):
+        spend_formats.resolve_format(session, "x\x00")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.ingest.csv_spend import BrandRef, CampaignDirectory, RowError, SpendFileError, SpendRow
@@ -75,11 +75,17 @@ def resolve_format(session: Session, name: str) -> ReportFormat | None:
         return None
     if key.casefold() in BUILT_IN:
         return BUILT_IN[key.casefold()]
-    saved = session.scalar(select(SpendFormat).where(func.lower(SpendFormat.name) == key.lower()))
+    saved = _named(session, key) if "\x00" not in key else None
     if saved is None:
         known = ", ".join(name for name, _ in format_choices(session))
         raise FormatError(f"There is no spend format {key!r}; the formats are {known}.")
     return report_format(saved)
+
+
+def _named(session: Session, name: str) -> SpendFormat | None:
+    """The saved format called ``name`` ignoring case (exactly too: SQLite's lower() folds ASCII only)."""
+    same = or_(SpendFormat.name == name, func.lower(SpendFormat.name) == name.lower())
+    return session.scalars(select(SpendFormat).where(same).order_by(SpendFormat.id)).first()
 
 
 def detect_layout(session: Session, path: Path) -> Layout | None:
@@ -180,6 +186,8 @@ def save_format(
     """Create a saved format (or change ``existing``) after checking it; raises FormatError. Does not commit."""
     name = " ".join(name.split())
     problems = []
+    if any("\x00" in text for text in (name, *mapping.values())):
+        raise FormatError("Names cannot hold a NUL character.")
     if not name:
         problems.append("give the format a name")
     elif len(name) > MAX_NAME:
@@ -187,11 +195,9 @@ def save_format(
     elif name.casefold() in BUILT_IN_NAMES:
         problems.append(f"{name!r} is the name of a built-in format")
     else:
-        clash = session.scalar(select(SpendFormat).where(func.lower(SpendFormat.name) == name.lower()))
+        clash = _named(session, name)
         if clash is not None and clash is not existing:
             problems.append(f"a format named {clash.name!r} already exists")
-    if any("\x00" in text for text in (name, *mapping.values())):
-        problems.append("names cannot hold a NUL character")
     cleaned = {f: " ".join(h.split()) for f, h in mapping.items() if h and h.strip()}
     problems += format_problems({f: (h,) for f, h in cleaned.items()}, number_format, date_format)
     if problems:
