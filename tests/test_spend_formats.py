@@ -90,6 +90,12 @@ def test_google_ads_report_uploaded_with_its_brand_is_recognised_and_imported(se
     assert "format <code>google_ads</code>" in as_manager.get(f"/spend/imports/{spend_import.id}").get_data(
         as_text=True
     )
+    layout = spend_formats.import_layout(session, spend_import)
+    assert (layout.header_line, layout.header[1], layout.preamble) == (
+        3,
+        "Campaign",
+        ["Campaign report", '"November 23, 2026 - November 24, 2026"'],
+    )
     outcome = run_import(session, spend_import.id, now=NOW)
     assert (outcome.status, outcome.rows_read, outcome.imported, outcome.rejected) == ("done", 4, 4, 0)
     assert sorted(amount for _, amount, _ in stored(session)) == [0, 31207, 99810, 117245]

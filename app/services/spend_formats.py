@@ -114,6 +114,20 @@ def forced_layout(session: Session, path: Path, name: str) -> Layout:
     return layout
 
 
+def import_layout(session: Session, spend_import: SpendImport) -> Layout | None:
+    """Where the header of an import's stored file is, in its format: the header's line number and fields and
+    the preamble lines before it (for writing its rejected rows in the file's own layout). None when the file
+    is gone, its format unknown, or the header not found."""
+    if spend_import.status == "mapping" or not spend_import.stored_path:
+        return None
+    try:
+        fmt = resolve_format(session, spend_import.format_name or PACER)
+        with open(spend_import.stored_path, "rb") as handle:
+            return find_layout(handle, [fmt])
+    except (FormatError, SpendFileError, OSError):
+        return None
+
+
 def brand_ref(brand: Brand) -> BrandRef:
     return BrandRef(brand.id, brand.name, ZoneInfo(brand.timezone), brand.currency)
 
