@@ -84,8 +84,8 @@ test-spend: migrate ## Record a spend: make test-spend BRAND="Acme Outdoor" CAMP
 simulate-spend: migrate ## Random spend for every running campaign: make simulate-spend MIN=5 MAX=50 (brand currency)
 	$(FLASK) spend simulate --min "$(MIN)" --max "$(MAX)"
 
-import-spend: migrate ## Import a spend CSV: make import-spend FILE=spend.csv [SKIP_BAD_ROWS=1]
-	$(FLASK) spend import "$(FILE)" $(if $(SKIP_BAD_ROWS),--skip-bad-rows)
+import-spend: migrate ## Import a spend CSV or report: make import-spend FILE=spend.csv [SKIP_BAD_ROWS=1] [FORMAT=meta] [BRAND=Acme]
+	$(FLASK) spend import "$(FILE)"$(if $(SKIP_BAD_ROWS), --skip-bad-rows)$(if $(FORMAT), --format "$(FORMAT)")$(if $(BRAND), --brand "$(BRAND)")
 
 simulate-time: migrate ## What dayparting would do at a local hour and weekday (dry run): make simulate-time HOUR=9 DAY=mon
 	$(FLASK) simulate-time --hour "$(HOUR)" --day "$(DAY)"

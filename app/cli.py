@@ -36,11 +36,14 @@ from app.services.catalog import CatalogError, day_number, load_fixtures
 from app.services.demo import DEMO_USERS, seed_demo
 from app.services.enforcement import commit_and_enforce
 from app.services.imports import (
+    FormatError,
     ImportOutcome,
     ImportProgress,
     RetryRefused,
+    SpendFileError,
     create_import,
     earlier_import,
+    file_format,
     prepare_retry,
     prune_uploads,
     run_import,
@@ -185,14 +188,33 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
 @click.option(
     "--skip-bad-rows", is_flag=True, help="Import the good rows and report the bad ones (default: all or nothing)."
 )
-def spend_import(file: Path, skip_bad_rows: bool) -> None:
-    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency]).
+@click.option(
+    "--format",
+    "format_name",
+    default=None,
+    help="Read the file in this format: pacer, google_ads, meta or a saved format's name (default: recognised).",
+)
+@click.option("--brand", default=None, help="The brand of every row (for a report without an account name column).")
+def spend_import(file: Path, skip_bad_rows: bool, format_name: str | None, brand: str | None) -> None:
+    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency]), a Google Ads or Meta
+    report download, or a file in a saved format.
 
-    The same path as an upload, run in this process with a progress bar on stderr; a
-    failed import can be run again with `spend retry ID`.
+    The format is recognised from the header (a report's title lines skipped); --format NAME forces one.
+    A report without an account name column needs --brand NAME. The same path as an upload, run in this
+    process with a progress bar on stderr; a failed import can be run again with `spend retry ID`.
     """
+    try:
+        chosen_format, brand_id = file_format(db.session, file.resolve(), format_name=format_name, brand_name=brand)
+    except (FormatError, SpendFileError) as exc:
+        fail(str(exc))
     spend_import_row = create_import(
-        db.session, file.resolve(), filename=file.name, actor="cli", skip_bad_rows=skip_bad_rows
+        db.session,
+        file.resolve(),
+        filename=file.name,
+        actor="cli",
+        skip_bad_rows=skip_bad_rows,
+        format_name=chosen_format,
+        brand_id=brand_id,
     )
     db.session.commit()
     _run_and_report(spend_import_row)

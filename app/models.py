@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -304,11 +305,33 @@ class SpendImport(db.Model):
     # SQLite writes an import in committed batches: while set, spend_record rows of this import (all
     # with an id at least this) are stored but not counted; cleared when published or deleted.
     unpublished_from_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The report format the file is read in (app.ingest.formats: "pacer", a built-in platform layout, or a
+    # saved SpendFormat's name); an upload whose layout is not recognised waits in status "mapping" with none.
+    format_name: Mapped[str | None] = mapped_column(String(80))
+    # The brand every row belongs to, when chosen on upload (a platform report names no brand of Pacer's).
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"))
 
     user: Mapped[User | None] = relationship()
     errors: Mapped[list[SpendImportError]] = relationship(
         back_populates="spend_import", order_by="SpendImportError.line", cascade="all, delete-orphan"
     )
+
+
+class SpendFormat(db.Model):
+    """A saved column mapping: how to read a report layout Pacer does not know (app.services.spend_formats)."""
+
+    __tablename__ = "spend_format"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    # field -> the header name of its column, e.g. {"campaign": "Kampagne", "amount": "Kosten"}.
+    mapping: Mapped[dict] = mapped_column(JSON)
+    number_format: Mapped[str] = mapped_column(String(12))
+    date_format: Mapped[str] = mapped_column(String(12))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SpendImportError(db.Model):

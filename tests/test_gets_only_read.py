@@ -20,6 +20,7 @@ from app.queue import QUEUES
 from app.services.enforcement import commit_and_enforce
 from app.services.imports import create_import, import_file, this_process
 from app.services.reconcile import reconcile_brands
+from app.services.spend_formats import save_format
 from app.services.users import create_token
 from app.services.webhooks import DeliverySettings, save_endpoint, send_test_event
 from tests.helpers import add_user, sign_in
@@ -60,12 +61,22 @@ def world(app, session, make, tmp_path, redis_connection):
         session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
     )
     send_test_event(session, endpoint.id, utcnow())
+    saved_format = save_format(
+        session,
+        name="Read-only format",
+        mapping={"campaign": "Campaign", "amount": "Cost", "day": "Day"},
+        number_format="1,234.56",
+        date_format="YYYY-MM-DD",
+        actor="test",
+        now=utcnow(),
+    )
     session.commit()
     redis_connection.flushdb()  # the commit asked for a delivery job; only what GETs queue counts below
     return {
         "brand_id": brand.id,
         "campaign_id": campaign.id,
         "import_id": done.id,
+        "format_id": saved_format.id,
         "admin": admin,
         "token": token,
         "endpoint_id": endpoint.id,

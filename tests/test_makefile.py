@@ -73,6 +73,10 @@ def test_help_lists_every_target():
         (["db-reset", "CONFIRM=yes"], f"{FLASK} reset-database --yes"),
         (["simulate-spend", "MIN=5", "MAX=50"], f'{FLASK} spend simulate --min "5" --max "50"'),
         (["import-spend", "FILE=spend.csv"], f'{FLASK} spend import "spend.csv"'),
+        (
+            ["import-spend", "FILE=r.csv", "FORMAT=meta", "BRAND=Acme"],
+            f'{FLASK} spend import "r.csv" --format "meta" --brand "Acme"',
+        ),
         (["simulate-time", "HOUR=9", "DAY=mon"], f'{FLASK} simulate-time --hour "9" --day "mon"'),
         (
             ["replay", "FROM=2026-11-01T00:00Z", "TO=2026-11-02T00:00Z"],

@@ -39,6 +39,7 @@ from app.models import SpendImport, User, WebhookDelivery
 from app.queue import QUEUE_SWEEPS
 from app.services.aliases import add_alias
 from app.services.platforms import new_key, save_connection
+from app.services.spend_formats import save_format
 from app.services.users import create_token
 from app.services.webhooks import DeliverySettings, dispatch, save_endpoint, send_test_event
 
@@ -145,6 +146,15 @@ def world(app, session, make, now, redis_connection):
     )
     session.add(spend_import)
     alias = add_alias(session, brand.id, name="matrix-1", campaign_id=campaign.id, now=now, actor="test")
+    saved_format = save_format(
+        session,
+        name="Matrix format",
+        mapping={"campaign": "Campaign", "amount": "Cost", "day": "Day"},
+        number_format="1,234.56",
+        date_format="YYYY-MM-DD",
+        actor="test",
+        now=now,
+    )
     tokens = {role: create_token(session, user, "matrix", now)[0] for role, user in users.items()}
     endpoint, _ = save_endpoint(
         session, None, url="http://127.0.0.1:9/hook", settings=DeliverySettings(allow_private=True)
@@ -167,6 +177,7 @@ def world(app, session, make, now, redis_connection):
         "brand_id": brand.id,
         "campaign_id": campaign.id,
         "import_id": spend_import.id,
+        "format_id": saved_format.id,
         "user_id": target.id,
         "instance_number": 0,
         "queue_name": QUEUE_SWEEPS,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, read_spend_csv
+from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
 from app.ingest.dedupe import row_dedupe_key, utc_text
 
 BATCH_ROWS = 20_000
@@ -43,11 +43,17 @@ class ParsedBatch:
 
 
 def parse_batches(
-    handle: BinaryIO, directory: CampaignDirectory, latest: datetime | None, batch_rows: int = BATCH_ROWS
+    handle: BinaryIO,
+    directory: CampaignDirectory,
+    latest: datetime | None,
+    batch_rows: int = BATCH_ROWS,
+    *,
+    read: Callable[[BinaryIO, CampaignDirectory, datetime | None], Iterator[SpendRow | RowError]] | None = None,
 ) -> Iterator[ParsedBatch]:
     """Read ``handle`` as a spend CSV and yield it in batches; the last one (maybe empty) ends at the end of the file.
 
-    ``latest`` is the latest spend time accepted (see read_spend_csv).
+    ``latest`` is the latest spend time accepted (see read_spend_csv). ``read`` reads the rows of another report
+    format (app.ingest.formats); by default the file is Pacer's own CSV.
 
     Raises SpendFileError for a file that cannot be read as spend, also part-way through.
     """
@@ -56,7 +62,7 @@ def parse_batches(
     totals: dict[tuple[int, str], int] = defaultdict(int)
     errors: list[RowError] = []
     rows_read = rejected = errors_kept = 0
-    for item in read_spend_csv(handle, directory, latest):
+    for item in (read or read_spend_csv)(handle, directory, latest):
         rows_read += 1
         if type(item) is RowError:
             rejected += 1

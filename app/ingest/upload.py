@@ -36,18 +36,20 @@ class StoredUpload:
     size_bytes: int
 
 
-def store_upload(stream: BinaryIO, folder: Path) -> StoredUpload:
+def store_upload(stream: BinaryIO, folder: Path, *, header: bool = True) -> StoredUpload:
     """Copy ``stream`` to ``folder``/<uuid>.csv and check it; raises SpendFileError (nothing kept) for a bad file.
 
     Checked here, before any job exists: empty, binary (a NUL byte), not UTF-8 (anywhere
-    in the file, with the line), and a header that is not the spend format.
+    in the file, with the line), and (unless ``header`` is False: the caller recognises the
+    file's report format itself) a header that is not the spend format.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
     partial = path.with_suffix(".part")
     try:
         digest, size = _copy_checked(stream, partial)
-        check_header(partial)
+        if header:
+            check_header(partial)
         partial.rename(path)
     except BaseException:
         partial.unlink(missing_ok=True)

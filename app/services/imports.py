@@ -40,9 +40,12 @@ from app.ingest.upload import store_upload
 from app.models import Brand, Campaign, SpendImport, SpendImportError, utcnow
 from app.money import exponent, format_amount
 from app.queue import JobState
+from app.services import spend_formats
 from app.services.aliases import live_campaigns
+from app.services.brands import brands_named
 from app.services.demo import DEMO_FIXTURES
 from app.services.spend import ImportWriter, campaign_directory, discard_unpublished
+from app.services.spend_formats import FormatError as FormatError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ PROGRESS_EVERY = 0.5  # seconds between writes of the job's meta
 READER_PROCESS_MIN_BYTES = 1 << 20
 
 ACTIVE = ("queued", "running")
+# An upload whose layout was not recognised: stored and registered, waiting for its columns to be mapped.
+AWAITING_MAPPING = "mapping"
 RETRYABLE = ("queued", "failed")
 ERRORS_PER_PAGE = 100
 HISTORY_PER_PAGE = 50
@@ -165,12 +170,19 @@ def create_import(
     skip_bad_rows: bool,
     user_id: int | None = None,
     sha256: str | None = None,
+    format_name: str | None = None,
+    brand_id: int | None = None,
+    status: str = "queued",
 ) -> SpendImport:
-    """Register a file for import (status ``queued``); does not commit.
+    """Register a file for import (status ``queued``, or ``mapping`` while it waits for its columns to be
+    mapped); does not commit.
 
-    ``sha256`` is the file's digest when the caller already computed it while storing the file.
+    ``sha256`` is the file's digest when the caller already computed it while storing the file;
+    ``format_name`` its report format (None: Pacer's CSV), ``brand_id`` the brand chosen for its rows.
     """
     spend_import = SpendImport(
+        format_name=format_name,
+        brand_id=brand_id,
         filename=filename[:255],
         sha256=sha256 or file_sha256(path),
         stored_path=str(path),
@@ -178,7 +190,7 @@ def create_import(
         actor=actor,
         user_id=user_id,
         skip_bad_rows=skip_bad_rows,
-        status="queued",
+        status=status,
     )
     session.add(spend_import)
     session.flush()
@@ -194,13 +206,27 @@ def register_upload(
     actor: str,
     user_id: int | None,
     skip_bad_rows: bool,
+    format_name: str | None = None,
+    brand_id: int | None = None,
 ) -> SpendImport:
     """Store an uploaded file under ``folder`` (checked as it streams in) and register it; commits.
 
-    Raises SpendFileError for a bad file, and keeps nothing of it.
+    Its report format is ``format_name`` or else recognised from its header (spend_formats); a file
+    whose layout is not recognised is kept and registered as ``mapping`` (not queued) until its
+    columns are mapped (:func:`apply_mapping`). ``brand_id`` is the brand chosen for its rows.
+    Raises SpendFileError for a bad file, FormatError for an unknown format name; keeps nothing then.
     """
-    stored = store_upload(stream, folder)
+    if format_name:
+        spend_formats.resolve_format(session, format_name)  # an unknown name fails before the file is stored
+    brand = session.get(Brand, brand_id) if brand_id else None
+    stored = store_upload(stream, folder, header=False)
     try:
+        if format_name:
+            layout = spend_formats.forced_layout(session, stored.path, format_name)
+        else:
+            layout = spend_formats.detect_layout(session, stored.path)
+        if layout is not None:
+            spend_formats.check_layout_brand(layout, brand)
         spend_import = create_import(
             session,
             stored.path,
@@ -209,6 +235,9 @@ def register_upload(
             user_id=user_id,
             skip_bad_rows=skip_bad_rows,
             sha256=stored.sha256,
+            format_name=layout.format_name if layout is not None else None,
+            brand_id=brand_id,
+            status="queued" if layout is not None else AWAITING_MAPPING,
         )
         session.commit()
     except BaseException:
@@ -216,6 +245,48 @@ def register_upload(
         stored.path.unlink(missing_ok=True)
         raise
     return spend_import
+
+
+def apply_mapping(
+    session: Session,
+    spend_import: SpendImport,
+    *,
+    name: str,
+    columns: list[str],
+    number_format: str,
+    date_format: str,
+    brand_id: int | None,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Save the column mapping of an upload waiting in ``mapping`` as a named format, and queue the upload
+    to be read with it (status ``queued``; the caller then calls queue_import). ``columns`` is the field
+    chosen for each column of the file's header (or "ignore"). Raises FormatError (the mapping, a second
+    save) or SpendFileError (the file does not fit it); commits only when it all holds.
+    """
+    if spend_import.status != AWAITING_MAPPING:
+        raise spend_formats.FormatError(f"Import #{spend_import.id} is {spend_import.status}: its format is chosen.")
+    header_index, rows = spend_formats.file_preview(Path(spend_import.stored_path or ""))
+    mapping = spend_formats.mapping_from_columns(rows[header_index], columns)
+    try:
+        saved = spend_formats.save_format(
+            session,
+            name=name,
+            mapping=mapping,
+            number_format=number_format,
+            date_format=date_format,
+            actor=actor,
+            now=now,
+        )
+        layout = spend_formats.forced_layout(session, Path(spend_import.stored_path), saved.name)
+        spend_formats.check_layout_brand(layout, session.get(Brand, brand_id) if brand_id else None)
+    except BaseException:
+        session.rollback()
+        raise
+    spend_import.format_name = saved.name
+    spend_import.brand_id = brand_id
+    spend_import.status = "queued"
+    session.commit()
 
 
 def queue_import(session: Session, spend_import: SpendImport) -> str | None:
@@ -328,16 +399,23 @@ def _run_claimed(
         outcome.message = f"The file cannot be read: {exc.strerror}."
         return _finish(session, import_id, outcome)
     try:
+        read = spend_formats.row_reader(session, spend_import)
+    except spend_formats.FormatError as exc:
+        handle.close()
+        outcome.status = "rejected"
+        outcome.message = str(exc)
+        return _finish(session, import_id, outcome)
+    try:
         total = os.fstat(handle.fileno()).st_size
         latest = latest_spend(now)
         writer = ImportWriter(session, import_id)
         with handle:
             if total >= READER_PROCESS_MIN_BYTES:
                 directory = campaign_directory(session)  # whole: the forked reader must not touch the database
-                batches = batches_from_child(lambda: parse_batches(handle, directory, latest))
+                batches = batches_from_child(lambda: parse_batches(handle, directory, latest, read=read))
             else:
                 # Read as the file names brands, so a small file's import does not grow with the brands stored.
-                batches = parse_batches(handle, campaign_directory(session, lazy=True), latest)
+                batches = parse_batches(handle, campaign_directory(session, lazy=True), latest, read=read)
             with closing(batches):  # ends the reading (and a reader process) before the file closes, also on an error
                 for batch in batches:
                     outcome.rows_read = batch.rows_read
@@ -417,6 +495,36 @@ def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportO
     return outcome
 
 
+def file_format(
+    session: Session, path: Path, *, format_name: str | None, brand_name: str | None
+) -> tuple[str | None, int | None]:
+    """The report format and chosen brand id of a file about to be imported from disk (the CLI): ``format_name``
+    forces one, else it is recognised from the header. Raises FormatError (unknown format or brand, or a layout
+    not recognised) or SpendFileError (the file does not fit, no brand, wrong currency). A file that names
+    Pacer's columns wrongly gets None, and the import rejects it with the header's message.
+    """
+    brand = None
+    if brand_name:
+        named = [b for b in brands_named(session, brand_name) if b.archived_at is None]
+        if not named:
+            raise FormatError(f"There is no brand named {brand_name!r}.")
+        brand = named[0]
+    if format_name:
+        layout = spend_formats.forced_layout(session, path, format_name)
+    else:
+        try:
+            layout = spend_formats.detect_layout(session, path)
+        except SpendFileError:
+            return None, brand.id if brand else None
+        if layout is None:
+            raise FormatError(
+                "The file's header is not one Pacer knows (Pacer's CSV, Google Ads, Meta or a saved format): "
+                "map its columns once on the upload page, then import it with --format NAME."
+            )
+    spend_formats.check_layout_brand(layout, brand)
+    return layout.format_name, (brand.id if brand else None)
+
+
 def import_file(
     session: Session,
     path: Path,
@@ -425,10 +533,19 @@ def import_file(
     skip_bad_rows: bool,
     user_id: int | None = None,
     progress: Callable[[ImportProgress], None] | None = None,
+    format_name: str | None = None,
+    brand_id: int | None = None,
 ) -> tuple[SpendImport, ImportOutcome]:
     """Register and run an import of ``path`` in this process (the CLI's path)."""
     spend_import = create_import(
-        session, path, filename=os.path.basename(path), actor=actor, skip_bad_rows=skip_bad_rows, user_id=user_id
+        session,
+        path,
+        filename=os.path.basename(path),
+        actor=actor,
+        skip_bad_rows=skip_bad_rows,
+        user_id=user_id,
+        format_name=format_name,
+        brand_id=brand_id,
     )
     session.commit()
     outcome = run_import(session, spend_import.id, progress=progress)
@@ -624,7 +741,7 @@ def rejected_rows(session: Session, spend_import: SpendImport) -> RejectedRows:
     """The rejected rows with their explanations, as table rows: line, error, then the row's own fields
     under the file's header (read from the stored file; a single ``row`` column if it is gone). Lazy:
     rows are read from the database as they are consumed."""
-    file_header = _stored_header(spend_import.stored_path) or _kept_header(spend_import)
+    file_header = _stored_header(session, spend_import) or _kept_header(spend_import)
     header = ["line", "error", *(file_header or ["row"])]
 
     def rows() -> Iterator[list[str]]:
@@ -644,7 +761,7 @@ def rejected_file(session: Session, spend_import: SpendImport) -> RejectedRows:
     The layout is read from the stored file, or from the header kept when retention deleted it; with
     neither, ``header`` is empty and only the rows are given. Lazy, like :func:`rejected_rows`.
     """
-    layout = _layout_lines(spend_import)
+    layout = _layout_lines(session, spend_import)
 
     def rows() -> Iterator[list[str]]:
         yield from layout[1:]
@@ -655,9 +772,9 @@ def rejected_file(session: Session, spend_import: SpendImport) -> RejectedRows:
     return RejectedRows(layout[0] if layout else [], rows())
 
 
-def _layout_lines(spend_import: SpendImport) -> list[list[str]]:
+def _layout_lines(session: Session, spend_import: SpendImport) -> list[list[str]]:
     """The fields of the file's lines before its rows: any preamble, then the header (last)."""
-    stored = _stored_layout(spend_import.stored_path, getattr(spend_import, "header_line", None))
+    stored = _stored_layout(spend_import.stored_path, _header_line(session, spend_import))
     if stored:
         return stored
     kept = _kept_header(spend_import)
@@ -693,7 +810,7 @@ def write_rejected_file(session: Session, spend_import: SpendImport, out: Binary
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     try:
         writer = csv.writer(text, lineterminator="\r\n")
-        for fields in _layout_lines(spend_import):
+        for fields in _layout_lines(session, spend_import):
             writer.writerow(fields)
         count = 0
         for error in session.scalars(errors_query(spend_import.id).execution_options(yield_per=1000)):
@@ -737,7 +854,7 @@ def import_again(
     if only_rejected:
         if not spend_import.rejected or session.scalar(errors_query(spend_import.id).limit(1)) is None:
             raise ImportAgainRefused(f"{number} has no rejected rows to import again.")
-        if not _layout_lines(spend_import):
+        if not _layout_lines(session, spend_import):
             raise ImportAgainRefused(
                 f"The header of the file of {number.lower()} is no longer known, so its rejected rows cannot be "
                 "imported again as they are: download them, add the header line, and upload that."
@@ -753,6 +870,8 @@ def import_again(
                 actor=actor,
                 user_id=user_id,
                 skip_bad_rows=skip_bad_rows,
+                format_name=spend_import.format_name,
+                brand_id=spend_import.brand_id,
             )
     if spend_import.file_deleted_at is not None:
         raise ImportAgainRefused(deleted_file_words(spend_import) + " Upload it again to import it.")
@@ -770,6 +889,8 @@ def import_again(
             actor=actor,
             user_id=user_id,
             skip_bad_rows=skip_bad_rows,
+            format_name=spend_import.format_name,
+            brand_id=spend_import.brand_id,
         )
 
 
@@ -883,8 +1004,15 @@ def _fields(raw: str) -> list[str]:
         return [raw]
 
 
-def _stored_header(stored_path: str | None) -> list[str] | None:
-    layout = _stored_layout(stored_path, None)
+def _header_line(session: Session, spend_import: SpendImport) -> int | None:
+    """The line number of the stored file's header in its format (a platform export has a title before it),
+    or None to take the first non-blank line."""
+    layout = spend_formats.import_layout(session, spend_import)
+    return layout.header_line if layout is not None else None
+
+
+def _stored_header(session: Session, spend_import: SpendImport) -> list[str] | None:
+    layout = _stored_layout(spend_import.stored_path, _header_line(session, spend_import))
     return [f.strip() for f in layout[-1]] if layout else None
 
 
@@ -932,7 +1060,7 @@ def prune_uploads(session: Session, now: datetime, *, retention_days: int, folde
     ).all()
     for spend_import in due:
         path = Path(spend_import.stored_path)
-        header = _stored_header(spend_import.stored_path)
+        header = _stored_header(session, spend_import)
         # Only while it is still finished and not deleted: a retry that queued it meanwhile keeps its file.
         marked = session.execute(
             update(SpendImport)

@@ -15,9 +15,10 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Brand, SpendImport, utcnow
+from app.models import Brand, SpendFormat, SpendImport, utcnow
 from app.services import imports as service
 from app.services import live as live_service
+from app.services import spend_formats
 from app.services.aliases import AliasError, add_alias
 from app.services.campaigns import CampaignError, CampaignLocked, create_campaign
 from app.services.enforcement import commit_and_enforce
@@ -25,7 +26,16 @@ from app.web import live
 from app.web.auth import requires
 from app.web.csv_export import csv_response
 from app.web.pagination import page_number
-from app.web.spend_forms import AliasForm, ImportAgainForm, NewCampaignForm, RetryForm, UploadForm
+from app.web.spend_forms import (
+    AliasForm,
+    FormatForm,
+    ImportAgainForm,
+    MappingForm,
+    NewCampaignForm,
+    RetryForm,
+    UploadForm,
+    choices,
+)
 
 bp = Blueprint("spend", __name__)
 
@@ -42,6 +52,8 @@ def _display_name(filename: str | None) -> str:
 @requires("manager")
 def upload():
     form = UploadForm()
+    form.format.choices = choices("Recognise it from the header", spend_formats.format_choices(db.session))
+    form.brand.choices = choices("Named in the file (account name column)", spend_formats.brand_choices(db.session))
     if form.validate_on_submit():
         storage = form.file.data
         try:
@@ -53,10 +65,15 @@ def upload():
                 actor=f"user:{current_user.email}",
                 user_id=current_user.id,
                 skip_bad_rows=form.skip_bad_rows,
+                format_name=form.format.data or None,
+                brand_id=int(form.brand.data) if form.brand.data else None,
             )
-        except service.SpendFileError as exc:
+        except (service.SpendFileError, service.FormatError) as exc:
             form.file.errors.append(str(exc))
         else:
+            if spend_import.status == service.AWAITING_MAPPING:
+                flash("Pacer does not know this file's layout: say what its columns hold, once.", "info")
+                return redirect(url_for("spend.mapping", import_id=spend_import.id))
             return _after_upload(spend_import)
     status = 400 if form.errors else 200
     return _upload_page(form, status)
@@ -275,3 +292,94 @@ def rejected_errors_csv(import_id: int):
     spend_import = db.get_or_404(SpendImport, import_id)
     table = service.rejected_rows(db.session, spend_import)
     return csv_response(f"import-{import_id}-rejected-errors.csv", table.header, table.rows)
+
+
+@bp.route("/spend/imports/<int:import_id>/mapping", methods=["GET", "POST"])
+@requires("manager")
+def mapping(import_id: int):
+    """An upload of unknown layout: its first rows, and what each column holds; saved as a named format."""
+    spend_import = db.get_or_404(SpendImport, import_id)
+    if spend_import.status != service.AWAITING_MAPPING:
+        return redirect(url_for("spend.show", import_id=import_id))
+    try:
+        header_index, rows = spend_formats.file_preview(Path(spend_import.stored_path or ""))
+    except service.SpendFileError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("spend.show", import_id=import_id))
+    header = rows[header_index]
+    form = MappingForm()
+    form.brand.choices = [
+        ("", "Named in the file (brand / account name column)"),
+        *spend_formats.brand_choices(db.session),
+    ]
+    if not form.is_submitted():
+        form.brand.data = str(spend_import.brand_id) if spend_import.brand_id else ""
+        for _ in header:
+            form.columns.append_entry()
+    if form.validate_on_submit():
+        try:
+            service.apply_mapping(
+                db.session,
+                spend_import,
+                name=form.name.data,
+                columns=[entry.data for entry in form.columns],
+                number_format=form.number_format.data,
+                date_format=form.date_format.data,
+                brand_id=int(form.brand.data) if form.brand.data else None,
+                actor=f"user:{current_user.email}",
+                now=utcnow(),
+            )
+        except (service.FormatError, service.SpendFileError) as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash(f"Saved the format “{spend_import.format_name}”; it is recognised from now on.", "success")
+            return _after_upload(spend_import)
+    status = 400 if form.errors or form.form_errors else 200
+    return (
+        render_template(
+            "spend/mapping.html",
+            spend_import=spend_import,
+            form=form,
+            header=header,
+            header_index=header_index,
+            rows=rows,
+        ),
+        status,
+    )
+
+
+@bp.get("/spend/formats")
+@requires("viewer")
+def formats():
+    return render_template("spend/formats.html", **spend_formats.list_view(db.session))
+
+
+@bp.route("/spend/formats/<int:format_id>/edit", methods=["GET", "POST"])
+@requires("manager")
+def edit_format(format_id: int):
+    saved = db.get_or_404(SpendFormat, format_id)
+    form = FormatForm(obj=saved)
+    if not form.is_submitted():
+        for name, header in saved.mapping.items():
+            form[f"column_{name}"].data = header
+    if form.validate_on_submit():
+        try:
+            spend_formats.save_format(
+                db.session,
+                name=form.name.data,
+                mapping=form.mapping(),
+                number_format=form.number_format.data,
+                date_format=form.date_format.data,
+                actor=f"user:{current_user.email}",
+                now=utcnow(),
+                existing=saved,
+            )
+        except spend_formats.FormatError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Saved the format “{saved.name}”.", "success")
+            return redirect(url_for("spend.formats"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("spend/format_edit.html", form=form, saved=saved), status
