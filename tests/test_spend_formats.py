@@ -101,6 +101,33 @@ def test_google_ads_report_uploaded_with_its_brand_is_recognised_and_imported(se
     assert sorted(amount for _, amount, _ in stored(session)) == [0, 31207, 99810, 117245]
 
 
+def test_rejected_rows_of_a_google_ads_report_come_back_in_its_own_layout(session, as_manager, brands):
+    # The title and date-range lines and the header, then the rejected row as uploaded: the file can be fixed
+    # and uploaded again as it is, and it is read with the same format and brand.
+    content = (
+        (EXPORTS / "google_ads_campaign_day.csv")
+        .read_bytes()
+        .replace(b"Search - Brand,2026-11-24", b"Serch,2026-11-24")
+    )
+    first = import_id_of(
+        post_export(as_manager, "google_ads_campaign_day.csv", content, brand=str(brands["acme"].id), mode="skip")
+    )
+    outcome = run_import(session, first, now=NOW)
+    assert (outcome.status, outcome.imported, outcome.rejected) == ("done", 3, 1)
+    downloaded = as_manager.get(f"/spend/imports/{first}/rejected.csv").get_data(as_text=True)
+    assert downloaded.splitlines() == [
+        "Campaign report",
+        '"November 23, 2026 - November 24, 2026"',
+        "Campaign status,Campaign,Day,Currency code,Impr.,Clicks,Cost,Conversions",
+        'Enabled,Serch,2026-11-24,USD,"10,980",835,998.10,19.00',
+    ]
+    fixed = downloaded.replace("Serch", "Search - Brand").encode()
+    again = import_id_of(post_export(as_manager, "fixed.csv", fixed, brand=str(brands["acme"].id)))
+    assert session.get(SpendImport, again).format_name == "google_ads"
+    outcome = run_import(session, again, now=NOW)
+    assert (outcome.status, outcome.imported, outcome.rejected) == ("done", 1, 0)
+
+
 def test_meta_export_finds_its_brand_by_account_name(session, as_manager, brands):
     spend_import_id = import_id_of(post_export(as_manager, "meta_campaign_day.csv"))
     outcome = run_import(session, spend_import_id, now=NOW)

@@ -383,20 +383,3 @@ def test_a_name_is_counted_in_every_row_that_names_it_whatever_else_is_wrong(
     rejected = finished(upload(as_manager, content))
     page = text_of(as_manager.get(f"/spend/imports/{rejected.id}"))
     assert unknown_groups(page) == [("X 1", "4"), ("&#39;quoted&#39; &#34;name&#34;", "1")]
-
-
-def test_a_header_after_preamble_lines_brings_them_along(tmp_path):
-    # A platform export's title and date range come before its header; an import that stores the
-    # header's line number gets them back in its rejected-rows file (Pacer's CSV: the first line).
-    from types import SimpleNamespace
-
-    from app.services.imports import _layout_lines
-
-    path = tmp_path / "report.csv"
-    path.write_text('Campaign report\n"1 Nov 2026 - 30 Nov 2026"\n\nCampaign,Day,Cost\nSearch,2026-11-01,1.00\n')
-    export = SimpleNamespace(stored_path=str(path), header_line=4, file_header=None)
-    assert _layout_lines(export) == [["Campaign report"], ["1 Nov 2026 - 30 Nov 2026"], [], ["Campaign", "Day", "Cost"]]
-    pacer = SimpleNamespace(stored_path=str(path), file_header=None)
-    assert _layout_lines(pacer) == [["Campaign report"]]
-    gone = SimpleNamespace(stored_path=str(tmp_path / "gone.csv"), header_line=4, file_header='["a", "b"]')
-    assert _layout_lines(gone) == [["a", "b"]]
