@@ -181,7 +181,7 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
     "--skip-bad-rows", is_flag=True, help="Import the good rows and report the bad ones (default: all or nothing)."
 )
 def spend_import(file: Path, skip_bad_rows: bool) -> None:
-    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency]).
+    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency][,period]).
 
     The same path as an upload, run in this process with a progress bar on stderr; a
     failed import can be run again with `spend retry ID`.
@@ -268,6 +268,12 @@ def _run_and_report(spend_import_row: SpendImport) -> None:
     click.echo(
         f"Import #{import_id} {outcome.status}: {outcome.rows_read} rows read, {outcome.imported} imported, "
         f"{outcome.duplicates} duplicates, {outcome.rejected} rejected."
+        + (
+            f" Period figures: {outcome.replaced} replaced, {outcome.corrected} corrected (lowered), "
+            f"{outcome.unchanged} unchanged."
+            if outcome.replaced or outcome.corrected or outcome.unchanged
+            else ""
+        )
     )
     if outcome.message:
         click.echo(outcome.message)
