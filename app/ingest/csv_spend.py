@@ -382,9 +382,9 @@ def _parse_row(
         problems.append(f"currency {currency} is not the currency of brand {brand.name!r} ({brand.currency})")
 
     period = field("period").lower() or None
-    if period is not None and period not in PERIODS:
+    period_ok = period is None or period in PERIODS
+    if not period_ok:
         problems.append(f"period {field('period')!r} is not day or hour (or empty for a spend at an instant)")
-        period = None
 
     amount = spent_at = None
     if brand is not None:
@@ -395,12 +395,12 @@ def _parse_row(
         try:
             if period is None:
                 spent_at = parse_instant(field("spent_at"), brand.timezone)
-            else:
+            elif period_ok:  # the time is read as the period says: an unknown one has no reading
                 spent_at = parse_period_start(field("spent_at"), period, brand.timezone)
         except TimestampError as exc:
             problems.append(str(exc))
         else:
-            if problem := spent_at_problem(spent_at, latest):
+            if spent_at is not None and (problem := spent_at_problem(spent_at, latest)):
                 problems.append(problem)
                 spent_at = None
 

@@ -92,11 +92,14 @@ def parse_period_start(text: str, period: str, tz: ZoneInfo) -> datetime:
         )
     try:
         wall = datetime.fromisoformat(f"{match['day']}T{match['hour']}:00")
+        instant = None
         if match["offset"]:
             instant = datetime.fromisoformat(f"{match['day']}T{match['hour']}:00{match['offset']}").astimezone(UTC)
-            if instant.astimezone(tz).minute or instant.astimezone(tz).second:
-                raise TimestampError(f"{raw!r} is not the start of an hour in {tz.key}")
-            return instant
-        return local_to_utc(wall, tz)
+            local = instant.astimezone(tz)
     except (ValueError, OverflowError):
         raise TimestampError(f"{raw!r} is not a real date and hour") from None
+    if instant is None:
+        return local_to_utc(wall, tz)
+    if local.minute or local.second:
+        raise TimestampError(f"{raw!r} is not the start of an hour in {tz.key}")
+    return instant

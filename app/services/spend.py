@@ -200,10 +200,10 @@ def write_periods(
 
     - Records of one period key in one call are one figure: their amounts are added (an export split
       by device or ad set).
-    - A new period is inserted (``new``). A stored one is replaced when this figure is later, by
-      (``figure_at``, import id), than the stored one's: raised (``replaced``) or lowered (``corrected``),
-      the totals moving by the difference; an equal figure, or an older one arriving late, changes no
-      amount (``unchanged``).
+    - A new period is inserted (``new``). A stored one is replaced unless the stored figure is later, by
+      (``figure_at``, import id), than this one (an import registered earlier that finishes last; of a
+      tie, the last write wins): raised (``replaced``) or lowered (``corrected``), the totals moving by
+      the difference; an equal figure, or an older one arriving late, changes no amount (``unchanged``).
     - A campaign's brand-local day is kept either as one day figure or as hour figures, never both, so
       no money is counted twice: a record of the other granularity than the one stored for that day (or,
       for a day not yet stored, than this call's first record for it) is refused (``mixed``).
@@ -293,8 +293,8 @@ def _plan_periods(session: Session, records: list[NewSpend], *, order: tuple, lo
             plan.inserts.append(figure)
             plan.changes.append((figure, figure.amount_minor))
             result.inserted += rows
-        elif (_aware(held.figure_at), held.import_id or 0) >= order:
-            outcome = "unchanged"  # a later figure is stored already
+        elif (_aware(held.figure_at), held.import_id or 0) > order:
+            outcome = "unchanged"  # a later figure is stored already (of a tie, the write that comes last wins)
         else:
             change = figure.amount_minor - held.amount_minor
             outcome = "unchanged" if change == 0 else "replaced" if change > 0 else "corrected"
