@@ -134,7 +134,7 @@ def seed_demo_command(logins: bool) -> None:
 
 spend_cli = AppGroup("spend", help="Record or import spend.")
 # The option of `spend record` that carries each field the spend rule checks.
-SPEND_OPTIONS = {"amount": "--amount", "spent_at": "--at", "external_id": "--external-id"}
+SPEND_OPTIONS = {"amount": "--amount", "spent_at": "--at", "external_id": "--external-id", "period": "--period"}
 
 
 def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
@@ -155,18 +155,40 @@ def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
     "--at", "at", default=None, help="When it was spent (ISO 8601; without an offset, brand-local time). Default: now."
 )
 @click.option("--external-id", default=None, help="Platform id; recording the same id twice adds nothing.")
-def spend_record(brand: str, campaign: str, amount: str, at: str | None, external_id: str | None) -> None:
+@click.option(
+    "--period",
+    type=click.Choice(["day", "hour"]),
+    default=None,
+    help="The amount is the platform's figure for the brand-local day (--at 2026-11-05) or hour "
+    "(--at '2026-11-05 14:00'); it replaces the figure recorded before for that period.",
+)
+def spend_record(
+    brand: str, campaign: str, amount: str, at: str | None, external_id: str | None, period: str | None
+) -> None:
     """Record one spend and enforce the brand's budgets at once."""
     target = _find_campaign(brand, campaign)
     try:
         outcome = record_manual_spend(
-            db.session, target, amount=amount, spent_at=at or "", external_id=external_id or "", now=utcnow()
+            db.session,
+            target,
+            amount=amount,
+            spent_at=at or "",
+            external_id=external_id or "",
+            now=utcnow(),
+            period=period or "",
         )
     except CampaignLocked as exc:
         fail(str(exc))
     except CampaignError as exc:
         field, messages = next(iter(exc.errors.items()))
         raise click.BadParameter(" ".join(messages), param_hint=SPEND_OPTIONS.get(field, field)) from None
+    if outcome.period_outcome is not None:
+        click.echo(
+            f"{period.capitalize()} figure {amount} {target.brand.currency} for {brand} / {campaign} from "
+            f"{outcome.spent_at.isoformat()}: {outcome.period_outcome}."
+        )
+        commit_and_report("spend")
+        return
     if not outcome.inserted:
         db.session.rollback()
         click.echo(f"Spend with external id {external_id!r} is already recorded; nothing added.")

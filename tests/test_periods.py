@@ -7,6 +7,7 @@ day totals must equal the stored records' sums, and each period must hold exactl
 
 from __future__ import annotations
 
+import html
 import threading
 from collections import defaultdict
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from app.services.reconcile import reconcile_brand
 from app.services.simulate import simulate
 from app.services.spend import new_spend, write_spend
 from tests.conftest import NOW, Builders, _empty_tables
+from tests.helpers import add_user, sign_in
 from tests.test_api import auth, token_for
 
 HEADER = "brand,campaign,amount,spent_at,period"
@@ -344,7 +346,7 @@ def test_the_api_takes_period_figures_and_answers_each_outcome(client, session, 
     mixed = post(day | {"amount": "1.00", "period": "hour", "spent_at": "2026-11-24 10:00"})
     assert mixed.status_code == 400
     assert mixed.json["results"][0]["error"] == (
-        "2026-11-24 is kept as one day figure for this campaign; a hour figure for it would count that money twice."
+        "2026-11-24 is kept as one day figure for this campaign; an hour figure for it would count that money twice."
     )
     bad = post(day | {"amount": "1.00", "period": "month"}, day | {"amount": "1.00", "period": 3})
     assert bad.status_code == 400
@@ -459,3 +461,68 @@ def test_parse_period_start_refuses_what_it_cannot_read():
     )
     # Santiago skips midnight on 2026-09-06: the day starts at 01:00 local, 04:00 UTC.
     assert parse_period_start("2026-09-06", "day", ZoneInfo("America/Santiago")) == datetime(2026, 9, 6, 4, tzinfo=UTC)
+
+
+def test_the_campaign_form_records_a_days_figure_that_replaces_the_earlier(client, session, acme):
+    sign_in(client, add_user(session, "m@example.com", "manager"))
+    url = f"/campaigns/{acme.search.id}/spend"
+
+    def post(amount, period="day", spent_at="2026-11-24T09:30"):
+        response = client.post(url, data={"amount": amount, "spent_at": spent_at, "period": period})
+        with client.session_transaction() as state:
+            said = [message for _, message in state.pop("_flashes", [])]
+        return response, said
+
+    assert post("30")[1][0] == "Recorded 30.00 USD for Search, 2026-11-24 (America/New_York)."
+    assert post("45")[1][0] == "Raised the figure to 45.00 USD for Search, 2026-11-24 (America/New_York)."
+    assert post("45")[1][0] == "Unchanged: the figure is already 45.00 USD for Search, 2026-11-24 (America/New_York)."
+    assert post("20")[1][0] == "Corrected (lowered) the figure to 20.00 USD for Search, 2026-11-24 (America/New_York)."
+    assert day_total(session, date(2026, 11, 24)) == 2000
+
+    mixed, _ = post("5", "hour", "2026-11-24T10:00")
+    assert mixed.status_code == 400
+    assert "an hour figure for it would count that money twice." in html.unescape(mixed.get_data(as_text=True))
+    half_hour, _ = post("5", "hour", "2026-11-23T10:30")
+    assert half_hour.status_code == 400
+    assert "An hour&#39;s spent_at is its start" in half_hour.get_data(as_text=True)
+    unknown, _ = post("5", "week")
+    assert unknown.status_code == 400
+    assert day_total(session, date(2026, 11, 24)) == 2000
+    assert day_total(session, date(2026, 11, 23)) == 0
+    assert assert_coherent(session)[date(2026, 11, 24)] == 2000
+
+
+def test_the_import_page_and_the_cli_show_replaced_corrected_and_unchanged(client, runner, session, acme, tmp_path):
+    run(session, export(tmp_path, "e1.csv", "Acme,Search,60.00,2026-11-24,day", "Acme,Social,6.00,2026-11-24,day"))
+    second = export(
+        tmp_path,
+        "e2.csv",
+        "Acme,Search,70.00,2026-11-24,day",
+        "Acme,Social,5.00,2026-11-24,day",
+        "Acme,Social,1,2026-11-23,day",
+    )
+    result = runner.invoke(args=["spend", "import", str(second)])
+    assert result.exit_code == 0, result.output
+    assert "3 rows read, 1 imported, 0 duplicates, 0 rejected." in result.output
+    assert "Period figures: 1 replaced, 1 corrected (lowered), 0 unchanged." in result.output
+    sign_in(client, add_user(session, "v@example.com", "viewer"))
+    latest = session.scalar(select(SpendImport).order_by(SpendImport.id.desc()))
+    page = html.unescape(client.get(f"/spend/imports/{latest.id}").get_data(as_text=True))
+    assert "<dt>Replaced (a day or hour's figure raised)</dt><dd>1</dd>" in page
+    assert "<dt>Corrected (a figure lowered)</dt><dd>1</dd>" in page
+    assert "<dt>Unchanged figures</dt><dd>0</dd>" in page
+
+
+def test_the_cli_records_a_period_figure(runner, session, acme):
+    def record(amount, period="day", at="2026-11-24"):
+        args = ["spend", "record", "--brand", "Acme", "--campaign", "Search", "--amount", amount, "--period", period]
+        return runner.invoke(args=[*args, "--at", at])
+
+    first = record("30")
+    assert first.exit_code == 0, first.output
+    assert "Day figure 30 USD for Acme / Search from 2026-11-24T05:00:00+00:00: new." in first.output
+    assert "corrected." in record("10").output
+    mixed = record("5", "hour", "2026-11-24 10:00")
+    assert mixed.exit_code == 2
+    assert "Invalid value for --period: 2026-11-24 is kept as one day figure" in mixed.output
+    assert day_total(session, date(2026, 11, 24)) == 1000

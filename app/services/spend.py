@@ -285,7 +285,8 @@ def _plan_periods(session: Session, records: list[NewSpend], *, order: tuple, lo
             outcome = "mixed"
             why = (
                 f"{figure.local_date} is kept as {'hour figures' if kept[family] == 'hour' else 'one day figure'} "
-                f"for this campaign; a {figure.period} figure for it would count that money twice"
+                f"for this campaign; {'an hour' if figure.period == 'hour' else 'a day'} figure for it would count "
+                "that money twice"
             )
             result.mixed.extend((record, why) for record in records_of[key])
         elif (held := stored.get(key)) is None:

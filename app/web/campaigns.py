@@ -238,6 +238,20 @@ def archive(campaign_id: int):
     return redirect(url_for("brands.show", brand_id=campaign.brand_id))
 
 
+def _period_message(outcome, campaign, period: str) -> str:
+    brand = campaign.brand
+    start = outcome.spent_at.astimezone(ZoneInfo(brand.timezone))
+    which = f"{start:%Y-%m-%d}" if period == "day" else f"the hour from {start:%Y-%m-%d %H:%M}"
+    amount = f"{format_amount(outcome.amount_minor, brand.currency)} {brand.currency}"
+    did = {
+        "new": "Recorded",
+        "replaced": "Raised the figure to",
+        "corrected": "Corrected (lowered) the figure to",
+        "unchanged": "Unchanged: the figure is already",
+    }[outcome.period_outcome]
+    return f"{did} {amount} for {campaign.name}, {which} ({brand.timezone})."
+
+
 @bp.post("/campaigns/<int:campaign_id>/spend")
 @requires("manager")
 def record_spend(campaign_id: int):
@@ -254,6 +268,7 @@ def record_spend(campaign_id: int):
                 spent_at=form.spent_at.data or "",
                 external_id=form.external_id.data or "",
                 now=utcnow(),
+                period=form.period.data or "",
             )
         except service.CampaignLocked as exc:
             return _locked(campaign_id, exc)
@@ -263,6 +278,10 @@ def record_spend(campaign_id: int):
         else:
             enforcement = commit_and_enforce(db.session, actor=_actor())
             brand = campaign.brand
+            if outcome.period_outcome is not None:
+                flash(_period_message(outcome, campaign, form.period.data), "success")
+                flash(enforcement.message(), "warning" if enforcement.error else "info")
+                return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
             if not outcome.inserted:
                 flash(
                     f"A spend with external id {form.external_id.data!r} is already recorded for {brand.name}; "
