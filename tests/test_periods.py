@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from app.control import local_day
 from app.extensions import db
 from app.ingest.timestamps import TimestampError, parse_period_start
-from app.models import BrandDaySpend, BrandFigure, Campaign, SpendImport, SpendRecord
+from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, SpendImport, SpendRecord
 from app.services.imports import create_import, import_file, run_import
 from app.services.reconcile import reconcile_brand
 from app.services.simulate import simulate
-from app.services.spend import new_spend, write_spend
+from app.services.spend import new_spend, rebuild_day_totals, write_spend
 from tests.conftest import NOW, Builders, _empty_tables
 from tests.helpers import add_user, sign_in
 from tests.test_api import auth, token_for
@@ -68,11 +68,11 @@ def day_total(session, day: date = TODAY) -> int:
     return session.scalar(select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).filter_by(local_date=day))
 
 
-def assert_coherent(session) -> dict[date, int]:
+def assert_coherent(session, zone: ZoneInfo = NEW_YORK) -> dict[date, int]:
     """Day totals equal the records' sums by brand-local day; one record per period key (the unique index)."""
     expected: dict[date, int] = defaultdict(int)
     for record in session.scalars(select(SpendRecord)):
-        assert record.local_date == local_day(record.spent_at, NEW_YORK)
+        assert record.local_date == local_day(record.spent_at, zone)
         expected[record.local_date] += record.amount_minor
     totals = {
         day: amount for day, amount in session.execute(select(BrandDaySpend.local_date, BrandDaySpend.amount_minor))
@@ -526,3 +526,25 @@ def test_the_cli_records_a_period_figure(runner, session, acme):
     assert mixed.exit_code == 2
     assert "Invalid value for --period: 2026-11-24 is kept as one day figure" in mixed.output
     assert day_total(session, date(2026, 11, 24)) == 1000
+
+
+def test_a_time_zone_change_keeps_period_rows_on_the_day_their_start_falls_on(session, acme, tmp_path):
+    run(
+        session,
+        export(
+            tmp_path,
+            "ny.csv",
+            "Acme,Search,10.00,2026-11-24,day",  # New York's midnight: 05:00 UTC, 21:00 the day before in Los Angeles
+            "Acme,Social,3.00,2026-11-24 14:00,hour",
+        ),
+    )
+    brand = session.get(Brand, acme.brand.id)
+    brand.timezone = "America/Los_Angeles"
+    rebuild_day_totals(session, brand)
+    session.commit()
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    assert assert_coherent(session, los_angeles) == {date(2026, 11, 23): 1000, date(2026, 11, 24): 300}
+    # Whole-hour zones share their hours: the same hour exported in the new zone replaces the stored one.
+    again = run(session, export(tmp_path, "la.csv", "Acme,Social,4.00,2026-11-24 11:00,hour"))
+    assert (again.imported, again.replaced) == (0, 1)
+    assert assert_coherent(session, los_angeles) == {date(2026, 11, 23): 1000, date(2026, 11, 24): 400}
