@@ -218,10 +218,14 @@ def write_periods(
     table = _RECORDS
     created = utcnow()
     if plan.inserts:
-        session.execute(
-            upsert_insert(session, table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key]),
+        inserted = session.execute(
+            upsert_insert(session, table)
+            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+            .returning(table.c.dedupe_key),
             [_period_values(f, figure_at, import_id) | {"created_at": created} for f in plan.inserts],
-        )
+        ).all()
+        if len(inserted) != len(plan.inserts):  # the lock makes this impossible; never count what was not stored
+            raise RuntimeError("a period figure was stored by another writer meanwhile; nothing was written")
     if plan.updates:
         session.execute(
             update(table)
