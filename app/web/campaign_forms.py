@@ -42,7 +42,7 @@ class SpendForm(FlaskForm):
     spent_at = StringField("Spent at (brand-local time)", filters=[_strip], validators=[Optional()])
     external_id = StringField("External id (optional)", filters=[_strip], validators=[Optional(), Length(max=200)])
     period = SelectField(
-        "What the amount is",
+        "Spend or period figure",
         choices=[
             SelectChoice("", "A spend at that time"),
             SelectChoice("day", "The platform's figure for that whole day"),
