@@ -10,7 +10,6 @@ Revises: 8f2871c78252
 Create Date: 2026-12-01 07:40:00
 
 """
-
 import hashlib
 from datetime import datetime
 
@@ -19,8 +18,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "c41d7e9b2f10"
-down_revision = "8f2871c78252"
+revision = 'c41d7e9b2f10'
+down_revision = '8f2871c78252'
 branch_labels = None
 depends_on = None
 
@@ -90,9 +89,7 @@ def _rewrite(make_key):
         changes = [{"row_id": row.id, "key": key} for row in rows if (key := make_key(row)) is not None]
         if changes:
             connection.execute(
-                spend_record.update()
-                .where(spend_record.c.id == sa.bindparam("row_id"))
-                .values(dedupe_key=sa.bindparam("key")),
+                spend_record.update().where(spend_record.c.id == sa.bindparam("row_id")).values(dedupe_key=sa.bindparam("key")),
                 changes,
             )
 
