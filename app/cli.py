@@ -139,7 +139,7 @@ def seed_demo_command(logins: bool) -> None:
 
 spend_cli = AppGroup("spend", help="Record or import spend.")
 # The option of `spend record` that carries each field the spend rule checks.
-SPEND_OPTIONS = {"amount": "--amount", "spent_at": "--at", "external_id": "--external-id"}
+SPEND_OPTIONS = {"amount": "--amount", "spent_at": "--at", "external_id": "--external-id", "period": "--period"}
 
 
 def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
@@ -160,18 +160,40 @@ def _find_campaign(brand_name: str, campaign_name: str) -> Campaign:
     "--at", "at", default=None, help="When it was spent (ISO 8601; without an offset, brand-local time). Default: now."
 )
 @click.option("--external-id", default=None, help="Platform id; recording the same id twice adds nothing.")
-def spend_record(brand: str, campaign: str, amount: str, at: str | None, external_id: str | None) -> None:
+@click.option(
+    "--period",
+    type=click.Choice(["day", "hour"]),
+    default=None,
+    help="The amount is the platform's figure for the brand-local day (--at 2026-11-05) or hour "
+    "(--at '2026-11-05 14:00'); it replaces the figure recorded before for that period.",
+)
+def spend_record(
+    brand: str, campaign: str, amount: str, at: str | None, external_id: str | None, period: str | None
+) -> None:
     """Record one spend and enforce the brand's budgets at once."""
     target = _find_campaign(brand, campaign)
     try:
         outcome = record_manual_spend(
-            db.session, target, amount=amount, spent_at=at or "", external_id=external_id or "", now=utcnow()
+            db.session,
+            target,
+            amount=amount,
+            spent_at=at or "",
+            external_id=external_id or "",
+            now=utcnow(),
+            period=period or "",
         )
     except CampaignLocked as exc:
         fail(str(exc))
     except CampaignError as exc:
         field, messages = next(iter(exc.errors.items()))
         raise click.BadParameter(" ".join(messages), param_hint=SPEND_OPTIONS.get(field, field)) from None
+    if outcome.period_outcome is not None:
+        click.echo(
+            f"{period.capitalize()} figure {amount} {target.brand.currency} for {brand} / {campaign} from "
+            f"{outcome.spent_at.isoformat()}: {outcome.period_outcome}."
+        )
+        commit_and_report("spend")
+        return
     if not outcome.inserted:
         db.session.rollback()
         click.echo(f"Spend with external id {external_id!r} is already recorded; nothing added.")
@@ -196,7 +218,7 @@ def spend_record(brand: str, campaign: str, amount: str, at: str | None, externa
 )
 @click.option("--brand", default=None, help="The brand of every row (for a report without an account name column).")
 def spend_import(file: Path, skip_bad_rows: bool, format_name: str | None, brand: str | None) -> None:
-    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency]), a Google Ads or Meta
+    """Import a spend CSV (brand,campaign,amount,spent_at[,external_id][,currency][,period]), a Google Ads or Meta
     report download, or a file in a saved format.
 
     The format is recognised from the header (a report's title lines skipped); --format NAME forces one.
@@ -295,6 +317,12 @@ def _run_and_report(spend_import_row: SpendImport) -> None:
     click.echo(
         f"Import #{import_id} {outcome.status}: {outcome.rows_read} rows read, {outcome.imported} imported, "
         f"{outcome.duplicates} duplicates, {outcome.rejected} rejected."
+        + (
+            f" Period figures: {outcome.replaced} replaced, {outcome.corrected} corrected (lowered), "
+            f"{outcome.unchanged} unchanged."
+            if outcome.replaced or outcome.corrected or outcome.unchanged
+            else ""
+        )
     )
     if outcome.message:
         click.echo(outcome.message)

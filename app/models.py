@@ -287,6 +287,11 @@ class SpendImport(db.Model):
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    # Period rows (a platform's day or hour figures) whose stored figure this import raised (replaced),
+    # lowered (corrected), or left as it was (unchanged: the same figure, or a later one already stored).
+    replaced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    corrected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     brands_affected: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
@@ -370,12 +375,18 @@ class SpendRecord(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)  # app.ingest.dedupe.DEDUPE_KEY_LENGTH
     import_id: Mapped[int | None] = mapped_column(ForeignKey("spend_import.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: an instant. "day" or "hour": a platform's figure for the brand-local period starting at spent_at,
+    # rewritten in place by a later figure (app.services.spend.write_periods).
+    period: Mapped[str | None] = mapped_column(String(4))
+    # A period row's "when": its import's registration time, or the write's; the latest figure wins.
+    figure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship()
 
     __table_args__ = (
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
         CheckConstraint("source in ('csv', 'api', 'manual', 'pull')", name="source"),
+        CheckConstraint("period in ('day', 'hour')", name="period"),
         Index(None, "brand_id", "spent_at"),
     )
 

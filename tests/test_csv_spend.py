@@ -19,7 +19,7 @@ from app.models import utcnow
 from app.services.spend import campaign_directory
 
 HEADER = "brand,campaign,amount,spent_at"
-FORMAT = "brand,campaign,amount,spent_at[,external_id][,currency]"
+FORMAT = "brand,campaign,amount,spent_at[,external_id][,currency][,period]"
 ISO_HINT = "is not ISO 8601 like 2026-03-08T14:30:00Z, 2026-03-08T09:30:00-05:00 or 2026-03-08 09:30"
 BOM = b"\xef\xbb\xbf"
 

@@ -256,7 +256,7 @@ def test_bad_header_is_rejected(session, brands, tmp_path):
     assert outcome.status == "rejected"
     assert outcome.message == (
         "Unknown column 'cost' in the header (line 1); the columns are "
-        "brand,campaign,amount,spent_at[,external_id][,currency]."
+        "brand,campaign,amount,spent_at[,external_id][,currency][,period]."
     )
     assert record_count(session) == 0
 

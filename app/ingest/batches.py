@@ -30,12 +30,16 @@ MAX_ERRORS = 100_000
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # The order of a staged row's values: what spend_record stores for it, less the import's own columns.
 STAGED_COLUMNS = ("campaign_id", "brand_id", "amount_minor", "spent_at", "local_date", "external_id", "dedupe_key")
+# A period row (a platform's day or hour figure): its line, the staged values, its period. Not staged: the
+# writer replaces stored figures with them (app.services.spend.write_periods).
+PERIOD_COLUMNS = ("line", *STAGED_COLUMNS, "period")
 
 
 @dataclass
 class ParsedBatch:
     rows: list[tuple]  # values in STAGED_COLUMNS order; spent_at and local_date as text
     totals: dict[tuple[int, str], int]  # (brand id, local date text) -> amount of these rows
+    periods: list[tuple]  # the period rows, in PERIOD_COLUMNS order (not in rows or totals)
     errors: list[RowError]  # the bad rows, up to MAX_ERRORS per file
     rejected: int  # bad rows in this batch, kept or not
     rows_read: int  # data rows read so far in the file
@@ -59,6 +63,7 @@ def parse_batches(
     """
     occurrences: dict[tuple, int] = {}
     rows: list[tuple] = []
+    periods: list[tuple] = []
     totals: dict[tuple[int, str], int] = defaultdict(int)
     errors: list[RowError] = []
     rows_read = rejected = errors_kept = 0
@@ -73,12 +78,16 @@ def parse_batches(
         ref = item.campaign
         spent_at, day = utc_text(item.spent_at), item.local_date.isoformat()
         key = row_dedupe_key(item, occurrences, spent_at)
-        rows.append((ref.campaign_id, ref.brand_id, item.amount_minor, spent_at, day, item.external_id, key))
-        totals[(ref.brand_id, day)] += item.amount_minor
-        if len(rows) >= batch_rows:
-            yield ParsedBatch(rows, totals, errors, rejected, rows_read, handle.tell())
-            rows, totals, errors, rejected = [], defaultdict(int), [], 0
-    yield ParsedBatch(rows, totals, errors, rejected, rows_read, handle.tell())
+        values = (ref.campaign_id, ref.brand_id, item.amount_minor, spent_at, day, item.external_id, key)
+        if item.period is not None:
+            periods.append((item.line, *values, item.period))
+        else:
+            rows.append(values)
+            totals[(ref.brand_id, day)] += item.amount_minor
+        if len(rows) + len(periods) >= batch_rows:
+            yield ParsedBatch(rows, totals, periods, errors, rejected, rows_read, handle.tell())
+            rows, totals, periods, errors, rejected = [], defaultdict(int), [], [], 0
+    yield ParsedBatch(rows, totals, periods, errors, rejected, rows_read, handle.tell())
 
 
 def _end_with_parent() -> None:

@@ -1,6 +1,6 @@
 """Streaming parser and validator for spend CSV files.
 
-Format: ``brand,campaign,amount,spent_at[,external_id][,currency]`` with header
+Format: ``brand,campaign,amount,spent_at[,external_id][,currency][,period]`` with header
 names matched case-insensitively, UTF-8 with or without a BOM, CRLF or LF line
 ends. The file is read row by row, never whole. Whole-file problems (empty,
 binary, not UTF-8, bad header) raise :class:`SpendFileError`; each bad row
@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 
 from app.control import local_day
 from app.ingest.spend_values import EARLIEST_SPEND, MAX_EXTERNAL_ID, external_id_problem, spent_at_problem
-from app.ingest.timestamps import TimestampError, local_to_utc, parse_instant
+from app.ingest.timestamps import TimestampError, local_to_utc, parse_instant, parse_period_start
 from app.money import MAX_MINOR, MoneyError, exponent, parse_amount
 
 REQUIRED_COLUMNS = ("brand", "campaign", "amount", "spent_at")
-OPTIONAL_COLUMNS = ("external_id", "currency")
-FORMAT = "brand,campaign,amount,spent_at[,external_id][,currency]"
+OPTIONAL_COLUMNS = ("external_id", "currency", "period")
+FORMAT = "brand,campaign,amount,spent_at[,external_id][,currency][,period]"
 # Big enough for any sane row; a larger field means a broken or binary file.
 csv.field_size_limit(1 << 20)
 
@@ -298,7 +298,7 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: 
     ``_parse_row`` and gets exactly its answer and message.
     """
     i_brand, i_campaign, i_amount, i_time = (columns[c] for c in REQUIRED_COLUMNS)
-    i_external, i_currency = columns.get("external_id"), columns.get("currency")
+    i_external, i_currency, i_period = columns.get("external_id"), columns.get("currency"), columns.get("period")
     targets: dict[tuple[str, str], tuple | None] = {}
     zones: dict[str, int] = {}
     # (UTC quarter hour, zone number) -> the brand-local date all through it, or None if it changes inside it.
@@ -326,6 +326,8 @@ def _fast_parser(columns: dict[str, int], directory: CampaignDirectory, latest: 
         if found is None:
             return None
         ref, digits, scale, currency, zone_number = found
+        if i_period is not None and fields[i_period]:
+            return None  # a period row: the full parser reads its start
         if i_currency is not None and fields[i_currency] and fields[i_currency].upper() != currency:
             return None
         whole, dot, frac = fields[i_amount].partition(".")
@@ -403,6 +405,11 @@ def _parse_row(
     if brand is not None and currency and currency != brand.currency:
         problems.append(f"currency {currency} is not the currency of brand {brand.name!r} ({brand.currency})")
 
+    period = field("period").lower() or None
+    period_ok = period is None or period in PERIODS
+    if not period_ok:
+        problems.append(f"period {field('period')!r} is not day or hour (or empty for a spend at an instant)")
+
     amount = spent_at = None
     if brand is not None:
         try:
@@ -410,11 +417,14 @@ def _parse_row(
         except MoneyError as exc:
             problems.append(str(exc))
         try:
-            spent_at = parse_instant(field("spent_at"), brand.timezone)
+            if period is None:
+                spent_at = parse_instant(field("spent_at"), brand.timezone)
+            elif period_ok:  # the time is read as the period says: an unknown one has no reading
+                spent_at = parse_period_start(field("spent_at"), period, brand.timezone)
         except TimestampError as exc:
             problems.append(str(exc))
         else:
-            if problem := spent_at_problem(spent_at, latest):
+            if spent_at is not None and (problem := spent_at_problem(spent_at, latest)):
                 problems.append(problem)
                 spent_at = None
 
@@ -424,7 +434,7 @@ def _parse_row(
 
     if problems or ref is None or amount is None or spent_at is None:
         return RowError(line, _sentence(problems), _raw(fields))
-    return SpendRow(line, ref, amount, spent_at, local_day(spent_at, ref.timezone), external_id)
+    return SpendRow(line, ref, amount, spent_at, local_day(spent_at, ref.timezone), external_id, period)
 
 
 def unknown_campaign_problem(brand_name: str, campaign_name: str) -> str:

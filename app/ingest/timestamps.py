@@ -60,3 +60,46 @@ def local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
             f"{wall:%Y-%m-%d %H:%M} does not exist in {tz.key}: the clocks skip it for daylight saving time"
         )
     return instant
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_HOUR = re.compile(
+    r"^(?P<day>\d{4}-\d{2}-\d{2})[T ](?P<hour>\d{2})(?::00(?::00)?)?(?P<offset>Z|[+-]\d{2}:?\d{2})?$", re.ASCII
+)
+
+
+def parse_period_start(text: str, period: str, tz: ZoneInfo) -> datetime:
+    """The first instant (aware UTC) of the brand-local ``period`` that ``text`` names.
+
+    A day is its date (``2026-11-05``): it starts at the local midnight (or the first instant of the day
+    where DST skips midnight). An hour is its local start, ``2026-11-05 14:00``, ``2026-11-05T14`` or with
+    ``:00:00``; a repeated hour (a fall-back night) is its first occurrence unless an offset names the
+    other one (``2026-11-01T01:00-05:00``); an hour that DST skips is an error.
+    """
+    raw = text.strip()
+    if period == "day":
+        if not _DAY.match(raw):
+            raise TimestampError(f"a day's spent_at is its date in the brand's zone like 2026-11-05, not {raw!r}")
+        try:
+            day = datetime.fromisoformat(raw)
+            return day.replace(tzinfo=tz).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise TimestampError(f"{raw!r} is not a real date") from None
+    match = _HOUR.match(raw)
+    if not match:
+        raise TimestampError(
+            f"an hour's spent_at is its start in the brand's zone like 2026-11-05 14:00 or 2026-11-05T14, not {raw!r}"
+        )
+    try:
+        wall = datetime.fromisoformat(f"{match['day']}T{match['hour']}:00")
+        instant = None
+        if match["offset"]:
+            instant = datetime.fromisoformat(f"{match['day']}T{match['hour']}:00{match['offset']}").astimezone(UTC)
+            local = instant.astimezone(tz)
+    except (ValueError, OverflowError):
+        raise TimestampError(f"{raw!r} is not a real date and hour") from None
+    if instant is None:
+        return local_to_utc(wall, tz)
+    if local.minute or local.second:
+        raise TimestampError(f"{raw!r} is not the start of an hour in {tz.key}")
+    return instant

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.control import Window
+from app.control import Window, local_time
 from app.control.schedule import merge_windows
 from app.database import lock_brand
 from app.ingest.spend_values import external_id_problem, latest_spend, spent_at_problem
-from app.ingest.timestamps import TimestampError, parse_instant
+from app.ingest.timestamps import TimestampError, parse_instant, parse_period_start
 from app.models import Brand, Campaign, ScheduleWindow
 from app.money import MoneyError, parse_amount
 from app.services.brands import too_long_message
@@ -62,6 +62,8 @@ class SpendOutcome:
     amount_minor: int
     spent_at: datetime
     brand_ids: set[int]
+    # For a period figure: new, replaced, corrected or unchanged (app.services.spend.write_periods).
+    period_outcome: str | None = None
 
 
 def _check_open(campaign: Campaign) -> None:
@@ -238,15 +240,24 @@ def archive_campaign(session: Session, campaign: Campaign, *, now: datetime, act
 
 
 def record_manual_spend(
-    session: Session, campaign: Campaign, *, amount: str, spent_at: str = "", external_id: str = "", now: datetime
+    session: Session,
+    campaign: Campaign,
+    *,
+    amount: str,
+    spent_at: str = "",
+    external_id: str = "",
+    now: datetime,
+    period: str = "",
 ) -> SpendOutcome:
     """Record one spend for the campaign by hand (the form and the CLI); does not commit.
 
     The spend rule of every entry point (app.ingest.spend_values): ``amount`` a plain decimal,
     zero or more, in the brand's currency; ``spent_at`` ISO 8601, brand-local when it has no
     offset, defaulting to ``now``, between 2000-01-01 and five minutes after ``now``.
-    Re-recording an ``external_id`` adds nothing (``inserted`` is False). Raises CampaignError
-    keyed by field (amount, spent_at, external_id), CampaignLocked for an archived campaign.
+    Re-recording an ``external_id`` adds nothing (``inserted`` is False). With ``period`` ("day" or
+    "hour") the amount is the platform's figure for the brand-local day containing ``spent_at`` or the
+    hour starting at it, and replaces the one stored (see write_periods). Raises CampaignError
+    keyed by field (amount, spent_at, external_id, period), CampaignLocked for an archived campaign.
     """
     _check_open(campaign)
     brand = campaign.brand
@@ -257,7 +268,18 @@ def record_manual_spend(
     except MoneyError as exc:
         errors["amount"] = [_sentence(str(exc))]
     instant = now
-    if (spent_at or "").strip():
+    period = (period or "").strip() or None
+    if period is not None and period not in ("day", "hour"):
+        errors["period"] = ["Choose a spend at a time, a day's figure or an hour's figure."]
+    elif period is not None:
+        tz = ZoneInfo(brand.timezone)
+        text = (spent_at or "").strip() or local_time(now, tz).strftime("%Y-%m-%dT%H:00")
+        try:
+            # The form's date-and-time input: any time of a day names that day.
+            instant = parse_period_start(text[:10] if period == "day" else text, period, tz)
+        except TimestampError as exc:
+            errors["spent_at"] = [_sentence(str(exc))]
+    elif (spent_at or "").strip():
         try:
             instant = parse_instant(spent_at, ZoneInfo(brand.timezone))
         except TimestampError as exc:
@@ -269,8 +291,12 @@ def record_manual_spend(
         errors["external_id"] = [_sentence(problem)]
     if errors:
         raise CampaignError(errors)
-    result = write_spend(session, [new_spend(campaign, amount_minor, instant, source="manual", external_id=external)])
-    return SpendOutcome(bool(result.inserted), amount_minor, instant, result.brand_ids)
+    record = new_spend(campaign, amount_minor, instant, source="manual", external_id=external, period=period)
+    result = write_spend(session, [record])
+    if result.mixed:
+        raise CampaignError({"period": [_sentence(result.mixed[0][1])]})
+    outcome = result.period_outcomes.get(record.dedupe_key)
+    return SpendOutcome(bool(result.inserted), amount_minor, instant, result.brand_ids, outcome)
 
 
 def _sentence(text: str) -> str:

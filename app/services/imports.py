@@ -144,6 +144,9 @@ def read_progress(spend_import: SpendImport) -> dict:
         **figures,
         "imported": spend_import.imported,
         "duplicates": spend_import.duplicates,
+        "replaced": spend_import.replaced,
+        "corrected": spend_import.corrected,
+        "unchanged": spend_import.unchanged,
         "rejected": spend_import.rejected,
         "message": spend_import.message,
         "attempts": spend_import.attempts,
@@ -310,6 +313,10 @@ class ImportOutcome:
     rows_read: int = 0
     imported: int = 0
     duplicates: int = 0
+    # Period rows whose stored figure was raised, lowered, or left as it was (app.services.spend.write_periods).
+    replaced: int = 0
+    corrected: int = 0
+    unchanged: int = 0
     rejected: int = 0
     brand_ids: set[int] = field(default_factory=set)
     errors: list[RowError] = field(default_factory=list)
@@ -422,10 +429,15 @@ def _run_claimed(
                     outcome.rejected += batch.rejected
                     outcome.errors.extend(batch.errors)
                     if skip_bad_rows or not outcome.rejected:  # all or nothing: no use writing after a bad row
-                        writer.write(batch.rows, batch.totals)
+                        writer.write(batch.rows, batch.totals, batch.periods)
                     if progress:
                         progress(ImportProgress(batch.rows_read, batch.bytes_read, total))
             written = writer.finish()
+            # Period rows refused at the write (the day is kept at the other granularity) are bad rows too.
+            outcome.rejected += len(writer.mixed_lines)
+            outcome.errors.extend(
+                RowError(line, why[:1].upper() + why[1:] + ".", "") for line, why in writer.mixed_lines
+            )
     except SpendFileError as exc:
         session.rollback()
         discard_unpublished(session, import_id, statuses=("running",))
@@ -446,8 +458,13 @@ def _run_claimed(
 
     outcome.imported = written.inserted
     outcome.duplicates = written.duplicates
+    outcome.replaced, outcome.corrected, outcome.unchanged = written.replaced, written.corrected, written.unchanged
     outcome.brand_ids = written.brand_ids
-    if outcome.duplicates and not outcome.imported and outcome.rows_read:
+    if (
+        (outcome.duplicates or outcome.unchanged)
+        and not (outcome.imported or outcome.replaced or outcome.corrected)
+        and outcome.rows_read
+    ):
         outcome.message = "Every row was already imported: nothing new was added."
     return _finish(session, import_id, outcome)
 
@@ -483,6 +500,9 @@ def _finish(session: Session, import_id: int, outcome: ImportOutcome) -> ImportO
     spend_import.rows_read = outcome.rows_read
     spend_import.imported = outcome.imported
     spend_import.duplicates = outcome.duplicates
+    spend_import.replaced = outcome.replaced
+    spend_import.corrected = outcome.corrected
+    spend_import.unchanged = outcome.unchanged
     spend_import.rejected = outcome.rejected
     spend_import.brands_affected = len(outcome.brand_ids)
     spend_import.message = outcome.message

@@ -27,7 +27,7 @@ from app.control import BudgetFacts, decide, local_day, local_time, month_start,
 from app.ingest.csv_spend import RowError, SpendFileError, read_spend_csv
 from app.models import Brand, SpendRecord
 from app.services.reconcile import brand_budget_facts
-from app.services.spend import campaign_directory, counted_spend, unstored_rows
+from app.services.spend import campaign_directory, counted_spend, predicted_changes
 
 QUARTER = timedelta(minutes=15)
 MAX_SPAN = timedelta(days=366)
@@ -107,8 +107,8 @@ def _file_spend(
     except SpendFileError as exc:
         raise SimulationError(str(exc)) from None
     spend: dict[int, list[tuple[datetime, date, int]]] = defaultdict(list)
-    for row, _ in unstored_rows(session, rows):
-        spend[row.campaign.brand_id].append((row.spent_at, row.local_date, row.amount_minor))
+    for brand_id, spent_at, day, amount in predicted_changes(session, rows):
+        spend[brand_id].append((spent_at, day, amount))
     return spend, errors
 
 

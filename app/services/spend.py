@@ -6,17 +6,36 @@ records through :func:`write_spend` (form, CLI, API, demo), a whole file through
 Each inserts records skipping stored dedupe keys and adds exactly the inserted amounts
 to the day totals in the same transaction. Nothing here commits, except an import on SQLite,
 whose rows are committed in short unpublished batches (ImportWriter, discard_unpublished).
+
+Period rows (a platform's figure for a brand-local day or hour, ``NewSpend.period``) are the one
+exception to insert-or-skip, and every writer sends them through :func:`write_periods`: keyed by
+(campaign, period), the latest figure replaces the stored one and the totals move by the difference.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, Table, bindparam, exists, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
@@ -29,7 +48,7 @@ from app.ingest.api_spend import ApiSpendError as ApiSpendError
 from app.ingest.api_spend import parse_api_records
 from app.ingest.batches import STAGED_COLUMNS
 from app.ingest.csv_spend import AliasRef, BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
-from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, unique_key
+from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, period_key, unique_key
 from app.ingest.spend_values import latest_spend
 from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignAlias, SpendImport, SpendRecord, utcnow
 from app.services.enforcement import enforce_after_commit
@@ -58,6 +77,23 @@ class WriteResult:
     brand_ids: set[int] = field(default_factory=set)
     # Filled only when asked for (write_spend(..., with_keys=True)): which records were new.
     inserted_keys: set[str] = field(default_factory=set)
+    # Period records (see write_periods), counted by record: a stored figure raised, lowered, or left as it was.
+    replaced: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+    # Period records refused because their campaign's day is kept at the other granularity, with why.
+    mixed: list[tuple[NewSpend, str]] = field(default_factory=list)
+    # Each period record's outcome by dedupe key: new, replaced, corrected, unchanged or mixed.
+    period_outcomes: dict[str, str] = field(default_factory=dict)
+
+    def add_periods(self, other: WriteResult) -> None:
+        self.inserted += other.inserted
+        self.replaced += other.replaced
+        self.corrected += other.corrected
+        self.unchanged += other.unchanged
+        self.mixed.extend(other.mixed)
+        self.period_outcomes.update(other.period_outcomes)
+        self.brand_ids |= other.brand_ids
 
 
 def new_spend(
@@ -68,14 +104,20 @@ def new_spend(
     source: str,
     external_id: str | None = None,
     dedupe_key: str | None = None,
+    period: str | None = None,
 ) -> NewSpend:
-    """Build one record for ``campaign``; the local date is computed in its brand's zone."""
+    """Build one record for ``campaign``; the local date is computed in its brand's zone.
+
+    With ``period`` ("day" or "hour") ``spent_at`` must be the period's first instant (see
+    app.ingest.dedupe.period_key) and the record is keyed by (campaign, period)."""
     if source not in SOURCES:
         raise ValueError(f"unknown spend source {source!r}")
     if amount_minor < 0:
         raise ValueError("spend amount must not be negative")
     brand = campaign.brand
-    if dedupe_key is None:
+    if period is not None:
+        dedupe_key = period_key(campaign.id, period, spent_at)
+    elif dedupe_key is None:
         dedupe_key = external_key(brand.id, external_id) if external_id else unique_key()
     return NewSpend(
         campaign_id=campaign.id,
@@ -86,20 +128,31 @@ def new_spend(
         source=source,
         dedupe_key=dedupe_key,
         external_id=external_id,
+        period=period,
     )
 
 
 def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = False) -> WriteResult:
     """Insert ``records``, skipping stored dedupe keys, and add what was inserted to the day totals.
 
-    With ``with_keys`` the result also names the dedupe keys that were inserted.
+    With ``with_keys`` the result also names the dedupe keys that were inserted. Period records go
+    through :func:`write_periods` as one figure registered now (the latest figure wins).
 
     Does not commit. Safe under concurrency: a key inserted by another transaction is
     skipped, and only amounts actually inserted reach the totals.
     """
     result = WriteResult()
+    periods = [r for r in records if r.period is not None]
+    if periods:
+        records = [r for r in records if r.period is None]
+        written, deltas = write_periods(session, periods, figure_at=utcnow())
+        result.add_periods(written)
+        if with_keys:
+            result.inserted_keys.update(k for k, outcome in written.period_outcomes.items() if outcome == "new")
+        add_to_day_totals(session, deltas)
     if not records:
         return result
+    period_inserted = result.inserted
     table = SpendRecord.__table__
     created = utcnow()
     stmt = (
@@ -127,10 +180,192 @@ def write_spend(session: Session, records: list[NewSpend], *, with_keys: bool = 
         result.inserted += 1
         if with_keys:
             result.inserted_keys.add(key)
-    result.duplicates = len(records) - result.inserted
-    result.brand_ids = {brand_id for brand_id, _ in deltas}
+    result.duplicates = len(records) - (result.inserted - period_inserted)
+    result.brand_ids |= {brand_id for brand_id, _ in deltas}
     add_to_day_totals(session, deltas)
     return result
+
+
+# Period rows: the figure of a later registration replaces the stored one. ---------------------------
+
+
+def write_periods(
+    session: Session, records: list[NewSpend], *, figure_at: datetime, import_id: int | None = None
+) -> tuple[WriteResult, dict[tuple[int, date], int]]:
+    """Store period records (a platform's figure for a brand-local day or hour) as one export registered at
+    ``figure_at`` (an import's registration time, or the write's time), and return the counts and the
+    day-total deltas the caller must add (add_to_day_totals) in the same transaction. Does not commit.
+
+    The rules, in one place for every writer:
+
+    - Records of one period key in one call are one figure: their amounts are added (an export split
+      by device or ad set).
+    - A new period is inserted (``new``). A stored one is replaced unless the stored figure is later, by
+      (``figure_at``, import id), than this one (an import registered earlier that finishes last; of a
+      tie, the last write wins): raised (``replaced``) or lowered (``corrected``), the totals moving by
+      the difference; an equal figure, or an older one arriving late, changes no amount (``unchanged``).
+    - A campaign's brand-local day is kept either as one day figure or as hour figures, never both, so
+      no money is counted twice: a record of the other granularity than the one stored for that day (or,
+      for a day not yet stored, than this call's first record for it) is refused (``mixed``).
+
+    Concurrency: writers of the same campaign and day are serialised (PostgreSQL: a transaction-level
+    advisory lock per (campaign, local date); SQLite: the database's write lock, taken first), so two
+    exports of one day end with the later one's figure, whichever commits first.
+    """
+    if not records:
+        return WriteResult(), {}
+    plan = _plan_periods(session, records, order=(figure_at, import_id or 0))
+    table = _RECORDS
+    created = utcnow()
+    if plan.inserts:
+        inserted = session.execute(
+            upsert_insert(session, table)
+            .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+            .returning(table.c.dedupe_key),
+            [_period_values(f, figure_at, import_id) | {"created_at": created} for f in plan.inserts],
+        ).all()
+        if len(inserted) != len(plan.inserts):  # the lock makes this impossible; never count what was not stored
+            raise RuntimeError("a period figure was stored by another writer meanwhile; nothing was written")
+    if plan.updates:
+        session.execute(
+            update(table)
+            .where(table.c.dedupe_key == bindparam("key"))
+            .values(
+                amount_minor=bindparam("amount_minor"),
+                source=bindparam("source"),
+                external_id=bindparam("external_id"),
+                figure_at=bindparam("figure_at"),
+                import_id=bindparam("import_id"),
+            ),
+            [{**_period_values(f, figure_at, import_id), "key": f.dedupe_key} for f in plan.updates],
+        )
+    deltas: dict[tuple[int, date], int] = defaultdict(int)
+    for figure, change in plan.changes:
+        deltas[(figure.brand_id, figure.local_date)] += change
+    plan.result.brand_ids = {brand_id for brand_id, _ in deltas}
+    return plan.result, dict(deltas)
+
+
+def predict_periods(session: Session, records: list[NewSpend]) -> list[tuple[NewSpend, int]]:
+    """What writing ``records`` now would change, by the rules of :func:`write_periods`: each figure whose
+    stored amount would move, with the change (negative for a correction). Reads only (the simulator)."""
+    if not records:
+        return []
+    return _plan_periods(session, records, order=(datetime.max.replace(tzinfo=UTC), 0), lock=False).changes
+
+
+@dataclass
+class _PeriodPlan:
+    result: WriteResult = field(default_factory=WriteResult)
+    inserts: list[NewSpend] = field(default_factory=list)
+    updates: list[NewSpend] = field(default_factory=list)
+    changes: list[tuple[NewSpend, int]] = field(default_factory=list)  # (figure, change of its stored amount)
+
+
+def _plan_periods(session: Session, records: list[NewSpend], *, order: tuple, lock: bool = True) -> _PeriodPlan:
+    """Decide each period figure's outcome against the stored ones (see write_periods), taking the
+    writers' lock first unless ``lock`` is False."""
+    plan = _PeriodPlan()
+    figures: dict[str, NewSpend] = {}
+    records_of: dict[str, list[NewSpend]] = defaultdict(list)
+    for record in records:
+        records_of[record.dedupe_key].append(record)
+        held = figures.get(record.dedupe_key)
+        figures[record.dedupe_key] = (
+            record if held is None else replace(held, amount_minor=held.amount_minor + record.amount_minor)
+        )
+    families = sorted({(r.campaign_id, r.local_date) for r in figures.values()})
+    if lock:
+        _lock_period_families(session, families)
+    stored = _stored_periods(session, families)
+    kept: dict[tuple[int, date], str] = {(row.campaign_id, row.local_date): row.period for row in stored.values()}
+    for figure in figures.values():  # in the order given: a new day's first figure decides its granularity
+        kept.setdefault((figure.campaign_id, figure.local_date), figure.period)
+    result = plan.result
+    for key, figure in sorted(figures.items()):
+        rows = len(records_of[key])
+        family = (figure.campaign_id, figure.local_date)
+        if kept[family] != figure.period:
+            outcome = "mixed"
+            why = (
+                f"{figure.local_date} is kept as {'hour figures' if kept[family] == 'hour' else 'one day figure'} "
+                f"for this campaign; {'an hour' if figure.period == 'hour' else 'a day'} figure for it would count "
+                "that money twice"
+            )
+            result.mixed.extend((record, why) for record in records_of[key])
+        elif (held := stored.get(key)) is None:
+            outcome = "new"
+            plan.inserts.append(figure)
+            plan.changes.append((figure, figure.amount_minor))
+            result.inserted += rows
+        elif (_aware(held.figure_at), held.import_id or 0) > order:
+            outcome = "unchanged"  # a later figure is stored already (of a tie, the write that comes last wins)
+        else:
+            change = figure.amount_minor - held.amount_minor
+            outcome = "unchanged" if change == 0 else "replaced" if change > 0 else "corrected"
+            plan.updates.append(figure)  # an equal figure too: its figure_at says a later one was seen
+            if change:
+                plan.changes.append((figure, change))
+        result.period_outcomes[key] = outcome
+        if outcome in ("replaced", "corrected", "unchanged"):
+            setattr(result, outcome, getattr(result, outcome) + rows)
+    return plan
+
+
+def _stored_periods(session: Session, families: list[tuple[int, date]]) -> dict[str, Any]:
+    """The stored period rows of these (campaign, local date) pairs, by dedupe key."""
+    table = _RECORDS
+    columns = (
+        table.c.dedupe_key,
+        table.c.campaign_id,
+        table.c.local_date,
+        table.c.period,
+        table.c.amount_minor,
+        table.c.figure_at,
+        table.c.import_id,
+    )
+    stored = {}
+    for i in range(0, len(families), 500):
+        chunk = families[i : i + 500]
+        query = select(*columns).where(
+            table.c.period.is_not(None), tuple_(table.c.campaign_id, table.c.local_date).in_(chunk)
+        )
+        stored.update((row.dedupe_key, row) for row in session.execute(query))
+    return stored
+
+
+def _period_values(figure: NewSpend, figure_at: datetime, import_id: int | None) -> dict:
+    return {
+        "campaign_id": figure.campaign_id,
+        "brand_id": figure.brand_id,
+        "amount_minor": figure.amount_minor,
+        "spent_at": figure.spent_at,
+        "local_date": figure.local_date,
+        "source": figure.source,
+        "external_id": figure.external_id,
+        "dedupe_key": figure.dedupe_key,
+        "period": figure.period,
+        "figure_at": figure_at,
+        "import_id": import_id,
+    }
+
+
+def _aware(moment: datetime | None) -> datetime:
+    """A stored figure_at (None never stored by write_periods: read as the oldest)."""
+    return moment if moment is not None else datetime.min.replace(tzinfo=UTC)
+
+
+def _lock_period_families(session: Session, families: list[tuple[int, date]]) -> None:
+    """Serialise the period writers of these (campaign, local date) pairs until the transaction ends."""
+    if is_postgres(session):
+        # Sorted, so two writers of overlapping days take their locks in one order and never deadlock.
+        for campaign_id, day in families:
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:campaign, :day)"), {"campaign": campaign_id, "day": day.toordinal()}
+            )
+    else:
+        # SQLite's one write lock, taken before anything is read (a no-op UPDATE as the first write).
+        session.execute(text("UPDATE spend_record SET id = id WHERE id = -1"))
 
 
 def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> None:
@@ -248,6 +483,37 @@ def unstored_rows(session: Session, rows: list[SpendRow]) -> list[tuple[SpendRow
     return first_of_each_key(zip(rows, keys, strict=False), stored_keys(session, keys))
 
 
+def predicted_changes(session: Session, rows: list[SpendRow]) -> list[tuple[int, datetime, date, int]]:
+    """(brand id, spent_at, local date, amount) of what writing ``rows`` now would add to the day totals: the
+    instant rows an import would store (unstored_rows) and each period figure's change, negative for a
+    correction (predict_periods, as if registered after every stored figure). Reads only (the simulator)."""
+    instants = [row for row in rows if row.period is None]
+    changes = [
+        (row.campaign.brand_id, row.spent_at, row.local_date, row.amount_minor)
+        for row, _ in unstored_rows(session, instants)
+    ]
+    periods = [row for row in rows if row.period is not None]
+    records = [
+        NewSpend(
+            row.campaign.campaign_id,
+            row.campaign.brand_id,
+            row.amount_minor,
+            row.spent_at,
+            row.local_date,
+            "csv",
+            key,
+            row.external_id,
+            row.period,
+        )
+        for row, key in zip(periods, dedupe_keys_for_rows(periods), strict=True)
+    ]
+    changes.extend(
+        (figure.brand_id, figure.spent_at, figure.local_date, change)
+        for figure, change in predict_periods(session, records)
+    )
+    return changes
+
+
 # --- the API --------------------------------------------------------------------------------------
 
 
@@ -258,6 +524,8 @@ class ApiSpendResult:
     duplicates: int = 0
     rejected: int = 0
     brand_ids: set[int] = field(default_factory=set)
+    # Period records by outcome: replaced, corrected, unchanged (new ones are in ``created``).
+    periods: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendResult:
@@ -289,13 +557,30 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
             "api",
             key,
             row.external_id,
+            row.period,
         )
         for row, key in zip(good, keys, strict=False)
     ]
     written = write_spend(session, new, with_keys=True)
     result.brand_ids = written.brand_ids
+    refused = {record.dedupe_key: why for record, why in written.mixed}
     seen: set[str] = set()
     for row, key in zip(good, keys, strict=False):
+        if row.period is not None:  # a period figure: its outcome, the same for each of its records
+            outcome = written.period_outcomes[key]
+            if outcome == "mixed":
+                why = refused[key]
+                result.results[row.line] = {
+                    "index": row.line,
+                    "status": "error",
+                    "error": why[:1].upper() + why[1:] + ".",
+                }
+                result.rejected += 1
+                continue
+            result.results[row.line] = {"index": row.line, "status": "created" if outcome == "new" else outcome}
+            result.created += outcome == "new"
+            result.periods[outcome] += 1
+            continue
         created = key in written.inserted_keys and key not in seen  # a repeated external id counts once
         seen.add(key)
         result.results[row.line] = {"index": row.line, "status": "created" if created else "duplicate"}
@@ -368,6 +653,13 @@ class ImportWriter:
     def __init__(self, session: Session, import_id: int) -> None:
         self.session = session
         self.import_id = import_id
+        # Period rows wait for finish (write_periods, in the publishing transaction): they rewrite stored
+        # figures, which must not change before the import publishes. A platform's figures, a few per
+        # campaign and day, so they are held in memory.
+        self.periods: list[NewSpend] = []
+        self.lines: list[int] = []
+        self.mixed_lines: list[tuple[int, str]] = []  # (line, why) of period rows refused by finish
+        self.figure_at = session.scalar(select(SpendImport.created_at).where(SpendImport.id == import_id))
         self.started = False
         self.postgres = is_postgres(session)
         self.result = WriteResult()
@@ -384,11 +676,27 @@ class ImportWriter:
         dialect = (postgresql if self.postgres else sqlite).dialect()
         self.stage = str(_STAGING.insert().compile(dialect=dialect, column_keys=list(STAGED_COLUMNS)))
 
-    def write(self, rows: list[tuple], totals: dict[tuple[int, str], int]) -> None:
+    def write(self, rows: list[tuple], totals: dict[tuple[int, str], int], periods: list[tuple] | None = None) -> None:
         """Store ``rows`` (values in STAGED_COLUMNS order) whose day totals are ``totals``, skipping stored keys.
 
+        ``periods`` are period rows (PERIOD_COLUMNS order, app.ingest.batches), kept for ``finish``.
         On SQLite the batch is committed (unpublished); on PostgreSQL nothing is committed.
         """
+        for line, campaign_id, brand_id, amount, spent_at, day, external_id, key, period in periods or ():
+            self.lines.append(line)
+            self.periods.append(
+                NewSpend(
+                    campaign_id,
+                    brand_id,
+                    amount,
+                    datetime.fromisoformat(spent_at).replace(tzinfo=UTC),
+                    date.fromisoformat(day),
+                    "csv",
+                    key,
+                    external_id,
+                    period,
+                )
+            )
         if not rows:
             return
         connection = self.session.connection()
@@ -457,7 +765,14 @@ class ImportWriter:
         return inserted
 
     def finish(self) -> WriteResult:
-        """Add the inserted rows' day totals and publish the rows, in the caller's transaction (not committed)."""
+        """Write the period rows, add the day totals and publish the rows, in the caller's transaction (not
+        committed). The result's ``mixed`` names the refused period rows; ``mixed_lines`` their lines."""
+        written, deltas = write_periods(self.session, self.periods, figure_at=self.figure_at, import_id=self.import_id)
+        self.result.add_periods(written)
+        line_of = {id(record): line for line, record in zip(self.lines, self.periods, strict=True)}
+        self.mixed_lines = sorted((line_of[id(record)], why) for record, why in written.mixed)
+        for day, amount in deltas.items():
+            self.deltas[day] += amount
         add_to_day_totals(self.session, self.deltas)
         self.session.execute(
             update(SpendImport).where(SpendImport.id == self.import_id).values(unpublished_from_id=None)

@@ -139,7 +139,7 @@ def spend():
     except ApiSpendError as exc:
         db.session.rollback()
         return _error(400, str(exc))
-    if not result.created and not result.duplicates:
+    if not result.created and not result.duplicates and not any(result.periods.values()):
         db.session.rollback()
         body = {
             "error": f"all {result.rejected} records are invalid; nothing was written",
@@ -153,6 +153,9 @@ def spend():
     body = {
         "created": result.created,
         "duplicates": result.duplicates,
+        "replaced": result.periods["replaced"],
+        "corrected": result.periods["corrected"],
+        "unchanged": result.periods["unchanged"],
         "rejected": result.rejected,
         "results": result.results,
         "enforcement": enforcement.state,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.control import Window
@@ -41,6 +41,15 @@ class SpendForm(FlaskForm):
     amount = StringField("Amount", filters=[_strip], validators=[DataRequired("Enter the amount spent.")])
     spent_at = StringField("Spent at (brand-local time)", filters=[_strip], validators=[Optional()])
     external_id = StringField("External id (optional)", filters=[_strip], validators=[Optional(), Length(max=200)])
+    period = SelectField(
+        "Spend or period figure",
+        choices=[
+            SelectChoice("", "A spend at that time"),
+            SelectChoice("day", "The platform's figure for that whole day"),
+            SelectChoice("hour", "The platform's figure for the hour starting then"),
+        ],
+        default="",
+    )
 
 
 class ScheduleForm(FlaskForm):

@@ -281,6 +281,23 @@ def archive(campaign_id: int):
     return redirect(url_for("brands.show", brand_id=campaign.brand_id))
 
 
+SPEND_FIELDS = ("amount", "spent_at", "external_id", "period")  # kept for a refused form shown again
+
+
+def _period_message(outcome, campaign, period: str) -> str:
+    brand = campaign.brand
+    start = outcome.spent_at.astimezone(ZoneInfo(brand.timezone))
+    which = f"{start:%Y-%m-%d}" if period == "day" else f"the hour from {start:%Y-%m-%d %H:%M}"
+    amount = format_money(outcome.amount_minor, brand.currency)
+    did = {
+        "new": "Recorded",
+        "replaced": "Raised the figure to",
+        "corrected": "Corrected (lowered) the figure to",
+        "unchanged": "Unchanged: the figure is already",
+    }[outcome.period_outcome]
+    return f"{did} {amount} for {campaign.name}, {which} ({brand.timezone})."
+
+
 # One rule for both methods (an id past the column is a 404 for each): the address read as a page (a
 # bookmark, an old reload) is the form on the campaign page; like every write's address, a manager's.
 @bp.route("/campaigns/<int:campaign_id>/spend", methods=["GET", "POST"])
@@ -301,6 +318,7 @@ def record_spend(campaign_id: int):
                 spent_at=form.spent_at.data or "",
                 external_id=form.external_id.data or "",
                 now=utcnow(),
+                period=form.period.data or "",
             )
         except service.CampaignLocked as exc:
             return _locked(campaign_id, exc)
@@ -310,6 +328,10 @@ def record_spend(campaign_id: int):
         else:
             enforcement = commit_and_enforce(db.session, actor=_actor())
             brand = campaign.brand
+            if outcome.period_outcome is not None:
+                flash(_period_message(outcome, campaign, form.period.data), "success")
+                flash(enforcement.message(), "warning" if enforcement.error else "info")
+                return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
             if not outcome.inserted:
                 flash(
                     f"A spend with external id {form.external_id.data!r} is already recorded for {brand.name}; "
@@ -327,10 +349,8 @@ def record_spend(campaign_id: int):
             return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#spend")
     session[SPEND_FORM_KEY] = {
         "campaign_id": campaign.id,
-        "data": {name: (form[name].data or "")[:KEPT_VALUE_CHARS] for name in ("amount", "spent_at", "external_id")},
-        "errors": {
-            name: list(form[name].errors) for name in ("amount", "spent_at", "external_id") if form[name].errors
-        },
+        "data": {name: (form[name].data or "")[:KEPT_VALUE_CHARS] for name in SPEND_FIELDS},
+        "errors": {name: list(form[name].errors) for name in SPEND_FIELDS if form[name].errors},
         "form_errors": list(form.form_errors),
     }
     # No #spend here: a fragment would stop the browser from honouring autofocus, which scrolls to the field.

@@ -50,6 +50,15 @@ SPEND_RECORD = {
             "description": "the platform's id: the same id in the same brand is the same record",
         },
         "currency": {"type": ["string", "null"], "description": "if given, must be the brand's currency"},
+        "period": {
+            "enum": ["day", "hour", "", None],
+            "description": (
+                "a platform's running figure for a brand-local day or hour instead of a spend at an instant: "
+                "spent_at is then the day (2026-11-05) or the hour's local start (2026-11-05 14:00, "
+                "2026-11-05T14, or with an offset to name the second 01:00 of a fall-back night); "
+                "a later figure for the same campaign and period replaces the stored one"
+            ),
+        },
     },
 }
 
@@ -59,6 +68,9 @@ SPEND_RESULT = {
     "properties": {
         "created": {"type": "integer", "minimum": 0},
         "duplicates": {"type": "integer", "minimum": 0},
+        "replaced": {"type": "integer", "minimum": 0, "description": "period figures raised"},
+        "corrected": {"type": "integer", "minimum": 0, "description": "period figures lowered"},
+        "unchanged": {"type": "integer", "minimum": 0, "description": "period figures equal, or older than stored"},
         "rejected": {"type": "integer", "minimum": 0},
         "results": {
             "type": "array",
@@ -67,7 +79,7 @@ SPEND_RESULT = {
                 "required": ["index", "status"],
                 "properties": {
                     "index": {"type": "integer", "minimum": 0},
-                    "status": {"enum": ["created", "duplicate", "error"]},
+                    "status": {"enum": ["created", "duplicate", "replaced", "corrected", "unchanged", "error"]},
                     "error": {"type": "string"},
                 },
             },
@@ -220,7 +232,10 @@ def openapi_document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/SpendResult"}, "Every record was a duplicate"),
+                        "200": _json(
+                            {"$ref": "#/components/schemas/SpendResult"},
+                            "Nothing new: duplicates, or period figures replaced, corrected or unchanged",
+                        ),
                         "201": _json({"$ref": "#/components/schemas/SpendResult"}, "Records were created"),
                         "207": _json({"$ref": "#/components/schemas/SpendResult"}, "Some records were rejected"),
                         "400": _json(
