@@ -349,7 +349,8 @@ def test_cli_unknown_layout_says_how_to_map_it_and_reuses_a_saved_mapping(runner
     assert recognised.exit_code == 0, recognised.output
     assert "3 imported" in recognised.output
     forced = runner.invoke(args=["spend", "import", path, "--brand", "Euro", "--format", "OTHER"])
-    assert forced.exit_code == 0 and "3 duplicates" in forced.output
+    # The same day figures again: each period's figure is unchanged (day rows replace, they are never duplicates).
+    assert forced.exit_code == 0 and "0 replaced, 0 corrected (lowered), 3 unchanged" in forced.output
 
 
 def test_a_large_report_is_read_by_the_forked_reader(runner, session, brands, redis_down, tmp_path):

@@ -36,12 +36,13 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("spend_import", schema=None) as batch_op:
-        batch_op.drop_column("unchanged")
-        batch_op.drop_column("corrected")
-        batch_op.drop_column("replaced")
+    # Both tables are copied on SQLite to drop columns; both have foreign keys to brand (see upgrade).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", sa.exc.SAWarning)
+        with op.batch_alter_table("spend_import", schema=None) as batch_op:
+            batch_op.drop_column("unchanged")
+            batch_op.drop_column("corrected")
+            batch_op.drop_column("replaced")
         with op.batch_alter_table("spend_record", schema=None) as batch_op:
             batch_op.drop_constraint(op.f("ck_spend_record_period"), type_="check")
             batch_op.drop_column("figure_at")
