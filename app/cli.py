@@ -699,7 +699,8 @@ def connectors_pull(connection_id: int | None) -> None:
             click.echo(
                 f"connection {one}: "
                 + (
-                    f"{result.rows} hour rows read, {result.written} new, {result.unmapped} unmapped"
+                    f"{result.rows} hour rows read, {result.written} new, {result.restated} restated, "
+                    f"{result.unmapped} unmapped, {result.refused} refused (the day is kept as a day figure)"
                     if result.ok
                     else f"failed: {result.error}"
                 )

@@ -769,8 +769,12 @@ class PullResult:
     connection_id: int
     ok: bool
     rows: int = 0  # hour rows the platform returned
-    written: int = 0  # hour rows written (new or, after period rows replace, restated)
+    written: int = 0  # hour figures new to Pacer
+    restated: int = 0  # hour figures that replaced a different earlier figure (raised or lowered)
     unmapped: int = 0  # rows of platform campaigns not linked to a Pacer campaign
+    # Hours refused because Pacer keeps that campaign's day as one day figure (an uploaded daily report):
+    # counting the platform's hours too would count the money twice (app.services.spend.write_periods).
+    refused: int = 0
     since: datetime | None = None
     until: datetime | None = None
     error: str | None = None
@@ -782,7 +786,9 @@ class PullResult:
             "ok": self.ok,
             "rows": self.rows,
             "written": self.written,
+            "restated": self.restated,
             "unmapped": self.unmapped,
+            "refused": self.refused,
             "error": self.error,
         }
 
@@ -856,7 +862,13 @@ def pull_connection(
         return result
     written = write_spend(session, records)
     result.written, result.brand_ids, result.ok = written.inserted, written.brand_ids, True
+    result.restated, result.refused = written.replaced + written.corrected, len(written.mixed)
     connection.last_pull_at, connection.state, connection.state_reason = until, "ok", None
+    if written.mixed:
+        first, why = written.mixed[0]
+        connection.state_reason = (
+            f"{len(written.mixed)} pulled hour figure(s) not counted, e.g. {first.local_date}: {why}"
+        )[:ERROR_MAX]
     return result
 
 
