@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from app.services.platforms import new_key
+from app.models import PlatformConnection
+from app.services.platforms import delete_connection, new_key
 from tests.browser.conftest import login, seed_brand, unique
 from tests.fake_platforms import META_VERSION, FakeMeta, Served
 
@@ -20,6 +22,9 @@ def fake_meta(live):
     before = {k: live.app.config.get(k) for k in ("CONNECTOR_KEY", "META_BASE_URL", "META_VERSION")}
     live.app.config.update(CONNECTOR_KEY=new_key(), META_BASE_URL=served.url, META_VERSION=META_VERSION)
     yield served
+    # The live server's database outlives this test: its connections go with the fake platform and the key, so
+    # a later test's worker is not kept busy retrying pushes that can no longer be sent.
+    live.run(lambda session: [delete_connection(session, c.id) for c in session.scalars(select(PlatformConnection))])
     live.app.config.update(before)
     served.close()
 
