@@ -119,7 +119,7 @@ def test_header_currency_must_be_the_brand_currency():
 
 
 def test_a_report_without_brand_column_needs_a_chosen_brand():
-    with pytest.raises(SpendFileError, match="no brand or account name column: choose its brand"):
+    with pytest.raises(SpendFileError, match="no brand, account name or account id column: choose its brand"):
         read("google_ads_campaign_day.csv", GOOGLE_ADS, brand=None)
 
 

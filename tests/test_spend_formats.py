@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.models import SpendFormat, SpendImport, SpendImportError, SpendRecord
+from app.models import Campaign, SpendFormat, SpendImport, SpendImportError, SpendRecord
 from app.services import spend_formats
 from app.services.imports import run_import
 from tests.conftest import NOW
@@ -135,6 +135,31 @@ def test_meta_export_finds_its_brand_by_account_name(session, as_manager, brands
     assert [amount for _, amount, _ in stored(session)] == [17280, 17102, 13770]
 
 
+def test_meta_export_finds_its_brand_by_the_account_id_a_connection_links(session, as_manager, brands):
+    # No account name in the file, but its Account ID column is the ad account Euro's connection links.
+    from app.services.platforms import new_key, save_connection
+
+    save_connection(session, brands["euro"].id, "meta", "act_998877", {"access_token": "EAAB-token"}, key=new_key())
+    session.commit()
+    content = (
+        b"Reporting starts,Reporting ends,Account ID,Campaign name,Day,Amount spent (EUR)\n"
+        b"2026-11-23,2026-11-23,998877,Spring Sale,2026-11-23,12.50\n"
+        b"2026-11-23,2026-11-23,111111,Spring Sale,2026-11-23,1.00\n"
+    )
+    spend_import_id = import_id_of(post_export(as_manager, "meta_by_id.csv", content, mode="skip"))
+    outcome = run_import(session, spend_import_id, now=NOW)
+    assert (outcome.status, outcome.imported, outcome.rejected) == ("done", 1, 1)
+    assert [(campaign_id, amount) for campaign_id, amount, _ in stored(session)] == [
+        (
+            session.scalar(
+                select(Campaign.id).where(Campaign.brand_id == brands["euro"].id, Campaign.name == "Spring Sale")
+            ),
+            1250,
+        )
+    ]
+    assert outcome.errors[0].message == "No brand is linked to the ad account '111111'; choose the brand for the file."
+
+
 def test_forced_format_and_hour_rows(session, as_manager, brands):
     response = post_export(as_manager, "meta_campaign_hour.csv", format="meta", brand=str(brands["acme"].id))
     outcome = run_import(session, import_id_of(response), now=NOW)
@@ -144,7 +169,7 @@ def test_forced_format_and_hour_rows(session, as_manager, brands):
 @pytest.mark.parametrize(
     ("name", "fields", "message"),
     [
-        ("google_ads_campaign_day.csv", {}, "no brand or account name column: choose its brand"),
+        ("google_ads_campaign_day.csv", {}, "no brand, account name or account id column: choose its brand"),
         ("meta_campaign_hour.csv", {"brand": "euro"}, "amounts are in USD (its header says so) but brand"),
         ("google_ads_campaign_day.csv", {"format": "meta", "brand": "acme"}, "has no header of format"),
     ],
@@ -321,7 +346,7 @@ def test_cli_imports_a_google_ads_report_with_brand(runner, session, brands, red
         (["--format", "nope"], "There is no spend format 'nope'; the formats are pacer, google_ads, meta"),
         (["--format", "meta", "--brand", "Acme"], "has no header of format 'meta'"),
         (["--brand", "Nobody"], "There is no brand named 'Nobody'."),
-        ([], "no brand or account name column"),
+        ([], "no brand, account name or account id column"),
     ],
 )
 def test_cli_bad_format_or_brand_is_one_line_and_stores_nothing(runner, session, brands, redis_down, args, message):

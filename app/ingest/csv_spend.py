@@ -102,10 +102,16 @@ class CampaignDirectory:
         campaigns: Iterable[CampaignRef],
         lookup: Callable[[str], tuple[list[BrandRef], list[CampaignRef], list[AliasRef]]] | None = None,
         aliases: Iterable[AliasRef] = (),
+        accounts: dict[str, str] | None = None,
+        account_lookup: Callable[[str], str | None] | None = None,
     ) -> None:
         """``lookup``, when given, is asked on a miss for the brands named so ignoring case, their
         campaigns and their aliases (a directory filled lazily, for the brands a file names); it must
-        not be used across a fork."""
+        not be used across a fork. ``accounts`` names the brand linked to each ad account id (by
+        :func:`account_key`; an id linked to two brands names neither), and ``account_lookup``, when
+        given, is asked for the one brand name of an id not in it (the lazy form, also not across a fork)."""
+        self._accounts: dict[str, str | None] = dict(accounts or {})
+        self._account_lookup = account_lookup
         self.brands: dict[str, BrandRef] = {}
         self.campaigns: dict[tuple[int, str], CampaignRef] = {}
         self._by_brand: dict[int, dict[str, CampaignRef]] = defaultdict(dict)
@@ -136,6 +142,17 @@ class CampaignDirectory:
             self._add(brands, campaigns, aliases)
         return bool(brands)
 
+    def brand_by_account(self, account_id: str) -> BrandRef | None:
+        """The brand linked to the ad account ``account_id`` (as an export writes it: 123-456-7890, act_1234)
+        by one of its ad-platform connections, or None (not linked, or linked to more than one brand)."""
+        key = account_key(account_id)
+        if not key:
+            return None
+        if key not in self._accounts and self._account_lookup is not None:
+            self._accounts[key] = self._account_lookup(key)
+        name = self._accounts.get(key)
+        return self.brand(name) if name else None
+
     def exact_brand(self, name: str) -> BrandRef | None:
         """The brand named exactly ``name`` (the fast path's lookup)."""
         found = self.brands.get(name)
@@ -160,6 +177,11 @@ class CampaignDirectory:
             or (aliases and (aliases.get(name) or self._aliases_folded[brand.brand_id].get(folded)))
             or None
         )
+
+
+def account_key(account_id: str) -> str:
+    """An ad account id reduced to what connections store: its digits (Google's 123-456-7890, Meta's act_1234)."""
+    return account_id.strip().removeprefix("act_").replace("-", "").replace(" ", "")
 
 
 def _fold_unique(by_name: dict) -> dict:

@@ -385,10 +385,10 @@ def check_brand_source(layout: Layout, brand: BrandRef | None) -> None:
     chosen brand's."""
     if layout.format is None:
         return
-    if brand is None and "brand" not in layout.positions:
+    if brand is None and "brand" not in layout.positions and "account_id" not in layout.positions:
         raise SpendFileError(
-            f"The file has no brand or account name column: choose its brand (on the upload form, or --brand NAME "
-            f"with spend import) to import it as {layout.format.label}."
+            "The file has no brand, account name or account id column: choose its brand (on the upload form, "
+            f"or --brand NAME with spend import) to import it as {layout.format.label}."
         )
     if brand is not None and layout.header_currency and layout.header_currency != brand.currency:
         raise SpendFileError(
@@ -435,12 +435,18 @@ def _parse_report_row(
     problems: list[str] = []
     brand = given
     if brand is None:
-        account = cell("brand")
-        brand = directory.brand(account) if account else None
-        if not account:
-            problems.append("the account name is empty and no brand was chosen for the file")
-        elif brand is None:
-            problems.append(f"no brand is named {account!r} (the account name); choose the brand for the file")
+        # The account id first (a brand's ad-platform connection names it), then the account name.
+        account, account_id = cell("brand"), cell("account_id")
+        brand = directory.brand_by_account(account_id) if account_id else None
+        if brand is None and account:
+            brand = directory.brand(account)
+        if brand is None:
+            named = [f"named {account!r} (the account name)"] if account else []
+            named += [f"linked to the ad account {account_id!r}"] if account_id else []
+            if not named:
+                problems.append("the account name is empty and no brand was chosen for the file")
+            else:
+                problems.append(f"no brand is {' or '.join(named)}; choose the brand for the file")
     ref = None
     campaign_name = cell("campaign")
     if not campaign_name:

@@ -50,7 +50,17 @@ from app.ingest.batches import STAGED_COLUMNS
 from app.ingest.csv_spend import AliasRef, BrandRef, CampaignDirectory, CampaignRef, RowError, SpendRow
 from app.ingest.dedupe import dedupe_keys_for_rows, external_key, first_of_each_key, period_key, unique_key
 from app.ingest.spend_values import latest_spend
-from app.models import Brand, BrandDaySpend, BrandFigure, Campaign, CampaignAlias, SpendImport, SpendRecord, utcnow
+from app.models import (
+    Brand,
+    BrandDaySpend,
+    BrandFigure,
+    Campaign,
+    CampaignAlias,
+    PlatformConnection,
+    SpendImport,
+    SpendRecord,
+    utcnow,
+)
 from app.services.enforcement import enforce_after_commit
 from app.services.figures import add_spend_to_figures
 
@@ -417,10 +427,24 @@ def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirec
     does not grow with the number of brands. Never
     lazy for a directory a forked reader inherits: the child must not touch the database.
     """
+    linked = (
+        select(PlatformConnection.account_id, Brand.name)
+        .join(Brand, Brand.id == PlatformConnection.brand_id)
+        .where(Brand.archived_at.is_(None))
+        .distinct()
+    )
     if not lazy:
         brands, campaigns, aliases = _directory_entries(session, None)
-        return CampaignDirectory(brands, campaigns, aliases=aliases)
+        named: dict[str, set[str]] = defaultdict(set)
+        for account_id, brand_name in session.execute(linked):
+            named[account_id].add(brand_name)
+        accounts = {account_id: names.pop() for account_id, names in named.items() if len(names) == 1}
+        return CampaignDirectory(brands, campaigns, aliases=aliases, accounts=accounts)
     complete = False
+
+    def account_lookup(account_id: str) -> str | None:
+        names = session.execute(linked.where(PlatformConnection.account_id == account_id).limit(2)).all()
+        return names[0][1] if len(names) == 1 else None
 
     def lookup(name: str) -> tuple[list[BrandRef], list[CampaignRef], list[AliasRef]]:
         # By exact name; a name written otherwise (another case, or unknown) reads every brand once, since
@@ -434,7 +458,7 @@ def campaign_directory(session: Session, *, lazy: bool = False) -> CampaignDirec
         complete = True
         return _directory_entries(session, None)
 
-    return CampaignDirectory([], [], lookup=lookup)
+    return CampaignDirectory([], [], lookup=lookup, account_lookup=account_lookup)
 
 
 def _directory_entries(session: Session, which) -> tuple[list[BrandRef], list[CampaignRef], list[AliasRef]]:
