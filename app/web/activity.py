@@ -20,9 +20,9 @@ from app.services.activity import (
     ActivityFilter,
     brand_choices,
     campaign_choices,
-    count_events,
-    events_query,
+    events_page,
     export_rows,
+    parse_cursor,
 )
 from app.web.csv_export import csv_response
 from app.web.filters import REASON_WORDS
@@ -192,8 +192,15 @@ def index():
             "activity/index.html", form=form, page=None, export_args={}, facts_summary=facts_summary
         ), 400
     flt = form.to_filter()
-    page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
-    page.total = count_events(db.session, flt)
+    # The pager's links carry a cursor, so the next page is read by seeking the (at, id) index, never by OFFSET.
+    page = events_page(
+        db.session,
+        flt,
+        page=_page(),
+        per_page=PER_PAGE,
+        older_than=parse_cursor(request.args.get("older_than")),
+        newer_than=parse_cursor(request.args.get("newer_than")),
+    )
     return render_template(
         "activity/index.html",
         form=form,
