@@ -220,8 +220,11 @@ def create_brand(
     flushed: the caller's next flush writes many brands in one statement.
     """
     values = validate_brand(session, names=names, **fields)
+    # With ids given, every column is given too (the stored default of the alert percentages as well), so
+    # the ORM has nothing to read back and writes many new brands in one statement.
+    bulk = {"id": ids.take(), "alert_percents": Brand.__table__.c.alert_percents.default.arg} if ids else {}
     brand = Brand(
-        **({"id": ids.take()} if ids is not None else {}),
+        **bulk,
         name=values.name,
         timezone=values.timezone,
         currency=values.currency,
