@@ -104,7 +104,8 @@ class IdBlock:
 
     PostgreSQL draws them from the table's sequence, ``block`` at a time (unused ones leave a gap, as a
     rolled-back insert does). SQLite takes the write lock first (held to the end of the transaction,
-    so no other writer can insert meanwhile) and counts on from the largest id stored.
+    so no other writer can insert meanwhile) and counts on from the largest id stored: every row of
+    ``model`` the transaction adds must then take its id here, or SQLite could give it one handed out.
     """
 
     def __init__(self, session: Session, model, block: int = 1000) -> None:

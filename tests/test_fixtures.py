@@ -780,3 +780,22 @@ def test_ids_of_a_bulk_load_follow_the_stored_rows(load, session):
     assert len(new_campaigns) == 6 and min(c.id for c in new_campaigns) > stored["c"]
     assert min(w.id for c in new_campaigns for w in c.windows) >= removed
     assert count(session, ScheduleWindow) == 5 * 3 * 2 - 1
+
+
+def test_a_load_adding_brands_and_campaigns_of_stored_brands_gives_every_row_its_own_id(load, session):
+    load(agency(0, 1))
+    document = agency(1, 2)
+    # A stored brand gets a new campaign and a new schedule through the ORM services, between new brands.
+    stored = agency(0, 1)["brands"][0]
+    stored["campaigns"] = [
+        {"name": "C0", "schedule": [{"days": ["fri"], "start": "10:00", "end": "11:00"}]},
+        {"name": "New", "schedule": [{"days": ["sat"], "start": "10:00", "end": "11:00"}]},
+    ]
+    document["brands"].insert(1, stored)
+    result = load(document)
+    assert "brands: 2 created, 0 updated; campaigns: 7 created, 1 updated" in result.output
+    for brand in session.scalars(select(Brand)):
+        session.refresh(brand)
+    assert get_campaign(session, "Brand 000", "New").schedule() == (Window(5, 600, 660),)
+    assert get_campaign(session, "Brand 000", "C0").schedule() == (Window(4, 600, 660),)
+    assert [len(get_brand(session, f"Brand {b:03d}").campaigns) for b in range(3)] == [4, 3, 3]

@@ -134,6 +134,7 @@ def create_campaign(
     actor: str,
     reconcile: bool = True,
     siblings: dict[str, Campaign] | None = None,
+    ids: IdBlock | None = None,
 ) -> Outcome:
     """Add a campaign to ``brand`` (no schedule: it runs at any hour) and reconcile the brand.
 
@@ -142,6 +143,7 @@ def create_campaign(
     caller reconciles the brand once it has made all its changes (and the campaign is written
     at the caller's next flush). ``siblings``: the brand's campaigns by name, held by a caller
     that has the brand's lock for the whole transaction (fixtures); the new campaign is added to it.
+    ``ids``: the block its id comes from, when the transaction takes the table's new ids from one.
     """
     if siblings is None:
         # The brand's lock first: two people adding the same name queue here, and the second is told it is taken.
@@ -149,7 +151,8 @@ def create_campaign(
     if brand.archived_at is not None:
         raise CampaignLocked(f"brand {brand.name!r} is archived, so it cannot get new campaigns")
     name = validate_campaign(session, brand, name=name, start_date=start_date, end_date=end_date, siblings=siblings)
-    campaign = Campaign(brand=brand, name=name, enabled=enabled, start_date=start_date, end_date=end_date)
+    new_id = {"id": ids.take()} if ids is not None else {}  # first: taking one may flush
+    campaign = Campaign(brand=brand, name=name, enabled=enabled, start_date=start_date, end_date=end_date, **new_id)
     session.add(campaign)
     if siblings is not None:
         siblings[name] = campaign
@@ -268,15 +271,20 @@ class NewCampaigns:
         self.campaigns, self.windows = [], []
 
 
-def set_windows(session: Session, campaign: Campaign, windows: list[Window]) -> bool:
-    """Replace a campaign's schedule rows with ``windows`` (merged); returns whether it changed."""
+def set_windows(session: Session, campaign: Campaign, windows: list[Window], ids: IdBlock | None = None) -> bool:
+    """Replace a campaign's schedule rows with ``windows`` (merged); returns whether it changed.
+    ``ids`` as for :func:`create_campaign`."""
     new = merge_windows(windows)
     if list(campaign.schedule()) == new:
         return False
     if campaign.windows:
         campaign.windows.clear()
         session.flush()
-    campaign.windows.extend(ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end) for w in new)
+    new_ids = [{"id": ids.take()} if ids is not None else {} for _ in new]
+    campaign.windows.extend(
+        ScheduleWindow(day_of_week=w.day, start_minute=w.start, end_minute=w.end, **new_id)
+        for w, new_id in zip(new, new_ids, strict=True)
+    )
     return True
 
 
@@ -289,16 +297,17 @@ def set_schedule(
     actor: str,
     reconcile: bool = True,
     brand_locked: bool = False,
+    ids: IdBlock | None = None,
 ) -> Outcome:
     """Replace the campaign's dayparting with ``windows`` (merged), then reconcile its brand.
 
     An empty list means the campaign runs at any hour. ``brand_locked``: the caller holds the
-    brand's lock for the whole transaction (fixtures).
+    brand's lock for the whole transaction (fixtures). ``ids``: as for :func:`set_windows`.
     """
     if not brand_locked:
         lock_brand(session, campaign.brand_id)  # two saves of one grid queue instead of interleaving
     _check_open(campaign)
-    changed = set_windows(session, campaign, windows)
+    changed = set_windows(session, campaign, windows, ids)
     return Outcome(campaign, _reconcile(session, campaign, now, actor, reconcile), changed)
 
 

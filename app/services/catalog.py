@@ -269,6 +269,7 @@ class _Loader:
                     actor=self.actor,
                     reconcile=False,
                     siblings=siblings,
+                    ids=self.new_campaigns.campaign_ids,  # on SQLite, the ids handed out are not stored yet
                 )
                 changed = True
             else:
@@ -286,6 +287,7 @@ class _Loader:
                         actor=self.actor,
                         reconcile=False,
                         brand_locked=True,
+                        ids=self.new_campaigns.window_ids,
                     ).changed
                     or changed
                 )
