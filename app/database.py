@@ -96,3 +96,37 @@ def _sqlite_write_lock(session: Session, brand_id: int, timeout: float) -> None:
                 time.sleep(0.002)
     finally:
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+
+
+class IdBlock:
+    """Primary keys handed out before the rows are written, so the ORM can insert many rows of ``model``
+    in one ``executemany`` (it writes rows one statement at a time when it must read each new id back).
+
+    PostgreSQL draws them from the table's sequence, ``block`` at a time (unused ones leave a gap, as a
+    rolled-back insert does). SQLite takes the write lock first (held to the end of the transaction,
+    so no other writer can insert meanwhile) and counts on from the largest id stored: every row of
+    ``model`` the transaction adds must then take its id here, or SQLite could give it one handed out.
+    """
+
+    def __init__(self, session: Session, model, block: int = 1000) -> None:
+        self.session, self.table, self.block = session, model.__table__, block
+        self.postgres = is_postgres(session)
+        self.free: list[int] = []
+        self.next_sqlite: int | None = None
+
+    def take(self) -> int:
+        if self.postgres:
+            if not self.free:
+                self.free = list(
+                    self.session.scalars(
+                        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                        {"table": self.table.name, "n": self.block},
+                    )
+                )[::-1]
+            return self.free.pop()
+        if self.next_sqlite is None:
+            name = self.table.name
+            self.session.execute(text(f'UPDATE "{name}" SET id = id WHERE id = -1'))  # the write lock, first
+            self.next_sqlite = (self.session.scalar(text(f'SELECT max(id) FROM "{name}"')) or 0) + 1
+        self.next_sqlite += 1
+        return self.next_sqlite - 1

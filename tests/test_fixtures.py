@@ -719,3 +719,83 @@ def test_campaign_messages_are_the_forms(load, session, manager_client, data, fi
     message = form_error(response, field)
     result = load(brand_doc(campaigns=[data]), expect_ok=False)
     assert f"brands[0].campaigns[0].{field}: {message}\n" in result.output
+
+
+# --- many brands at once ----------------------------------------------------------------------
+
+
+def agency(first: int, brands: int) -> dict:
+    return {
+        "brands": [
+            brand_doc(
+                name=f"Brand {b:03d}",
+                campaigns=[
+                    {"name": f"C{c}", "schedule": [{"days": ["mon", "wed"], "start": "09:00", "end": "17:00"}]}
+                    for c in range(3)
+                ],
+            )["brands"][0]
+            for b in range(first, first + brands)
+        ]
+    }
+
+
+def test_new_campaigns_and_schedules_are_written_in_a_few_statements_whatever_their_number(load, session):
+    inserts: dict[str, list[int]] = {"brand": [], "campaign": [], "schedule": []}
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        for table, calls in inserts.items():
+            if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "):
+                calls.append(len(parameters) if executemany else 1)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        load(agency(0, 2))
+        small = {table: len(calls) for table, calls in inserts.items()}
+        load(agency(2, 40))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    large = {table: len(calls) - small[table] for table, calls in inserts.items()}
+    # The first brand is written when the first campaign id is taken, the others at the end.
+    assert small == large == {"brand": 2, "campaign": 1, "schedule": 1}
+    assert sum(inserts["campaign"]) == 42 * 3 and sum(inserts["schedule"]) == 42 * 3 * 2
+    # Written as the ORM path writes them: paused and never evaluated until the reconcile, windows merged.
+    campaign = get_campaign(session, "Brand 041", "C2")
+    assert campaign.schedule() == (Window(0, 540, 1020), Window(2, 540, 1020))
+    assert campaign.brand.name == "Brand 041" and campaign.created_at is not None
+
+
+def test_ids_of_a_bulk_load_follow_the_stored_rows(load, session):
+    load(agency(0, 3))
+    # A removed schedule row leaves its id unused at the top of the table; campaigns get their own ids.
+    top = session.scalar(select(ScheduleWindow).order_by(ScheduleWindow.id.desc()).limit(1))
+    removed = top.id
+    session.delete(top)
+    session.commit()
+    stored = {table: session.scalar(select(func.max(model.id))) for table, model in (("b", Brand), ("c", Campaign))}
+    load(agency(3, 2))
+    new_brands = list(session.scalars(select(Brand).where(Brand.name >= "Brand 003")))
+    assert [b.name for b in new_brands] == ["Brand 003", "Brand 004"]
+    assert min(b.id for b in new_brands) > stored["b"]
+    new_campaigns = [c for b in new_brands for c in b.campaigns]
+    assert len(new_campaigns) == 6 and min(c.id for c in new_campaigns) > stored["c"]
+    assert min(w.id for c in new_campaigns for w in c.windows) >= removed
+    assert count(session, ScheduleWindow) == 5 * 3 * 2 - 1
+
+
+def test_a_load_adding_brands_and_campaigns_of_stored_brands_gives_every_row_its_own_id(load, session):
+    load(agency(0, 1))
+    document = agency(1, 2)
+    # A stored brand gets a new campaign and a new schedule through the ORM services, between new brands.
+    stored = agency(0, 1)["brands"][0]
+    stored["campaigns"] = [
+        {"name": "C0", "schedule": [{"days": ["fri"], "start": "10:00", "end": "11:00"}]},
+        {"name": "New", "schedule": [{"days": ["sat"], "start": "10:00", "end": "11:00"}]},
+    ]
+    document["brands"].insert(1, stored)
+    result = load(document)
+    assert "brands: 2 created, 0 updated; campaigns: 7 created, 1 updated" in result.output
+    for brand in session.scalars(select(Brand)):
+        session.refresh(brand)
+    assert get_campaign(session, "Brand 000", "New").schedule() == (Window(5, 600, 660),)
+    assert get_campaign(session, "Brand 000", "C0").schedule() == (Window(4, 600, 660),)
+    assert [len(get_brand(session, f"Brand {b:03d}").campaigns) for b in range(3)] == [4, 3, 3]

@@ -101,7 +101,7 @@ def rows_of(response) -> list[list[str]]:
     )
     tbody = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in body else ""
     rows = []
-    for row in re.findall(r"<tr>(.*?)</tr>", tbody, re.S):
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", tbody, re.S):
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         rows.append([html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c))).strip() for c in cells])
     return rows
@@ -334,6 +334,50 @@ def test_pages_of_fifty_keep_the_filters_in_their_links(viewer_client, session, 
     # Together the pages hold each event once, newest first.
     times = [r[0] for p in (1, 2, 3) for r in rows_of(viewer_client.get(f"/activity?brand={acme.id}&page={p}"))]
     assert len(times) == 120 and times == sorted(times, reverse=True)
+
+
+def test_the_pager_links_seek_by_the_index_and_walk_every_event_once_both_ways(viewer_client, session, make, now):
+    from sqlalchemy import event as sa_event
+
+    from app.extensions import db
+
+    campaign = make.campaign(make.brand("Acme"), "Search")
+    # Ties on one instant across a page boundary are told apart by id.
+    ids = [add_event(session, campaign, now - timedelta(minutes=minute // 3)).id for minute in range(130)]
+    session.commit()
+    expected = sorted(ids, key=lambda i: (ids.index(i) // 3, -i))  # newest first, then by id
+
+    offsets: list[int] = []
+
+    def watch(conn, cursor, statement, parameters, *args):
+        if "FROM campaign_event" in statement and "count(" not in statement.lower():
+            # SQLite's compiler writes "OFFSET ?" (as 0) after every LIMIT; PostgreSQL's only when one is set.
+            offsets.append(list(parameters.values() if isinstance(parameters, dict) else parameters)[-1])
+
+    def follow(response, rel: str):
+        link = re.search(rf'<a href="([^"]+)" rel="{rel}">', response.get_data(as_text=True))
+        return viewer_client.get(html.unescape(link.group(1))) if link else None
+
+    def event_ids(response) -> list[int]:
+        return [int(i) for i in re.findall(r'data-event-id="(\d+)"', response.get_data(as_text=True))]
+
+    pages = [viewer_client.get("/activity")]
+    sa_event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        while (older := follow(pages[-1], "next")) is not None:
+            pages.append(older)
+        back = [pages[-1]]
+        while (newer := follow(back[-1], "prev")) is not None:
+            back.append(newer)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", watch)
+    assert [len(event_ids(p)) for p in pages] == [50, 50, 30]
+    assert [i for p in pages for i in event_ids(p)] == expected
+    assert [event_ids(p) for p in back] == [event_ids(p) for p in reversed(pages)]
+    assert "Page 3 of 3" in pages[2].get_data(as_text=True) and "Page 1 of 3" in back[-1].get_data(as_text=True)
+    assert len(offsets) == 4 and set(offsets) <= {0, 51}  # every link a seek (LIMIT 51), never an OFFSET
+    # A cursor that is not one is ignored: the page starts from its number.
+    assert event_ids(viewer_client.get("/activity?page=2&older_than=yesterday_1")) == expected[50:100]
 
 
 # --- the CSV export ----------------------------------------------------------------------------

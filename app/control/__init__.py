@@ -6,7 +6,7 @@ a table of cases.
 """
 
 from app.control.flight import in_flight
-from app.control.periods import local_day, local_time, month_bounds, month_start
+from app.control.periods import local_day, local_time, month_bounds, month_start, utc_offset_spans
 from app.control.rule import (
     BudgetFacts,
     CampaignFacts,
@@ -31,6 +31,7 @@ __all__ = [
     "in_flight",
     "in_schedule",
     "local_day",
+    "utc_offset_spans",
     "local_time",
     "month_bounds",
     "month_start",

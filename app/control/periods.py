@@ -7,7 +7,8 @@ DST day lasts 23 or 25 hours. All instants passed in must be timezone-aware.
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -45,3 +46,39 @@ def month_bounds(day: date) -> tuple[date, date]:
     """First and last calendar date (inclusive) of the month containing ``day``."""
     last = calendar.monthrange(day.year, day.month)[1]
     return day.replace(day=1), day.replace(day=last)
+
+
+def utc_offset_spans(tz: ZoneInfo, first: datetime, last: datetime) -> list[tuple[datetime, datetime, timedelta]]:
+    """Half-open UTC spans ``[start, end)`` covering the instants ``first`` to ``last`` (both included), each
+    with ``tz``'s UTC offset throughout it: an instant's local date is the date of instant + offset.
+
+    Lets a database compute local dates in a few set-based statements (one per span: two a year for a
+    zone with daylight saving time) instead of one value per row. Offset changes are found to the second
+    (tzdata changes them on whole seconds), looking at every six hours in between.
+    """
+    _require_aware(first)
+    _require_aware(last)
+
+    def offset(second: int) -> timedelta:
+        return datetime.fromtimestamp(second, UTC).astimezone(tz).utcoffset()
+
+    start, end = math.floor(first.timestamp()), math.floor(last.timestamp())
+    spans = []
+    current = offset(start)
+    at = start
+    while at < end:
+        probe = min(at + _PROBE, end)
+        if offset(probe) == current:
+            at = probe
+            continue
+        low, high = at, probe  # offset(low) == current != offset(high): the change is in (low, high]
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if offset(middle) == current else (low, middle)
+        spans.append((start, high, current))
+        start, at, current = high, high, offset(high)
+    spans.append((start, end + 1, current))  # to the second after ``last``, which may have a fraction
+    return [(datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC), off) for a, b, off in spans]
+
+
+_PROBE = 6 * 3600

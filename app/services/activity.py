@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.control import Reason
@@ -76,6 +76,96 @@ def events_query(flt: ActivityFilter) -> Select:
     """Events matching ``flt``, newest first, with their brand and campaign loaded (for paginating)."""
     stmt = select(CampaignEvent).options(joinedload(CampaignEvent.brand), joinedload(CampaignEvent.campaign))
     return _where(stmt, flt).order_by(CampaignEvent.at.desc(), CampaignEvent.id.desc())
+
+
+@dataclass
+class EventPage:
+    """One page of the log, newest first, with what its pager needs (the names of Flask-SQLAlchemy's
+    Pagination) and the cursors that page on by the ``(at, id)`` index: ``older`` names the last event
+    shown, ``newer`` the first."""
+
+    items: list[CampaignEvent]
+    page: int
+    per_page: int
+    total: int
+    has_prev: bool
+    has_next: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def prev_num(self) -> int:
+        return max(1, self.page - 1)
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    @property
+    def newer(self) -> str | None:
+        return cursor_text(self.items[0]) if self.items else None
+
+    @property
+    def older(self) -> str | None:
+        return cursor_text(self.items[-1]) if self.items else None
+
+
+def cursor_text(event: CampaignEvent) -> str:
+    """A place in the log as a query argument: the event's instant (UTC, microseconds) and id."""
+    return f"{event.at.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%f')}_{event.id}"
+
+
+def parse_cursor(text: str | None) -> tuple[datetime, int] | None:
+    """The (instant, id) of :func:`cursor_text`; None for anything else (the page then starts from its number)."""
+    at, _, event_id = (text or "").partition("_")
+    if not event_id.isascii() or not event_id.isdigit() or len(event_id) > 18:
+        return None
+    try:
+        return datetime.strptime(at, "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC), int(event_id)
+    except ValueError:
+        return None
+
+
+def events_page(
+    session: Session,
+    flt: ActivityFilter,
+    *,
+    page: int,
+    per_page: int,
+    older_than: tuple[datetime, int] | None = None,
+    newer_than: tuple[datetime, int] | None = None,
+) -> EventPage:
+    """Page ``page`` of the events matching ``flt``, newest first.
+
+    With a cursor (the events just older than ``older_than``, or just newer than ``newer_than``) the page is
+    read by seeking the ``(at, id)`` index, at the same cost on page 2 as on page 200,000; ``page`` is
+    then only its number. Without one, page ``page`` is counted off from the newest (OFFSET), as for an
+    address typed by hand. ``total`` is capped as :func:`count_events` caps it.
+    """
+    stmt = events_query(flt)
+    at, event_id = CampaignEvent.at, CampaignEvent.id
+    if newer_than is not None:
+        # The range on ``at`` alone lets the index seek; the OR only sorts out the events of that very instant.
+        stmt = stmt.where(at >= newer_than[0], or_(at > newer_than[0], event_id > newer_than[1]))
+        stmt = stmt.order_by(None).order_by(at.asc(), event_id.asc()).limit(per_page + 1)
+        rows = list(session.scalars(stmt).unique())
+        more = len(rows) > per_page
+        items = rows[:per_page][::-1]
+        page = page if more else 1  # nothing newer: this is the first page
+        has_prev, has_next = more, True
+    else:
+        if older_than is not None:
+            stmt = stmt.where(
+                at <= older_than[0], or_(at < older_than[0], and_(at == older_than[0], event_id < older_than[1]))
+            )
+        else:
+            stmt = stmt.offset((page - 1) * per_page)
+        rows = list(session.scalars(stmt.limit(per_page + 1)).unique())
+        items, has_next = rows[:per_page], len(rows) > per_page
+        has_prev = page > 1
+    return EventPage(items, page, per_page, count_events(session, flt), has_prev, has_next)
 
 
 # The activity log counts matching events up to this many: a count of millions would read them all on

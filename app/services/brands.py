@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.database import lock_brand
+from app.database import IdBlock, lock_brand
 from app.models import Brand, Campaign, SpendRecord
 from app.money import MAX_MINOR, MoneyError, exponent, format_amount, is_currency, parse_amount, to_decimal, to_minor
 from app.services.enforcement import enforce_after_commit
@@ -93,6 +93,7 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones() | {"UTC"})
 
 
+@lru_cache(maxsize=1024)  # fixtures ask for a few zones thousands of times
 def valid_timezone(name: str) -> bool:
     """True for an IANA zone name this machine knows (and can load), e.g. "America/New_York"."""
     if name not in _zones():
@@ -208,15 +209,28 @@ def validate_brand(
 
 
 def create_brand(
-    session: Session, now: datetime, *, actor: str, reconcile: bool = True, names: BrandNames | None = None, **fields
+    session: Session,
+    now: datetime,
+    *,
+    actor: str,
+    reconcile: bool = True,
+    names: BrandNames | None = None,
+    ids: IdBlock | None = None,
+    **fields,
 ) -> Brand:
     """Validate and add a brand (fields as for :func:`validate_brand`); flushes, does not commit.
 
     With ``reconcile=False`` the caller reconciles the brand once it has made all its changes.
-    With ``names`` the name is checked against it, and the new brand added to it.
+    With ``names`` the name is checked against it, and the new brand added to it. With ``ids`` (a
+    caller adding many, with ``reconcile=False``) the brand takes its id from that block and is not
+    flushed: the caller's next flush writes many brands in one statement.
     """
     values = validate_brand(session, names=names, **fields)
+    # With ids given, every column is given too (the stored default of the alert percentages as well), so
+    # the ORM has nothing to read back and writes many new brands in one statement.
+    bulk = {"id": ids.take(), "alert_percents": Brand.__table__.c.alert_percents.default.arg} if ids else {}
     brand = Brand(
+        **bulk,
         name=values.name,
         timezone=values.timezone,
         currency=values.currency,
@@ -225,7 +239,8 @@ def create_brand(
         created_at=now,
     )
     session.add(brand)
-    session.flush()
+    if ids is None:
+        session.flush()
     if names is not None:
         names.add(brand)
     if reconcile:

@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from app.control import Window, parse_clock
 from app.control.schedule import DAY_NAMES, check_hours, check_step, merge_windows
+from app.database import IdBlock
 from app.models import Brand, Campaign
 from app.services.brands import BrandError, BrandLocked, BrandNames, create_brand, update_brand
 from app.services.campaigns import (
     CampaignError,
     CampaignLocked,
+    NewCampaigns,
     create_campaign,
     set_schedule,
     update_campaign,
@@ -92,6 +94,7 @@ def load_fixtures(session: Session, data: Any, now: datetime) -> LoadSummary:
         loader.brand(raw, f"brands[{i}]")
     if loader.problems:
         raise CatalogError(loader.problems)
+    loader.new_campaigns.write()
     return loader.summary
 
 
@@ -107,6 +110,10 @@ class _Loader:
         self.seen_brands: set[str] = set()
         self.names: BrandNames | None = None
         self.created: set[int] = set()  # brands this load created: no campaigns yet (and none to load)
+        # The brands this load adds take their ids here, so they are written at once, not flushed one by one;
+        # their campaigns and schedules are gathered and written in multi-row inserts.
+        self.brand_ids = IdBlock(session, Brand)
+        self.new_campaigns = NewCampaigns(session)
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
@@ -190,6 +197,7 @@ class _Loader:
                 actor=self.actor,
                 reconcile=False,
                 names=self.names,
+                ids=self.brand_ids,
                 **(BRAND_DEFAULTS | fields | {"name": name or ""}),
             )
         except BrandError as exc:
@@ -206,7 +214,7 @@ class _Loader:
         raw: Any,
         where: str,
         seen: set[str],
-        siblings: dict[str, Campaign],
+        siblings: dict[str, Any],
     ) -> None:
         if not isinstance(raw, dict):
             self.problem(where, "must be an object")
@@ -232,6 +240,22 @@ class _Loader:
         if not brand_written or len(self.problems) > before:
             self._check_campaign(brand, existing, name, fields, where, reported={"name"} if text is None else set())
             return
+        if brand.id in self.created:
+            try:
+                self.new_campaigns.add(
+                    brand,
+                    name=name,
+                    enabled=fields.get("enabled", True),
+                    start_date=fields.get("start_date"),
+                    end_date=fields.get("end_date"),
+                    windows=windows or [],
+                    siblings=siblings,
+                )
+            except CampaignError as exc:
+                self.service_errors(where, exc.errors)
+                return
+            self.summary.campaigns_created += 1
+            return
         try:
             if existing is None:
                 outcome = create_campaign(
@@ -245,6 +269,7 @@ class _Loader:
                     actor=self.actor,
                     reconcile=False,
                     siblings=siblings,
+                    ids=self.new_campaigns.campaign_ids,  # on SQLite, the ids handed out are not stored yet
                 )
                 changed = True
             else:
@@ -262,6 +287,7 @@ class _Loader:
                         actor=self.actor,
                         reconcile=False,
                         brand_locked=True,
+                        ids=self.new_campaigns.window_ids,
                     ).changed
                     or changed
                 )

@@ -22,12 +22,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Column,
+    Date,
     Integer,
+    Interval,
     MetaData,
     Table,
     bindparam,
+    cast,
+    delete,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -39,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
-from app.control import local_day
+from app.control import local_day, utc_offset_spans
 from app.database import is_postgres, upsert_insert
 
 # Re-exported for the API's view and its OpenAPI document: the error record_api_spend raises, and its limit.
@@ -400,20 +405,57 @@ def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> 
     add_spend_to_figures(session, deltas)
 
 
+_SPANNED = (datetime(2, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, tzinfo=UTC))  # where every offset is a date
+
+
 def rebuild_day_totals(session: Session, brand: Brand) -> None:
-    """Recompute a brand's local dates and day totals from its records (after a time zone change)."""
+    """Recompute a brand's local dates and day totals from its records (after a time zone change).
+
+    Set-based at any number of records: one UPDATE per span of constant UTC offset in the zone over the
+    records' instants (two a year with daylight saving time), then the totals regrouped in one INSERT.
+    """
+    first, last = session.execute(
+        select(func.min(SpendRecord.spent_at), func.max(SpendRecord.spent_at)).where(SpendRecord.brand_id == brand.id)
+    ).one()
+    postgres = is_postgres(session)
+    records = SpendRecord.__table__
     tz = ZoneInfo(brand.timezone)
-    records = session.execute(select(SpendRecord, counted_spend()).where(SpendRecord.brand_id == brand.id))
-    deltas: dict[tuple[int, date], int] = defaultdict(int)
-    for record, counted in records:
-        record.local_date = local_day(record.spent_at, tz)
-        if counted:  # an import still being written adds its own rows when it publishes
-            deltas[(brand.id, record.local_date)] += record.amount_minor
-    session.query(BrandDaySpend).filter_by(brand_id=brand.id).delete()
+    spans = []
+    if first is not None and first <= _SPANNED[1] and last >= _SPANNED[0]:
+        spans = utc_offset_spans(tz, max(first, _SPANNED[0]), min(last, _SPANNED[1]))
+    for start, end, offset in spans:
+        if postgres:
+            local = cast(records.c.spent_at + literal(offset, Interval()), Date())
+        else:
+            local = func.date(records.c.spent_at, f"{int(offset.total_seconds()):+d} seconds", type_=Date())
+        session.execute(
+            update(records)
+            .where(records.c.brand_id == brand.id, records.c.spent_at >= start, records.c.spent_at < end)
+            .values(local_date=local)
+        )
+    # Instants at the ends of the calendar (stored before the spend rule existed) one by one, as local_day clamps them.
+    outside = select(records.c.id, records.c.spent_at).where(records.c.brand_id == brand.id)
+    if spans:
+        outside = outside.where(or_(records.c.spent_at < spans[0][0], records.c.spent_at >= spans[-1][1]))
+    moved = [{"record_id": i, "day": local_day(at, tz)} for i, at in session.execute(outside)] if first else []
+    if moved:
+        session.execute(
+            update(records).where(records.c.id == bindparam("record_id")).values(local_date=bindparam("day")), moved
+        )
+    for record in [obj for obj in session.identity_map.values() if isinstance(obj, SpendRecord)]:
+        if record.brand_id == brand.id:
+            session.expire(record, ["local_date"])
+    session.execute(delete(BrandDaySpend).where(BrandDaySpend.brand_id == brand.id))
     # Every amount is added again below: drop the figures too (its reconcile computes them afresh).
-    session.query(BrandFigure).filter_by(brand_id=brand.id).delete()
-    session.flush()
-    add_to_day_totals(session, deltas)
+    session.execute(delete(BrandFigure).where(BrandFigure.brand_id == brand.id))
+    # An import still being written adds its own rows when it publishes (counted_spend).
+    totals = (
+        select(records.c.brand_id, records.c.local_date, func.sum(records.c.amount_minor))
+        .where(records.c.brand_id == brand.id, counted_spend())
+        .group_by(records.c.brand_id, records.c.local_date)
+    )
+    session.execute(insert(BrandDaySpend.__table__).from_select(["brand_id", "local_date", "amount_minor"], totals))
+    enforce_after_commit(session, [brand.id])
 
 
 # --- where spend may go -------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from app.services.activity import (
     ActivityFilter,
     brand_choices,
     campaign_choices,
-    count_events,
-    events_query,
+    events_page,
     export_rows,
+    parse_cursor,
 )
 from app.services.brands import valid_timezone
 from app.services.zone_names import canonical_zone, zone_choices
@@ -241,8 +241,15 @@ def index():
             zones=zone_choices(utcnow()),
         ), 400
     flt = form.to_filter()
-    page = db.paginate(events_query(flt), page=_page(), per_page=PER_PAGE, error_out=False, count=False)
-    page.total = count_events(db.session, flt)
+    # The pager's links carry a cursor, so the next page is read by seeking the (at, id) index, never by OFFSET.
+    page = events_page(
+        db.session,
+        flt,
+        page=_page(),
+        per_page=PER_PAGE,
+        older_than=parse_cursor(request.args.get("older_than")),
+        newer_than=parse_cursor(request.args.get("newer_than")),
+    )
     return live.tagged(
         render_template(
             "activity/index.html",

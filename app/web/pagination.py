@@ -22,9 +22,9 @@ def page_number(max_page: int = DEFAULT_MAX_PAGE) -> int:
     return max(1, min(number, max_page))
 
 
-def page_url(endpoint: str, page: int, param: str = "page") -> str:
+def page_url(endpoint: str, page: int, param: str = "page", extra: dict | None = None) -> str:
     """``endpoint`` with the current path's arguments and ``param`` (a page's query argument) at ``page``,
-    keeping known filter arguments and the other pagers' pages only."""
+    keeping known filter arguments and the other pagers' pages only, plus ``extra`` (e.g. a cursor)."""
     args = {name: request.args.get(name) for name in (*PAGER_ARGS, *PAGE_ARGS) if request.args.get(name) is not None}
     args = {name: value for name, value in args.items() if name not in (request.view_args or {})}
-    return url_for(endpoint, **(request.view_args or {}), **(args | {param: page}))
+    return url_for(endpoint, **(request.view_args or {}), **(args | {param: page} | (extra or {})))
