@@ -429,7 +429,7 @@ def test_cli_import_mapping_and_pull(app, session, make, runner, google, tmp_pat
     google.app.spend = [("111", hour.date(), hour.hour, "2500000")]
     pulled = runner.invoke(args=["connectors", "pull", str(connection.id)])
     assert pulled.exit_code == 0, pulled.output
-    assert f"connection {connection.id}: 1 hour rows read, 1 new, 0 unmapped" in pulled.output
+    assert f"connection {connection.id}: 1 hour rows read, 1 new, 0 restated, 0 unmapped, 0 refused" in pulled.output
     assert session.scalar(select(SpendRecord.amount_minor)) == 250
     assert runner.invoke(args=["connectors", "pull", "999"]).exit_code == 1
     assert len(runner.invoke(args=["connectors", "new-key"]).output.strip()) == 44
