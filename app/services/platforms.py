@@ -49,7 +49,7 @@ from app.models import (
 )
 from app.services.outbox import CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, campaign_ordering_key
 from app.services.spend import NewSpend, write_spend
-from app.services.webhooks import backoff
+from app.services.webhooks import backoff, claim
 
 log = logging.getLogger(__name__)
 
@@ -598,20 +598,6 @@ def _due(session: Session, now: datetime) -> list[int]:
     )
 
 
-def _claim(session: Session, push_id: int, now: datetime, settings: ConnectorSettings) -> bool:
-    taken = session.execute(
-        update(PlatformPush)
-        .where(
-            PlatformPush.id == push_id,
-            PlatformPush.status == "pending",
-            or_(PlatformPush.leased_until.is_(None), PlatformPush.leased_until <= now),
-        )
-        .values(leased_until=now + settings.lease)
-    ).rowcount
-    session.commit()
-    return taken == 1
-
-
 @dataclass
 class PushRun:
     """What one :func:`push_due` pass did."""
@@ -674,7 +660,11 @@ def push_due(
             for push_id in due:
                 tried.add(push_id)
                 push = session.get(PlatformPush, push_id)
-                if push is None or push.connection_id in throttled or not _claim(session, push_id, now, settings):
+                if (
+                    push is None
+                    or push.connection_id in throttled
+                    or not claim(session, PlatformPush, push_id, now, settings.lease)
+                ):
                     continue
                 push = session.scalars(
                     select(PlatformPush)

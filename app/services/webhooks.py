@@ -364,16 +364,18 @@ def _blocked():
     )
 
 
-def _claim(session: Session, delivery_id: int, now: datetime, settings: DeliverySettings) -> bool:
-    """Take the delivery's lease (one sender at a time); commits."""
+def claim(session: Session, model: type, row_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take a pending delivery's lease (one sender at a time), for ``lease``; commits. ``model`` is a table of
+    deliveries with ``status`` and ``leased_until``: webhook deliveries, and the pushes to the ad platforms
+    (app.services.platforms)."""
     taken = session.execute(
-        update(WebhookDelivery)
+        update(model)
         .where(
-            WebhookDelivery.id == delivery_id,
-            WebhookDelivery.status == "pending",
-            or_(WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until <= now),
+            model.id == row_id,
+            model.status == "pending",
+            or_(model.leased_until.is_(None), model.leased_until <= now),
         )
-        .values(leased_until=now + settings.lease)
+        .values(leased_until=now + lease)
     ).rowcount
     session.commit()
     return taken == 1
@@ -502,7 +504,7 @@ def deliver_due(
             break
         for delivery_id in due:
             tried.add(delivery_id)
-            if not _claim(session, delivery_id, now, settings):
+            if not claim(session, WebhookDelivery, delivery_id, now, settings.lease):
                 continue
             delivery = session.scalars(
                 select(WebhookDelivery)
