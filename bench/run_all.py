@@ -24,6 +24,10 @@ FULL = [
     ["bench/pages.py"],
     ["bench/enforcement_latency.py", "--import-rows", "500000"],
     ["bench/ingest.py", "--rows", "1000000"],
+    ["bench/periods.py"],
+    ["bench/report_formats.py"],
+    ["bench/live_poll.py"],
+    ["bench/connectors.py"],
 ]
 SMOKE = [
     ["bench/sweep.py", "--brands", "30", "--campaigns", "150", "--spend-rows", "1000"],
@@ -58,6 +62,10 @@ SMOKE = [
         "200",
     ],
     ["bench/ingest.py", "--rows", "2000"],
+    ["bench/periods.py", "--campaigns", "20"],
+    ["bench/report_formats.py", "--rows", "2000"],
+    ["bench/live_poll.py", "--brands", "20", "--campaigns", "60", "--spend-rows", "500", "--asks", "3"],
+    ["bench/connectors.py", "--campaigns", "3", "--pushes", "5"],
 ]
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
 DOCS = ROOT / "docs" / "benchmarks.md"
