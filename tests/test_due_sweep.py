@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
 from app.control import Window
 from app.extensions import db
@@ -225,3 +225,58 @@ def test_a_reset_minute_without_a_midnight_costs_the_same_at_any_size(session, m
     session.expire_all()
     reset_on = dict(session.execute(select(Brand.name, Brand.daily_reset_on)).all())
     assert reset_on == {f"R{b}": date(2026, 11, 26) if b % 3 == 1 else date(2026, 11, 25) for b in range(43)}
+
+
+def rows_visited(session, work) -> int:
+    """What ``work`` reads, whatever plan the database picks: on PostgreSQL the brand_day_spend rows it
+    fetches in this transaction (pg_stat_xact_user_tables), on SQLite the virtual machine's steps (every
+    row visited is at least one)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        fetched = text(
+            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'brand_day_spend'"
+        )
+        before = connection.execute(fetched).scalar_one()
+        work()
+        return connection.execute(fetched).scalar_one() - before
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    raw = connection.connection.driver_connection
+    raw.set_progress_handler(step, 1)
+    try:
+        work()
+    finally:
+        raw.set_progress_handler(None, 1)
+    return steps
+
+
+def test_the_full_check_reads_the_same_rows_with_ten_times_the_history(session, make):
+    """Issue 11: the full sweep's cost is flat in the spend history (10x older day totals, same brands)."""
+    zones = ["UTC", "America/New_York", "Asia/Kolkata"]
+    campaigns = [
+        make.campaign(make.brand(f"H{b}", timezone=zones[b % 3], daily="40", monthly="300"), "A") for b in range(6)
+    ]
+
+    def spend_days_back(days) -> None:
+        for campaign in campaigns:
+            write_spend(
+                session, [new_spend(campaign, 700, T0 - timedelta(days=d, hours=2), source="api") for d in days]
+            )
+        session.commit()
+
+    spend_days_back(range(0, 6))  # this month (November) and today
+    rec.full_sweep(session, T0)
+    check = lambda: brands_out_of_step(session, T0)  # noqa: E731
+    small = (statements(session, check), rows_visited(session, check))
+    session.commit()
+    spend_days_back(range(30, 90))  # ten times the days, all before the month
+    assert statements(session, check) == small[0]
+    assert rows_visited(session, check) == small[1]
+    session.commit()
+    assert rec.plan_sweep(session, T0 + timedelta(minutes=1), full=True).brand_ids == []

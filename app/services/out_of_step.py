@@ -40,19 +40,25 @@ def brands_out_of_step(session: Session, now: datetime) -> list[int]:
     first = per_zone({z: month_bounds(t.date())[0] for z, t in local.items()}, Date())
     last = per_zone({z: month_bounds(t.date())[1] for z, t in local.items()}, Date())
 
-    # Per brand (one row each): which budget reasons hold now, as the tail of the reasons text. Grouped, so
-    # the database computes it once per brand rather than once per campaign.
-    spent = select(func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)).where(BrandDaySpend.brand_id == Brand.id)
-    spend_today = spent.where(BrandDaySpend.local_date == today).scalar_subquery()
-    spend_month = spent.where(BrandDaySpend.local_date >= first, BrandDaySpend.local_date <= last).scalar_subquery()
-    budgets = (
+    # Per brand (one row each): which budget reasons hold now, as the tail of the reasons text. One
+    # correlated read per brand, a seek of the (brand, day) key to the month's days (at most 31 rows, today's
+    # among them), so the cost does not grow with the history before the month whatever plan the database
+    # picks (a join let PostgreSQL scan every day total); grouped, so it is computed once per brand.
+    spend_today = func.coalesce(
+        func.sum(case((BrandDaySpend.local_date == today, BrandDaySpend.amount_minor), else_=0)), 0
+    )
+    spend_month = func.coalesce(func.sum(BrandDaySpend.amount_minor), 0)
+    tail = (
         select(
-            Brand.id.label("brand_id"),
-            (
-                _flag(spend_today >= Brand.daily_budget_minor, Reason.DAILY_BUDGET)
-                + _flag(spend_month >= Brand.monthly_budget_minor, Reason.MONTHLY_BUDGET)
-            ).label("tail"),
+            _flag(spend_today >= Brand.daily_budget_minor, Reason.DAILY_BUDGET)
+            + _flag(spend_month >= Brand.monthly_budget_minor, Reason.MONTHLY_BUDGET)
         )
+        .where(BrandDaySpend.brand_id == Brand.id, BrandDaySpend.local_date >= first, BrandDaySpend.local_date <= last)
+        .correlate(Brand)
+        .scalar_subquery()
+    )
+    budgets = (
+        select(Brand.id.label("brand_id"), tail.label("tail"))
         .where(Brand.archived_at.is_(None))
         .group_by(Brand.id)
         .subquery()
