@@ -483,8 +483,10 @@ class CampaignEvent(db.Model):
     campaign: Mapped[Campaign] = relationship()
     brand: Mapped[Brand] = relationship()
 
+    # (at, id): the newest events first with their ties in id order straight off the index (the overview's
+    # latest actions, the activity log); a sweep writes thousands of events at one instant.
     __table_args__ = (
-        Index(None, "at"),
+        Index(None, "at", "id"),
         Index(None, "brand_id", "at"),
         Index(None, "campaign_id", "at"),
     )

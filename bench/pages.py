@@ -117,6 +117,15 @@ def add_big_brand_and_events(session, *, campaigns: int, events: int, now) -> tu
                 }
             )
         _insert(session, CampaignEvent.__table__, batch)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        # COPY with explicit ids leaves the sequences behind: the settling sweep's events would collide.
+        for table in ("brand", "campaign", "campaign_event"):
+            session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
+            session.execute(text(f"ANALYZE {table}"))
     session.commit()
     return brand_id, last_campaign
 
