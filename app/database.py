@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from sqlalchemy import event, select, text
+from sqlalchemy import ARRAY, Table, bindparam, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -96,6 +96,28 @@ def _sqlite_write_lock(session: Session, brand_id: int, timeout: float) -> None:
                 time.sleep(0.002)
     finally:
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """Insert many rows of ``table`` (dicts with the same keys; the columns' defaults fill the rest).
+
+    PostgreSQL: one ``INSERT … SELECT unnest(array), …`` with one array per column, a handful of parameters
+    however many rows (psycopg's executemany sends one INSERT per row, and a multi-row VALUES costs it a
+    parse of every placeholder). SQLite: ``executemany``, which its driver runs fast in process.
+    """
+    if not rows:
+        return
+    if not is_postgres(session):
+        session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    arrays = select(
+        *(
+            func.unnest(bindparam(f"a_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type)))
+            for name in names
+        )
+    )
+    session.execute(insert(table).from_select(names, arrays, include_defaults=True))
 
 
 class IdBlock:

@@ -18,7 +18,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO
 
 from app.ingest.csv_spend import CampaignDirectory, RowError, SpendFileError, SpendRow, read_spend_csv
@@ -62,6 +62,7 @@ def parse_batches(
     Raises SpendFileError for a file that cannot be read as spend, also part-way through.
     """
     occurrences: dict[tuple, int] = {}
+    day_texts: dict[date, str] = {}  # a file's rows fall on a few days: each day's text is made once
     rows: list[tuple] = []
     periods: list[tuple] = []
     totals: dict[tuple[int, str], int] = defaultdict(int)
@@ -75,15 +76,19 @@ def parse_batches(
                 errors.append(item)
                 errors_kept += 1
             continue
-        ref = item.campaign
-        spent_at, day = utc_text(item.spent_at), item.local_date.isoformat()
+        # Unpacked once: a named tuple's attributes cost a lookup each, and this runs for every row of a file.
+        line, ref, amount, instant, local_date, external_id, period = item
+        spent_at = utc_text(instant)
+        day = day_texts.get(local_date)
+        if day is None:
+            day = day_texts[local_date] = local_date.isoformat()
         key = row_dedupe_key(item, occurrences, spent_at)
-        values = (ref.campaign_id, ref.brand_id, item.amount_minor, spent_at, day, item.external_id, key)
-        if item.period is not None:
-            periods.append((item.line, *values, item.period))
+        brand_id = ref.brand_id
+        if period is not None:
+            periods.append((line, ref.campaign_id, brand_id, amount, spent_at, day, external_id, key, period))
         else:
-            rows.append(values)
-            totals[(ref.brand_id, day)] += item.amount_minor
+            rows.append((ref.campaign_id, brand_id, amount, spent_at, day, external_id, key))
+            totals[(brand_id, day)] += amount
         if len(rows) + len(periods) >= batch_rows:
             yield ParsedBatch(rows, totals, periods, errors, rejected, rows_read, handle.tell())
             rows, totals, periods, errors, rejected = [], defaultdict(int), [], [], 0

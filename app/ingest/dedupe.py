@@ -19,7 +19,11 @@ DEDUPE_KEY_LENGTH = 80
 
 def utc_text(instant: datetime) -> str:
     """An aware instant as naive UTC text with microseconds, the form SQLite stores (``2026-11-05 14:30:00.000000``)."""
-    return instant.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+    # Per row of an import: an instant already in UTC (every ``…Z`` time, every converted local one) skips the
+    # conversion, which would return an equal instant.
+    if instant.tzinfo is not UTC:
+        instant = instant.astimezone(UTC)
+    return instant.isoformat(" ", "microseconds")[:26]
 
 
 def external_key(brand_id: int, external_id: str) -> str:

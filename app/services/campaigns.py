@@ -13,12 +13,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.control import Window, local_time
 from app.control.schedule import merge_windows
-from app.database import IdBlock, lock_brand
+from app.database import IdBlock, insert_rows, lock_brand
 from app.ingest.spend_values import external_id_problem, latest_spend, spent_at_problem
 from app.ingest.timestamps import TimestampError, parse_instant, parse_period_start
 from app.models import Brand, Campaign, ScheduleWindow
@@ -270,7 +270,7 @@ class NewCampaigns:
         self.session.flush()  # the brands first
         for table, rows in ((Campaign.__table__, self.campaigns), (ScheduleWindow.__table__, self.windows)):
             for i in range(0, len(rows), 10_000):
-                self.session.execute(insert(table), rows[i : i + 10_000])
+                insert_rows(self.session, table, rows[i : i + 10_000])
         self.campaigns, self.windows = [], []
 
 
