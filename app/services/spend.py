@@ -370,13 +370,23 @@ def _aware(moment: datetime | None) -> datetime:
     return moment if moment is not None else datetime.min.replace(tzinfo=UTC)
 
 
+# PostgreSQL's advisory locks held by one transaction live in its shared lock table (about 64 per connection by
+# default): a report of many campaigns and days would run out of it with a lock each. Each (campaign, day) takes
+# one of a fixed number of slots instead; two families in one slot are serialised too, which is only slower.
+PERIOD_LOCK_CLASS = 0x50414345  # "PACE": the first key of the two-key advisory locks of period writers
+PERIOD_LOCK_SLOTS = 64
+
+
 def _lock_period_families(session: Session, families: list[tuple[int, date]]) -> None:
     """Serialise the period writers of these (campaign, local date) pairs until the transaction ends."""
     if is_postgres(session):
         # Sorted, so two writers of overlapping days take their locks in one order and never deadlock.
-        for campaign_id, day in families:
+        slots = sorted(
+            {(campaign_id * 1_000_003 + day.toordinal()) % PERIOD_LOCK_SLOTS for campaign_id, day in families}
+        )
+        for slot in slots:
             session.execute(
-                text("SELECT pg_advisory_xact_lock(:campaign, :day)"), {"campaign": campaign_id, "day": day.toordinal()}
+                text("SELECT pg_advisory_xact_lock(:family, :slot)"), {"family": PERIOD_LOCK_CLASS, "slot": slot}
             )
     else:
         # SQLite's one write lock, taken before anything is read (a no-op UPDATE as the first write).
