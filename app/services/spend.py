@@ -224,7 +224,8 @@ def write_periods(
       for a day not yet stored, than this call's first record for it) is refused (``mixed``).
 
     Concurrency: writers of the same campaign and day are serialised (PostgreSQL: a transaction-level
-    advisory lock per (campaign, local date); SQLite: the database's write lock, taken first), so two
+    advisory lock on the (campaign, local date)'s slot, PERIOD_LOCK_SLOTS; SQLite: the database's write
+    lock, taken first), so two
     exports of one day end with the later one's figure, whichever commits first.
     """
     if not records:
