@@ -92,7 +92,9 @@ def run_pacer(path: Path, database_url: str, brands: int, campaigns_per_brand: i
         started = time.perf_counter()
         _, outcome = import_file(db.session, path, actor="bench", skip_bad_rows=False)
         elapsed = time.perf_counter() - started
+        floors = table_floors(db.session, path)
     return {
+        "floors": floors,
         "seconds": elapsed,
         "imported": outcome.imported,
         "rows": outcome.rows_read,
@@ -101,6 +103,67 @@ def run_pacer(path: Path, database_url: str, brands: int, campaigns_per_brand: i
         # the forked reader process of a large file (the largest child, if several)
         "reader_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def table_floors(session, path: Path) -> dict[str, float]:
+    """Seconds to write the file's rows, already read, validated and keyed by Pacer's reader (not timed), into a
+    fresh copy of spend_record (its indexes and constraints) in one transaction: what the table itself accepts,
+    whatever the importer does. PostgreSQL: a COPY, with the table's foreign keys and without them."""
+    from sqlalchemy import text
+
+    from app.database import is_postgres
+    from app.ingest.batches import STAGED_COLUMNS, parse_batches
+    from app.services.spend import campaign_directory
+
+    with open(path, "rb") as handle:
+        rows = [row for batch in parse_batches(handle, campaign_directory(session), None) for row in batch.rows]
+    import_id = session.execute(text("SELECT max(id) FROM spend_import")).scalar()
+    columns = ", ".join((*STAGED_COLUMNS, "source", "import_id", "created_at"))
+    connection = session.connection().connection.driver_connection
+    session.commit()
+    floors = {}
+    if not is_postgres(session):
+        ddl = [
+            sql
+            for (sql,) in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'spend_record' AND sql IS NOT NULL"
+            )
+        ]
+        for statement in ddl:
+            connection.execute(statement.replace("spend_record", "floor_record"))
+        connection.commit()
+        started = time.perf_counter()
+        connection.executemany(
+            f"INSERT INTO floor_record ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, 'csv', {import_id}, '2026-12-01') "
+            "ON CONFLICT (dedupe_key) DO NOTHING",
+            rows,
+        )
+        connection.commit()
+        floors["typed table, one transaction"] = time.perf_counter() - started
+        connection.execute("DROP TABLE floor_record")
+        connection.commit()
+        return floors
+    keys = [
+        d
+        for (d,) in connection.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'spend_record'::regclass AND contype = 'f'"
+        )
+    ]
+    for label, foreign in (("COPY into the typed table, with its foreign keys", keys), ("… without them", [])):
+        connection.execute("CREATE TABLE floor_record (LIKE spend_record INCLUDING ALL)")
+        for key in foreign:
+            connection.execute(f"ALTER TABLE floor_record ADD {key}")
+        connection.commit()
+        started = time.perf_counter()
+        with connection.cursor() as cursor, cursor.copy(f"COPY floor_record ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, "csv", import_id, "2026-12-01"))
+        connection.commit()
+        floors[label] = time.perf_counter() - started
+        connection.execute("DROP TABLE floor_record")
+        connection.commit()
+    return floors
 
 
 def run_ceiling(path: Path, work: Path) -> dict:
@@ -278,6 +341,10 @@ def main() -> None:
         copy_rate = args.rows / copy["seconds"]
         print(f"  bare COPY (text) {copy_rate:>10,.0f} rows/s  ({copy['seconds']:.2f} s)")
         print(f"  ratio to COPY    {pacer_rate / copy_rate:>10.2f}   (PostgreSQL: goal >= 0.06)")
+    bare = args.rows / (copy["seconds"] if copy is not None else ceiling["seconds"])
+    for label, seconds in pacer["floors"].items():
+        rate = args.rows / seconds
+        print(f"  floor: {label}: {rate:,.0f} rows/s, ratio {rate / bare:.2f} (the same rows, read and not timed)")
     if lock["max_ms"] is not None:
         print(
             f"  brand lock while importing: {lock['waits']} takes, longest wait {lock['max_ms']:.0f} ms, "

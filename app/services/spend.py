@@ -14,6 +14,7 @@ exception to insert-or-skip, and every writer sends them through :func:`write_pe
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -669,7 +670,11 @@ def record_api_spend(session: Session, payload: Any, now: datetime) -> ApiSpendR
 # --- a whole file, in batches -------------------------------------------------------------------
 
 _RECORDS = SpendRecord.__table__
-SQLITE_COMMIT_ROWS = 5_000  # rows an import writes per SQLite transaction (see ImportWriter)
+# SQLite: how long an import's transaction may hold the write lock, and the rows it writes in the first one; each
+# next transaction's rows are sized from the last one's speed (see ImportWriter), within these bounds.
+SQLITE_HOLD_SECONDS = 0.25
+SQLITE_COMMIT_ROWS = 5_000
+SQLITE_COMMIT_ROWS_MIN, SQLITE_COMMIT_ROWS_MAX = 500, 50_000
 # A temporary table of one import's batch: the stored columns' own types, no index, no constraint.
 # ``position`` keeps the file's order, so of two rows with one key in a file the first is the one stored.
 _STAGING = Table(
@@ -718,8 +723,11 @@ class ImportWriter:
     PostgreSQL: one transaction for the whole file, never committed here; the inserted rows are
     returned. Its locks (key-share on the brand rows) do not conflict with the brand lock.
 
-    SQLite, which has one writer at a time: every SQLITE_COMMIT_ROWS rows are committed, so the write
-    lock is held briefly at a time and a reconcile gets it in between. The rows are stored but do not
+    SQLite, which has one writer at a time: the rows are committed in transactions of about
+    SQLITE_HOLD_SECONDS each (the rows of the next one sized from the last one's speed: fewer on a
+    loaded machine, more on an idle one, where each commit's fixed cost of rewriting the touched index
+    pages is then paid less often), so the write lock is held briefly at a time and a reconcile gets it
+    in between. The rows are stored but do not
     count (``SpendImport.unpublished_from_id`` is set, see :func:`counted_spend`) until the
     caller publishes them by committing ``finish``'s totals with the import's outcome, one short
     transaction; :func:`discard_unpublished` deletes them if the import fails or is rejected.
@@ -741,6 +749,7 @@ class ImportWriter:
         self.postgres = is_postgres(session)
         self.result = WriteResult()
         self.deltas: dict[tuple[int, date], int] = defaultdict(int)
+        self.commit_rows = SQLITE_COMMIT_ROWS
         if self.postgres:
             moved = (
                 _move_staged(postgresql.insert, import_id)
@@ -778,14 +787,17 @@ class ImportWriter:
             return
         connection = self.session.connection()
         if not self.postgres:
-            # A few thousand rows per transaction: SQLite's write lock is held a few hundredths of a second at a time.
-            for start in range(0, len(rows), SQLITE_COMMIT_ROWS):
-                chunk = rows[start : start + SQLITE_COMMIT_ROWS]
+            start = 0
+            while start < len(rows):
+                chunk = rows[start : start + self.commit_rows]
+                start += len(chunk)
+                began = time.perf_counter()
                 inserted = self._write_sqlite_chunk(
                     self.session.connection(), chunk, totals if len(chunk) == len(rows) else None
                 )
                 self.session.connection().execute(_STAGING.delete())
                 _commit_batch(self.session)  # ends this hold on the write lock; the rows stay unpublished
+                self.commit_rows = next_commit_rows(self.commit_rows, len(chunk), time.perf_counter() - began)
                 self.result.inserted += inserted
                 self.result.duplicates += len(chunk) - inserted
             return
@@ -855,6 +867,14 @@ class ImportWriter:
             update(SpendImport).where(SpendImport.id == self.import_id).values(unpublished_from_id=None)
         )
         return self.result
+
+
+def next_commit_rows(planned: int, rows: int, seconds: float) -> int:
+    """The rows of an import's next SQLite transaction, after one of ``rows`` rows (``planned`` were allowed)
+    took ``seconds``: as many as fit in SQLITE_HOLD_SECONDS at that speed, at most twice ``planned``, within
+    the bounds."""
+    fitting = int(rows * SQLITE_HOLD_SECONDS / seconds) if seconds > 0 else SQLITE_COMMIT_ROWS_MAX
+    return max(SQLITE_COMMIT_ROWS_MIN, min(fitting, 2 * planned, SQLITE_COMMIT_ROWS_MAX))
 
 
 def _commit_batch(session) -> None:
