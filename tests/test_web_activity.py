@@ -13,7 +13,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.control import Window
-from app.models import CampaignEvent, User
+from app.models import Brand, CampaignEvent, User
 from app.services.activity import ActivityFilter, export_rows
 from app.services.reconcile import reconcile_brand
 from app.web.csv_export import csv_lines, neutralise_formula
@@ -252,6 +252,55 @@ def test_filter_by_brand_and_by_campaign_within_it(viewer_client, log):
     assert re.search(rf'<option selected value="{log["globex"].id}">Globex</option>', response.get_data(as_text=True))
     # A campaign of another brand (the brand select was changed) is dropped, not an error.
     assert shown(viewer_client, f"?brand={acme.id}&campaign={video.id}") == shown(viewer_client, f"?brand={acme.id}")
+
+
+@pytest.fixture
+def many_brands(session, log):
+    """More brands than the brand select lists (activity.BRAND_SELECT_MAX): the filter becomes a name to type."""
+    from app.web.activity import BRAND_SELECT_MAX
+
+    session.add_all(
+        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
+        for i in range(BRAND_SELECT_MAX)
+    )
+    session.commit()
+    return log
+
+
+def test_with_many_brands_the_brand_filter_is_a_name_not_a_select_of_them_all(viewer_client, many_brands):
+    acme, search, video = many_brands["acme"], many_brands["search"], many_brands["video"]
+    body = viewer_client.get("/activity").get_data(as_text=True)
+    assert 'name="brand_name"' in body and 'name="brand"' not in body
+    assert "Brand 150" not in body  # no brand is listed
+    # Typed, ignoring case; the name stays in the box and the download carries the brand's id.
+    response = viewer_client.get("/activity?brand_name=acme")
+    assert [(r[1], r[2]) for r in rows_of(response)] == [("Acme", "Search"), ("Acme", "Social"), ("Acme", "Search")]
+    body = response.get_data(as_text=True)
+    assert re.search(r'name="brand_name"[^>]*value="Acme"', body)
+    assert f"/activity.csv?brand={acme.id}" in body
+    # A link's brand id, and a campaign alone, still filter, and fill the box.
+    assert shown(viewer_client, f"?brand={acme.id}&campaign={search.id}") == [("Acme", "Search")] * 2
+    response = viewer_client.get(f"/activity?campaign={video.id}")
+    assert [(r[1], r[2]) for r in rows_of(response)] == [("Globex", "Video")] * 2
+    assert re.search(r'name="brand_name"[^>]*value="Globex"', response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?brand_name=Nope", "No brand is named “Nope”."),
+        (
+            "?brand_name=Brand+01",
+            "No brand is named “Brand 01”. Brands with it in their names: Brand 010, Brand 011, Brand 012.",
+        ),
+        ("?brand_name=" + "x" * 201, "200 characters"),
+        ("?brand=999999", "There is no such brand."),
+    ],
+)
+def test_with_many_brands_an_unknown_name_is_an_inline_error(viewer_client, many_brands, query, message):
+    response = viewer_client.get("/activity" + query)
+    assert response.status_code == 400
+    assert message in page_text(response)
 
 
 def test_filter_by_reason(viewer_client, log):

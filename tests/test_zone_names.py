@@ -54,6 +54,23 @@ def test_offsets_follow_daylight_saving_at_the_instant():
     assert kolkata.label == "UTC+05:30 · India"
 
 
+def test_the_picker_is_built_once_a_quarter_hour_and_turns_with_the_clocks():
+    def new_york(at):
+        return next(c.offset for c in zone_choices(at) if c.name == "America/New_York")
+
+    # New York springs forward at 2026-03-08 07:00 UTC, Lord Howe (+10:30 -> +11:00) at 2026-10-03 15:30 UTC.
+    assert new_york(datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)) == "UTC−05:00"
+    assert new_york(datetime(2026, 3, 8, 7, 0, tzinfo=UTC)) == "UTC−04:00"
+    lord_howe = [
+        next(
+            c.offset for c in zone_choices(datetime(2026, 10, 3, 15, m, tzinfo=UTC)) if c.name == "Australia/Lord_Howe"
+        )
+        for m in (29, 30)
+    ]
+    assert lord_howe == ["UTC+10:30", "UTC+11:00"]
+    assert zone_choices(datetime(2026, 3, 8, 7, 1, tzinfo=UTC)) is zone_choices(datetime(2026, 3, 8, 7, 14, tzinfo=UTC))
+
+
 @pytest.fixture
 def manager(client, session):
     sign_in(client, add_user(session, "mia@pacer.test", "manager"))

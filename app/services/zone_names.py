@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -114,9 +114,17 @@ def offset_text(zone: str, at: datetime) -> str:
     return f"UTC{sign}{hours:02d}:{mins:02d}"
 
 
-def zone_choices(at: datetime) -> list[ZoneChoice]:
+def zone_choices(at: datetime) -> tuple[ZoneChoice, ...]:
     """Every listed zone with its offset at ``at`` (daylight saving as it is then), by name."""
-    return [ZoneChoice(name, offset_text(name, at), country) for name, country in sorted(_zone_tab().items())]
+    # Today's offsets are multiples of 15 minutes and change at local whole hours or quarter hours, so at whole
+    # quarter hours of UTC: the list is built once per quarter hour (at worst a label would be a quarter late).
+    seconds = int(at.timestamp())
+    return _zone_choices_from(datetime.fromtimestamp(seconds - seconds % 900, UTC))
+
+
+@lru_cache(maxsize=4)
+def _zone_choices_from(quarter: datetime) -> tuple[ZoneChoice, ...]:
+    return tuple(ZoneChoice(name, offset_text(name, quarter), country) for name, country in sorted(_zone_tab().items()))
 
 
 def listed_zone_names() -> list[str]:

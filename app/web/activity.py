@@ -11,7 +11,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.extensions import db
-from app.models import Campaign, utcnow
+from app.models import Brand, Campaign, utcnow
 from app.money import display_amount
 from app.services import live as live_service
 from app.services.activity import (
@@ -21,6 +21,7 @@ from app.services.activity import (
     REASONS,
     ActivityFilter,
     brand_choices,
+    brand_named,
     campaign_choices,
     events_page,
     export_rows,
@@ -36,6 +37,9 @@ from app.web.pagination import page_number
 bp = Blueprint("activity", __name__)
 
 PER_PAGE = 50
+# Up to this many brands the brand filter is a select of them all; beyond, a name to type (a select of ten
+# thousand brands would cost every page view a second to build and half a megabyte to send).
+BRAND_SELECT_MAX = 200
 MAX_PAGE = 100_000  # far past any real log; keeps the OFFSET inside a 64-bit integer
 
 
@@ -70,6 +74,7 @@ class ActivityFilterForm(FlaskForm):
         csrf = False
 
     brand = SelectField("Brand", coerce=_optional_int, validate_choice=False)
+    brand_name = StringField("Brand", validators=[Length(max=200)])
     campaign = SelectField("Campaign", coerce=_optional_int, validate_choice=False)
     reason = SelectField(
         "Reason",
@@ -100,8 +105,16 @@ class ActivityFilterForm(FlaskForm):
             raise ValidationError(f"“{field.data}” is not a time zone; pick one from the list, e.g. Europe/London.")
 
     def validate_brand(self, field):
-        if field.data is not None and field.data not in self._brand_ids:
+        if self.brand_select and field.data is not None and field.data not in self._brand_ids:
             raise ValidationError("There is no such brand.")
+
+    def validate_brand_name(self, field):
+        if not self.brand_select and self.brand.data is not None and self.brand.data not in self._brand_ids:
+            raise ValidationError("There is no such brand.")  # a link's id
+        if self._unknown_name is not None:
+            unknown, near = self._unknown_name
+            hint = f" Brands with it in their names: {', '.join(near)}." if near else ""
+            raise ValidationError(f"No brand is named “{unknown}”.{hint}")
 
     def validate_reason(self, field):
         if field.data and field.data not in REASONS:
@@ -140,16 +153,21 @@ def _filter_form() -> ActivityFilterForm:
     given without a brand brings its brand with it.
     """
     form = ActivityFilterForm(formdata=request.args)
-    brands = brand_choices(db.session)
-    form._brand_ids = {brand_id for brand_id, _, _ in brands}
-    form.brand.choices = [SelectChoice("", "All brands")] + [
-        SelectChoice(brand_id, f"{name} (archived)" if archived else name) for brand_id, name, archived in brands
-    ]
+    form._unknown_name = None
+    brands = brand_choices(db.session, limit=BRAND_SELECT_MAX + 1)
+    form.brand_select = len(brands) <= BRAND_SELECT_MAX
+    if form.brand_select:
+        form._brand_ids = {brand_id for brand_id, _, _ in brands}
+        form.brand.choices = [SelectChoice("", "All brands")] + [
+            SelectChoice(brand_id, f"{name} (archived)" if archived else name) for brand_id, name, archived in brands
+        ]
     if form.campaign.data is not None and form.brand.data is None:
         campaign = db.session.get(Campaign, form.campaign.data)
         form.brand.data = campaign.brand_id if campaign is not None else None
         if campaign is None:
             form.campaign.data = None
+    if not form.brand_select:
+        _brand_by_name(form)
     campaigns = campaign_choices(db.session, form.brand.data) if form.brand.data in form._brand_ids else []
     if form.campaign.data not in {campaign_id for campaign_id, _, _ in campaigns}:
         form.campaign.data = None
@@ -166,6 +184,25 @@ def _filter_form() -> ActivityFilterForm:
     form.date_from.label.text = f"From ({form.zone})"
     form.date_to.label.text = f"To ({form.zone})"
     return form
+
+
+def _brand_by_name(form: ActivityFilterForm) -> None:
+    """Many brands: the filter names its brand, typed (``brand_name``) or carried by a link (``brand``, an id)."""
+    form._brand_ids = set()
+    if (form.brand_name.data or "").strip():
+        brand, near = brand_named(db.session, form.brand_name.data)
+        if brand is None:
+            form._unknown_name = (form.brand_name.data.strip(), near)
+            form.brand.data = None
+            return
+        form.brand.data = brand.id
+    elif form.brand.data is not None:
+        brand = db.session.get(Brand, form.brand.data)
+    else:
+        return
+    if brand is not None:
+        form._brand_ids = {brand.id}
+        form.brand_name.data = brand.name
 
 
 def _page() -> int:
