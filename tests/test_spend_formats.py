@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Campaign, SpendFormat, SpendImport, SpendImportError, SpendRecord
+from app.models import Brand, Campaign, SpendFormat, SpendImport, SpendImportError, SpendRecord
 from app.services import spend_formats
 from app.services.imports import run_import
 from tests.conftest import NOW
@@ -254,6 +254,50 @@ def test_a_day_not_in_the_chosen_date_format_is_a_row_error(session, as_manager,
     errors = session.scalars(select(SpendImportError).order_by(SpendImportError.line)).all()
     assert [(e.line, e.message) for e in errors][0] == (2, "The day '23/11/2026' is not a date written as MM/DD/YYYY.")
     assert errors[0].raw == '23/11/2026,Spring Sale,display,"1.234,56",120'
+
+
+@pytest.fixture
+def many_brands(session, brands):
+    """More live brands than the brand select lists: the upload and mapping pages ask for a name instead."""
+    from app.web.brand_picker import BRAND_SELECT_MAX
+
+    session.add_all(
+        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
+        for i in range(BRAND_SELECT_MAX)
+    )
+    session.commit()
+    return brands
+
+
+def test_with_many_brands_the_upload_names_its_brand(session, as_manager, many_brands):
+    page = as_manager.get("/spend/upload").get_data(as_text=True)
+    assert 'name="brand_name"' in page and "Brand 150" not in page
+    # An unknown name: the page again with the error, nothing stored.
+    response = post_export(as_manager, "google_ads_campaign_day.csv", brand_name="Acmee")
+    assert response.status_code == 400
+    assert "No brand is named “Acmee”." in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(SpendImport)) == 0
+    # Typed, case aside: the report is imported for that brand.
+    import_id = import_id_of(post_export(as_manager, "google_ads_campaign_day.csv", brand_name=" acme "))
+    session.expire_all()
+    assert session.get(SpendImport, import_id).brand_id == many_brands["acme"].id
+
+
+def test_with_many_brands_the_mapping_names_its_brand(session, as_manager, many_brands):
+    response = post_export(as_manager, "other_network_eur.csv")
+    import_id = int(re.search(r"/imports/(\d+)/mapping", response.headers["Location"]).group(1))
+    page = as_manager.get(f"/spend/imports/{import_id}/mapping").get_data(as_text=True)
+    assert 'name="brand_name"' in page and "Brand 150" not in page
+    bad = map_columns(as_manager, import_id, OTHER_COLUMNS, brand_name="Brand 01")
+    assert bad.status_code == 400
+    assert "No brand is named “Brand 01”. Brands with it in their names: Brand 010, Brand 011, Brand 012." in (
+        bad.get_data(as_text=True)
+    )
+    assert session.scalar(select(func.count()).select_from(SpendFormat)) == 0
+    good = map_columns(as_manager, import_id, OTHER_COLUMNS, brand_name="EURO")
+    assert good.status_code == 302
+    session.expire_all()
+    assert session.get(SpendImport, import_id).brand_id == many_brands["euro"].id
 
 
 def test_mapping_a_column_twice_or_reusing_a_name_is_refused(session, as_manager, brands):

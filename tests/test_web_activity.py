@@ -257,7 +257,7 @@ def test_filter_by_brand_and_by_campaign_within_it(viewer_client, log):
 @pytest.fixture
 def many_brands(session, log):
     """More brands than the brand select lists (activity.BRAND_SELECT_MAX): the filter becomes a name to type."""
-    from app.web.activity import BRAND_SELECT_MAX
+    from app.web.brand_picker import BRAND_SELECT_MAX
 
     session.add_all(
         Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)

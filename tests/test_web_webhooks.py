@@ -131,6 +131,31 @@ def test_alerts_page_and_header_badge(app, client, session, make, now, time_mach
     assert "Spend today reached 80% of the daily budget: 90.00 of 100.00 USD." in body
 
 
+def test_with_many_brands_the_alerts_filter_names_its_brand(client, session, make, now):
+    from app.models import Alert, Brand
+    from app.web.brand_picker import BRAND_SELECT_MAX
+
+    sign_in(client, add_user(session, "viewer@example.com", "viewer"))
+    acme = make.brand("Acme")
+    session.add_all(
+        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
+        for i in range(BRAND_SELECT_MAX)
+    )
+    other = session.query(Brand).filter_by(name="Brand 007").one()
+    for brand in (acme, other):
+        session.add(Alert(brand_id=brand.id, kind="monthly", percent=80, period="2026-11", fired_at=now))
+    session.commit()
+    body = client.get("/alerts").get_data(as_text=True)
+    assert 'name="brand_name"' in body and "Brand 150" not in body
+    assert "Brand 007" in body and ">Acme<" in body
+    filtered = client.get("/alerts?brand_name=acme").get_data(as_text=True)
+    assert re.findall(r'<tr>\s*<td>[^<]*</td>\s*<td><a href="[^"]*">([^<]+)</a>', filtered) == ["Acme"]
+    assert 'value="Acme"' in filtered
+    assert 'value="Acme"' in client.get(f"/alerts?brand={acme.id}").get_data(as_text=True)
+    bad = client.get("/alerts?brand_name=Nope")
+    assert bad.status_code == 400 and "No brand is named “Nope”." in bad.get_data(as_text=True)
+
+
 def test_a_manager_edits_the_alert_thresholds_on_the_brand_page(client, session, make):
     sign_in(client, add_user(session, "manager@example.com", "manager"))
     brand = make.brand("Acme")

@@ -254,20 +254,6 @@ def brand_choices(session: Session, *, limit: int | None = None) -> list[tuple[i
     return [(brand_id, name, archived_at is not None) for brand_id, name, archived_at in rows]
 
 
-def brand_named(session: Session, name: str) -> tuple[Brand | None, list[str]]:
-    """The brand named ``name`` (exactly, else ignoring case when only one brand is so named), or None and up
-    to three names containing it, to suggest. Two indexed reads at most, then one bounded scan."""
-    wanted = name.strip()
-    found = session.scalars(select(Brand).where(Brand.name == wanted)).first()
-    if found is None:
-        folded = session.scalars(select(Brand).where(func.lower(Brand.name) == wanted.lower()).limit(2)).all()
-        found = folded[0] if len(folded) == 1 else None
-    if found is not None:
-        return found, []
-    near = select(Brand.name).where(Brand.name.icontains(wanted, autoescape=True)).order_by(Brand.name).limit(3)
-    return None, list(session.scalars(near))
-
-
 def campaign_choices(session: Session, brand_id: int) -> list[tuple[int, str, bool]]:
     """(id, name, archived) of one brand's campaigns, by name."""
     rows = session.execute(

@@ -117,6 +117,17 @@ def brands_named(session: Session, name: str) -> list[Brand]:
     return list(session.scalars(select(Brand).where(same).order_by(Brand.id)))
 
 
+def brand_typed(session: Session, name: str) -> tuple[Brand | None, list[str]]:
+    """The brand a person typed the name of (as :func:`brands_named`: case and surrounding spaces aside), or
+    None and up to three names containing what was typed, to suggest."""
+    found = brands_named(session, name)
+    exact = [brand for brand in found if brand.name == name.strip()]
+    if len(exact) == 1 or len(found) == 1:
+        return (exact or found)[0], []
+    near = select(Brand.name).where(Brand.name.icontains(name.strip(), autoescape=True)).order_by(Brand.name)
+    return None, list(session.scalars(near.limit(3)))
+
+
 class BrandNames:
     """What :func:`brands_named` answers for many names, read in one query per 500 names (fixtures):
     the brands (archived too) by name ignoring case and surrounding spaces, with their campaigns and

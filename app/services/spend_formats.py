@@ -233,9 +233,10 @@ def save_format(
 NUMBER_FORMAT_CHOICES = list(NUMBER_FORMATS)
 
 
-def brand_choices(session: Session) -> list[tuple[str, str]]:
-    """(id, name) of every live brand, for the brand a file is for."""
-    rows = session.execute(select(Brand.id, Brand.name).where(Brand.archived_at.is_(None)).order_by(Brand.name))
+def brand_choices(session: Session, *, limit: int | None = None) -> list[tuple[str, str]]:
+    """(id, name) of every live brand, for the brand a file is for (the first ``limit`` when given)."""
+    live = select(Brand.id, Brand.name).where(Brand.archived_at.is_(None)).order_by(Brand.name).limit(limit)
+    rows = session.execute(live)
     return [(str(brand_id), name) for brand_id, name in rows]
 
 

@@ -21,7 +21,6 @@ from app.services.activity import (
     REASONS,
     ActivityFilter,
     brand_choices,
-    brand_named,
     campaign_choices,
     events_page,
     export_rows,
@@ -29,7 +28,8 @@ from app.services.activity import (
 )
 from app.services.brands import valid_timezone
 from app.services.zone_names import canonical_zone, zone_choices
-from app.web import live
+from app.web import brand_picker, live
+from app.web.brand_picker import BRAND_SELECT_MAX
 from app.web.csv_export import csv_response
 from app.web.filters import REASON_WORDS
 from app.web.pagination import page_number
@@ -37,9 +37,6 @@ from app.web.pagination import page_number
 bp = Blueprint("activity", __name__)
 
 PER_PAGE = 50
-# Up to this many brands the brand filter is a select of them all; beyond, a name to type (a select of ten
-# thousand brands would cost every page view a second to build and half a megabyte to send).
-BRAND_SELECT_MAX = 200
 MAX_PAGE = 100_000  # far past any real log; keeps the OFFSET inside a 64-bit integer
 
 
@@ -111,10 +108,8 @@ class ActivityFilterForm(FlaskForm):
     def validate_brand_name(self, field):
         if not self.brand_select and self.brand.data is not None and self.brand.data not in self._brand_ids:
             raise ValidationError("There is no such brand.")  # a link's id
-        if self._unknown_name is not None:
-            unknown, near = self._unknown_name
-            hint = f" Brands with it in their names: {', '.join(near)}." if near else ""
-            raise ValidationError(f"No brand is named “{unknown}”.{hint}")
+        if self._name_error:
+            raise ValidationError(self._name_error)
 
     def validate_reason(self, field):
         if field.data and field.data not in REASONS:
@@ -153,10 +148,9 @@ def _filter_form() -> ActivityFilterForm:
     given without a brand brings its brand with it.
     """
     form = ActivityFilterForm(formdata=request.args)
-    form._unknown_name = None
+    form._name_error = None
     brands = brand_choices(db.session, limit=BRAND_SELECT_MAX + 1)
-    form.brand_select = len(brands) <= BRAND_SELECT_MAX
-    if form.brand_select:
+    if brand_picker.listed(form, brands):
         form._brand_ids = {brand_id for brand_id, _, _ in brands}
         form.brand.choices = [SelectChoice("", "All brands")] + [
             SelectChoice(brand_id, f"{name} (archived)" if archived else name) for brand_id, name, archived in brands
@@ -190,12 +184,8 @@ def _brand_by_name(form: ActivityFilterForm) -> None:
     """Many brands: the filter names its brand, typed (``brand_name``) or carried by a link (``brand``, an id)."""
     form._brand_ids = set()
     if (form.brand_name.data or "").strip():
-        brand, near = brand_named(db.session, form.brand_name.data)
-        if brand is None:
-            form._unknown_name = (form.brand_name.data.strip(), near)
-            form.brand.data = None
-            return
-        form.brand.data = brand.id
+        brand, form._name_error = brand_picker.typed_brand(db.session, form.brand_name.data)
+        form.brand.data = brand.id if brand is not None else None
     elif form.brand.data is not None:
         brand = db.session.get(Brand, form.brand.data)
     else:

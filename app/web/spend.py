@@ -10,6 +10,7 @@ from __future__ import annotations
 import ntpath
 import posixpath
 from pathlib import Path
+from typing import Literal
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,7 +23,7 @@ from app.services import spend_formats
 from app.services.aliases import AliasError, add_alias
 from app.services.campaigns import CampaignError, CampaignLocked, create_campaign
 from app.services.enforcement import commit_and_enforce
-from app.web import live
+from app.web import brand_picker, live
 from app.web.auth import requires
 from app.web.csv_export import csv_response
 from app.web.pagination import page_number
@@ -53,8 +54,11 @@ def _display_name(filename: str | None) -> str:
 def upload():
     form = UploadForm()
     form.format.choices = choices("Recognise it from the header", spend_formats.format_choices(db.session))
-    form.brand.choices = choices("Named in the file (account name column)", spend_formats.brand_choices(db.session))
-    if form.validate_on_submit():
+    brands = spend_formats.brand_choices(db.session, limit=brand_picker.BRAND_SELECT_MAX + 1)
+    form.brand.choices = choices(
+        "Named in the file (account name column)", brands if brand_picker.listed(form, brands) else []
+    )
+    if form.validate_on_submit() and (brand_id := _chosen_brand(form)) is not False:
         storage = form.file.data
         try:
             spend_import = service.register_upload(
@@ -66,7 +70,7 @@ def upload():
                 user_id=current_user.id,
                 skip_bad_rows=form.skip_bad_rows,
                 format_name=form.format.data or None,
-                brand_id=int(form.brand.data) if form.brand.data else None,
+                brand_id=brand_id,
             )
         except (service.SpendFileError, service.FormatError) as exc:
             form.file.errors.append(str(exc))
@@ -77,6 +81,21 @@ def upload():
             return _after_upload(spend_import)
     status = 400 if form.errors else 200
     return _upload_page(form, status)
+
+
+def _chosen_brand(form) -> int | None | Literal[False]:
+    """The id of the brand the form chose (None: named in the file), or False when a typed name is no brand's
+    (the error is on the field)."""
+    if form.brand_select:
+        return int(form.brand.data) if form.brand.data else None
+    brand, problem = brand_picker.typed_brand(db.session, form.brand_name.data)
+    if problem:
+        form.brand_name.errors.append(problem)
+        return False
+    if brand is not None and brand.archived_at is not None:
+        form.brand_name.errors.append(f"Brand “{brand.name}” is archived: restore it to import its spend.")
+        return False
+    return brand.id if brand is not None else None
 
 
 def _upload_page(form: UploadForm, status: int = 200, template_error: str | None = None):
@@ -308,15 +327,18 @@ def mapping(import_id: int):
         return redirect(url_for("spend.show", import_id=import_id))
     header = rows[header_index]
     form = MappingForm()
+    brands = spend_formats.brand_choices(db.session, limit=brand_picker.BRAND_SELECT_MAX + 1)
     form.brand.choices = [
         ("", "Named in the file (brand / account name column)"),
-        *spend_formats.brand_choices(db.session),
+        *(brands if brand_picker.listed(form, brands) else []),
     ]
     if not form.is_submitted():
         form.brand.data = str(spend_import.brand_id) if spend_import.brand_id else ""
+        chosen = db.session.get(Brand, spend_import.brand_id) if spend_import.brand_id else None
+        form.brand_name.data = chosen.name if chosen is not None else ""
         for _ in header:
             form.columns.append_entry()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (brand_id := _chosen_brand(form)) is not False:
         try:
             service.apply_mapping(
                 db.session,
@@ -325,7 +347,7 @@ def mapping(import_id: int):
                 columns=[entry.data for entry in form.columns],
                 number_format=form.number_format.data,
                 date_format=form.date_format.data,
-                brand_id=int(form.brand.data) if form.brand.data else None,
+                brand_id=brand_id,
                 actor=f"user:{current_user.email}",
                 now=utcnow(),
             )

@@ -44,6 +44,7 @@ class UploadForm(FlaskForm):
     # Choices are set by the view: "" (recognise from the header) and every format; "" (from the file) and each brand.
     format = SelectField("Format", default="")
     brand = SelectField("Brand", default="")
+    brand_name = StringField("Brand", validators=[Length(max=200)])  # instead of the select, beyond a few brands
 
     @property
     def skip_bad_rows(self) -> bool:
@@ -90,6 +91,7 @@ class MappingForm(FlaskForm):
     number_format = SelectField("Numbers are written as", choices=NUMBER_CHOICES, default="1,234.56")
     date_format = SelectField("Days are written as", choices=DATE_CHOICES, default="YYYY-MM-DD")
     brand = SelectField("Brand", default="")  # choices set by the view
+    brand_name = StringField("Brand", validators=[Length(max=200)])  # instead of the select, beyond a few brands
 
 
 class FormatForm(FlaskForm):
