@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
+from pathlib import Path
 
 from common import BATCH, ROOT, _insert, build_world, database_url, fresh_app, machine, now_utc, workdir
 
@@ -170,10 +171,41 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--reuse",
+        metavar="DIR",
+        help="measure again on the SQLite world an earlier run built in DIR (printed by it), without building one",
+    )
     args = parser.parse_args()
     print(machine())
-    work = workdir("pacer-pages-bench-")
-    url = database_url(args.database_url, work)
+    if args.reuse:
+        work = Path(args.reuse)
+        url = f"sqlite:///{work / 'bench.sqlite3'}"
+        big_brand, a_campaign, emails = reused_world(url, work, args.users)
+    else:
+        work = workdir("pacer-pages-bench-")
+        url = database_url(args.database_url, work)
+        big_brand, a_campaign, emails = new_world(url, work, args)
+    measure(url, work, big_brand, a_campaign, emails, args)
+
+
+def reused_world(url: str, work: Path, users: int) -> tuple[int, int, list[str]]:
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Brand, Campaign
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(work / "instance")})
+    with app.app_context():
+        big_brand = db.session.scalar(select(Brand.id).where(Brand.name == "Big Agency Brand"))
+        a_campaign = db.session.scalar(select(func.max(Campaign.id)).where(Campaign.brand_id == big_brand))
+        print(f"reusing the world in {work}")
+        db.engine.dispose()
+    return big_brand, a_campaign, [f"user{i}@pacer.test" for i in range(users)]
+
+
+def new_world(url: str, work: Path, args) -> tuple[int, int, list[str]]:
     app = fresh_app(url, work)
 
     from app.extensions import db
@@ -198,10 +230,13 @@ def main() -> None:
         print(
             f"{backend}: {world['brands'] + 1:,} brands, {world['campaigns'] + args.big_brand_campaigns:,} campaigns "
             f"(one brand with {args.big_brand_campaigns:,}), {world['spend_rows']:,} spend rows, {args.events:,} "
-            f"events; built in {world['seconds']:.0f} s, settled (full sweep) in {settle:.0f} s"
+            f"events; built in {world['seconds']:.0f} s, settled (full sweep) in {settle:.0f} s; in {work}"
         )
         db.engine.dispose()
+    return big_brand, a_campaign, emails
 
+
+def measure(url: str, work: Path, big_brand: int, a_campaign: int, emails: list[str], args) -> None:
     port = free_port()
     env = os.environ | {"DATABASE_URL": url, "PACER_INSTANCE_PATH": str(work / "instance"), "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
