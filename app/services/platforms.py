@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from app.connectors import PLATFORMS, ConnectorError, PlatformSettings, RateLimited, connector_for, platform
 from app.connectors.base import Connector
@@ -47,9 +47,11 @@ from app.models import (
     PlatformConnection,
     PlatformPush,
 )
+from app.services import delivery_queue
+from app.services.delivery_queue import claim
 from app.services.outbox import CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, campaign_ordering_key
 from app.services.spend import NewSpend, write_spend
-from app.services.webhooks import backoff, claim
+from app.services.webhooks import backoff
 
 log = logging.getLogger(__name__)
 
@@ -574,28 +576,12 @@ def dispatch_pushes(session: Session, now: datetime) -> int:
         session.commit()
 
 
-def _blocked():
-    """An earlier push of the same link that is still pending: this one waits (order per campaign)."""
-    earlier = aliased(PlatformPush)
-    return exists().where(
-        earlier.link_id == PlatformPush.link_id, earlier.status == "pending", earlier.id < PlatformPush.id
-    )
+# Pushes of one campaign link go one at a time, oldest first.
+_QUEUE = {"keys": ("link_id",), "limit": PUSH_BATCH}
 
 
 def _due(session: Session, now: datetime) -> list[int]:
-    return list(
-        session.scalars(
-            select(PlatformPush.id)
-            .where(
-                PlatformPush.status == "pending",
-                PlatformPush.next_attempt_at <= now,
-                or_(PlatformPush.leased_until.is_(None), PlatformPush.leased_until <= now),
-                ~_blocked(),
-            )
-            .order_by(PlatformPush.id)
-            .limit(PUSH_BATCH)
-        )
-    )
+    return delivery_queue.due_ids(session, PlatformPush, now, **_QUEUE)
 
 
 @dataclass
@@ -611,14 +597,7 @@ class PushRun:
 
 
 def next_push_due(session: Session) -> datetime | None:
-    rows = session.execute(
-        select(PlatformPush.next_attempt_at, PlatformPush.leased_until)
-        .where(PlatformPush.status == "pending", ~_blocked())
-        .order_by(PlatformPush.next_attempt_at)
-        .limit(PUSH_BATCH)
-    ).all()
-    times = [max(n, lease) if lease else n for n, lease in rows]
-    return min(times) if times else None
+    return delivery_queue.next_due_at(session, PlatformPush, **_QUEUE)
 
 
 def has_push_work(session: Session, until: datetime) -> bool:

@@ -28,12 +28,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 from standardwebhooks.webhooks import Webhook
 
 from app.database import upsert_insert
 from app.models import Brand, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from app.services import delivery_queue
+from app.services.delivery_queue import claim
 from app.services.outbox import EVENT_TYPES, TEST_EVENT, add_event, iso
 
 URL_MAX = 2000
@@ -353,34 +355,6 @@ def send(
     )
 
 
-def _blocked():
-    """An earlier delivery of the same endpoint and ordering key that is still pending."""
-    earlier = aliased(WebhookDelivery)
-    return exists().where(
-        earlier.endpoint_id == WebhookDelivery.endpoint_id,
-        earlier.ordering_key == WebhookDelivery.ordering_key,
-        earlier.status == "pending",
-        earlier.id < WebhookDelivery.id,
-    )
-
-
-def claim(session: Session, model: type, row_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take a pending delivery's lease (one sender at a time), for ``lease``; commits. ``model`` is a table of
-    deliveries with ``status`` and ``leased_until``: webhook deliveries, and the pushes to the ad platforms
-    (app.services.platforms)."""
-    taken = session.execute(
-        update(model)
-        .where(
-            model.id == row_id,
-            model.status == "pending",
-            or_(model.leased_until.is_(None), model.leased_until <= now),
-        )
-        .values(leased_until=now + lease)
-    ).rowcount
-    session.commit()
-    return taken == 1
-
-
 def record_attempt(
     session: Session,
     delivery: WebhookDelivery,
@@ -434,42 +408,25 @@ class DeliveryRun:
         }
 
 
+# Only enabled endpoints' deliveries go, and a test event's (it names its endpoint); per endpoint and ordering key.
+_QUEUE = {
+    "keys": ("endpoint_id", "ordering_key"),
+    "limit": DELIVERY_BATCH,
+    "joins": (
+        (WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+        (OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id),
+    ),
+    "where": (or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)),),
+}
+
+
 def _due(session: Session, now: datetime) -> list[int]:
-    return list(
-        session.scalars(
-            select(WebhookDelivery.id)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
-                or_(WebhookDelivery.leased_until.is_(None), WebhookDelivery.leased_until <= now),
-                or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)),
-                ~_blocked(),
-            )
-            .order_by(WebhookDelivery.id)
-            .limit(DELIVERY_BATCH)
-        )
-    )
+    return delivery_queue.due_ids(session, WebhookDelivery, now, **_QUEUE)
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest pending delivery may be attempted (its lease counted), or None. A delivery
-    waiting behind an earlier one of its ordering key does not count: that one's time does."""
-    rows = session.execute(
-        select(WebhookDelivery.next_attempt_at, WebhookDelivery.leased_until)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.outbox_id)
-        .where(
-            WebhookDelivery.status == "pending",
-            ~_blocked(),
-            or_(WebhookEndpoint.enabled.is_(True), OutboxEvent.only_endpoint_id.is_not(None)),
-        )
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(DELIVERY_BATCH)
-    ).all()
-    times = [max(n, lease) if lease else n for n, lease in rows]
-    return min(times) if times else None
+    """When the earliest pending delivery may be attempted (its lease counted), or None."""
+    return delivery_queue.next_due_at(session, WebhookDelivery, **_QUEUE)
 
 
 def has_work(session: Session, until: datetime) -> bool:
