@@ -135,14 +135,21 @@ class IdBlock:
         self.postgres = is_postgres(session)
         self.free: list[int] = []
         self.next_sqlite: int | None = None
+        self.sequence: str | None = None
 
     def take(self) -> int:
         if self.postgres:
             if not self.free:
+                if self.sequence is None:
+                    self.sequence = self.session.scalar(
+                        text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": self.table.name}
+                    )
+                # The sequence by its oid, not pg_get_serial_sequence per row: that catalog lookup cost
+                # more than nextval itself (1.8 s of SQL for the 360,000 ids of a 10,000-brand fixtures load).
                 self.free = list(
                     self.session.scalars(
-                        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                        {"table": self.table.name, "n": self.block},
+                        text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)"),
+                        {"sequence": self.sequence, "n": self.block},
                     )
                 )[::-1]
             return self.free.pop()
