@@ -124,8 +124,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     ]
     quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(statement) as copy:
+    with session.connection().connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             values = [row[name] for name in names]
             for i, process in convert:

@@ -448,6 +448,19 @@ def test_utf8_with_bom_and_non_ascii_names_load(load, session):
     assert get_campaign(session, "Caf\u00e9 M\u00fcller", "\u691c\u7d22").enabled is True
 
 
+def test_names_with_backslashes_and_quotes_load_as_typed(load, session):
+    # On PostgreSQL the new campaigns go through COPY's text format, where a backslash, \N and \. mean something.
+    names = ["back\\slash", "\\N", "\\.", "quote'\"", "tab\there"]
+    load(
+        {
+            "brands": [
+                {"name": "Acme", "daily_budget": "1", "monthly_budget": "2", "campaigns": [{"name": n} for n in names]}
+            ]
+        }
+    )
+    assert sorted(c.name for c in get_brand(session).campaigns) == sorted(names)
+
+
 def test_missing_file_is_a_usage_error(runner, tmp_path, session):
     result = runner.invoke(args=["fixtures", "load", str(tmp_path / "nope.json")])
     assert result.exit_code == 2
