@@ -448,6 +448,19 @@ def test_utf8_with_bom_and_non_ascii_names_load(load, session):
     assert get_campaign(session, "Caf\u00e9 M\u00fcller", "\u691c\u7d22").enabled is True
 
 
+def test_names_with_backslashes_and_quotes_load_as_typed(load, session):
+    # On PostgreSQL the new campaigns go through COPY's text format, where a backslash, \N and \. mean something.
+    names = ["back\\slash", "\\N", "\\.", "quote'\"", "tab\there"]
+    load(
+        {
+            "brands": [
+                {"name": "Acme", "daily_budget": "1", "monthly_budget": "2", "campaigns": [{"name": n} for n in names]}
+            ]
+        }
+    )
+    assert sorted(c.name for c in get_brand(session).campaigns) == sorted(names)
+
+
 def test_missing_file_is_a_usage_error(runner, tmp_path, session):
     result = runner.invoke(args=["fixtures", "load", str(tmp_path / "nope.json")])
     assert result.exit_code == 2
@@ -755,9 +768,11 @@ def test_new_campaigns_and_schedules_are_written_in_a_few_statements_whatever_th
     finally:
         event.remove(db.engine, "before_cursor_execute", watch)
     large = {table: len(calls) - small[table] for table, calls in inserts.items()}
-    # The first brand is written when the first campaign id is taken, the others at the end.
-    assert small == large == {"brand": 2, "campaign": 1, "schedule": 1}
-    # Every row is in those statements (on PostgreSQL one statement of column arrays, so counted in the table).
+    # The first brand is written when the first campaign id is taken, the others at the end. The campaigns
+    # and schedule rows in one INSERT per table; on PostgreSQL in one COPY, which the cursor events do not see.
+    written = 0 if db.engine.dialect.name == "postgresql" else 1
+    assert small == large == {"brand": 2, "campaign": written, "schedule": written}
+    # Every row is in those statements (counted in the table: a COPY and an executemany are one statement each).
     assert session.scalar(select(func.count()).select_from(Campaign)) == 42 * 3
     assert session.scalar(select(func.count()).select_from(ScheduleWindow)) == 42 * 3 * 2
     # Written as the ORM path writes them: paused and never evaluated until the reconcile, windows merged.

@@ -221,6 +221,8 @@ class NewCampaigns:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.campaign_ids = IdBlock(session, Campaign)
+        # For the schedules set_schedule writes through the ORM in the same load (stored campaigns); the
+        # new campaigns' schedule rows take the table's own ids, as nothing refers to them.
         self.window_ids = IdBlock(session, ScheduleWindow, block=5000)
         self.campaigns: list[dict] = []
         self.windows: list[dict] = []
@@ -255,7 +257,6 @@ class NewCampaigns:
         )
         self.windows.extend(
             {
-                "id": self.window_ids.take(),
                 "campaign_id": campaign_id,
                 "day_of_week": w.day,
                 "start_minute": w.start,
@@ -267,7 +268,9 @@ class NewCampaigns:
 
     def write(self) -> None:
         """Insert what was gathered (the columns' defaults fill the rest: paused, never evaluated)."""
-        self.session.flush()  # the brands first
+        # The brands first, and every schedule row that took its id from window_ids: on SQLite the rows
+        # below, given no id, then count on from those (see IdBlock).
+        self.session.flush()
         for table, rows in ((Campaign.__table__, self.campaigns), (ScheduleWindow.__table__, self.windows)):
             for i in range(0, len(rows), 10_000):
                 insert_rows(self.session, table, rows[i : i + 10_000])

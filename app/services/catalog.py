@@ -110,6 +110,7 @@ class _Loader:
         self.seen_brands: set[str] = set()
         self.names: BrandNames | None = None
         self.created: set[int] = set()  # brands this load created: no campaigns yet (and none to load)
+        self.listed: set[int] = set()  # summary.brand_ids as a set: a list lookup per brand was quadratic
         # The brands this load adds take their ids here, so they are written at once, not flushed one by one;
         # their campaigns and schedules are gathered and written in multi-row inserts.
         self.brand_ids = IdBlock(session, Brand)
@@ -155,7 +156,8 @@ class _Loader:
         siblings = {} if brand is None or brand.id in self.created else {c.name: c for c in brand.campaigns}
         for j, craw in enumerate(campaigns):
             self.campaign(brand, writable, craw, f"{where}.campaigns[{j}]", seen, siblings)
-        if writable and brand is not None and brand.id not in self.summary.brand_ids:
+        if writable and brand is not None and brand.id not in self.listed:
+            self.listed.add(brand.id)
             self.summary.brand_ids.append(brand.id)
 
     def _write_brand(
