@@ -80,12 +80,9 @@ def main() -> None:
         chosen = select(Brand).where(Brand.id % step == 0).order_by(Brand.id).limit(args.sample)
         sample = db.session.scalars(chosen).all()
 
+        worker_log = open(work / "worker.log", "w")  # noqa: SIM115 - the worker's, closed with it
         worker = subprocess.Popen(
-            [sys.executable, "worker.py"],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            [sys.executable, "worker.py"], cwd=ROOT, env=os.environ.copy(), stdout=worker_log, stderr=worker_log
         )
         importer = start_import(work, args.import_rows, db.session) if args.import_rows else None
         time.sleep(2)  # let the worker register before the clock starts (not part of any figure)
@@ -105,7 +102,11 @@ def main() -> None:
                 if all(s == "paused" for s in statuses):
                     break
                 if time.perf_counter() - started > 60:
-                    raise SystemExit(f"brand {brand.name} was not paused within 60 s")
+                    worker.terminate()
+                    log_tail = (work / "worker.log").read_text()[-3000:]
+                    raise SystemExit(
+                        f"brand {brand.name} was not paused within 60 s; the worker's log ends:\n{log_tail}"
+                    )
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - started)
         db.engine.dispose()
