@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -396,11 +396,11 @@ def _lock_period_families(session: Session, families: list[tuple[int, date]]) ->
 
 
 def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> None:
-    """Add amounts to brands' day totals and overview figures; the brands are enforced after commit
-    (app.services.enforcement)."""
+    """Add amounts to brands' day totals and overview figures; the brands whose current month moved are enforced
+    after commit (app.services.enforcement)."""
     if not deltas:
         return
-    enforce_after_commit(session, {brand_id for brand_id, _ in deltas})
+    enforce_after_commit(session, brands_to_enforce(deltas, utcnow()))
     table = BrandDaySpend.__table__
     stmt = upsert_insert(session, table)
     stmt = stmt.on_conflict_do_update(
@@ -415,6 +415,16 @@ def add_to_day_totals(session: Session, deltas: dict[tuple[int, date], int]) -> 
         ],
     )
     add_spend_to_figures(session, deltas)
+
+
+def brands_to_enforce(deltas: dict[tuple[int, date], int], now: datetime) -> set[int]:
+    """The brands whose spend of their current local month (or later) moved: the control rule reads a brand's
+    day and month only, so spend on earlier days (a backfill of last month's report) changes no state, and
+    asking for its brands' reconciles would only queue them (ten thousand, for an agency's report) ahead of
+    the ones real-time spend needs. No zone is more than 12 hours behind UTC, so every brand's current month
+    starts on or after the first of the month of 14 hours ago (two hours to spare): the bound."""
+    earliest = (now - timedelta(hours=14)).date().replace(day=1)
+    return {brand_id for brand_id, day in deltas if day >= earliest}
 
 
 _SPANNED = (datetime(2, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, tzinfo=UTC))  # where every offset is a date

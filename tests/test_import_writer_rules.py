@@ -1,4 +1,4 @@
-"""An import's SQLite transactions are sized by time: each holds the write lock about SQLITE_HOLD_SECONDS."""
+"""Rules of the import writer: transactions sized by time (SQLite), and which brands its spend asks to enforce."""
 
 from __future__ import annotations
 
@@ -33,3 +33,22 @@ from app.services.spend import (
 )
 def test_next_transaction_fits_the_hold_time(planned, rows, seconds, expected):
     assert next_commit_rows(planned, rows, seconds) == expected
+
+
+def test_only_spend_of_a_current_month_asks_for_enforcement():
+    from datetime import UTC, date, datetime
+
+    from app.services.spend import brands_to_enforce
+
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 23:00 on 30 November in Honolulu, 22:00 at UTC-11
+    deltas = {
+        (1, date(2026, 11, 30)): 5,
+        (2, date(2026, 10, 31)): 7,
+        (3, date(2026, 12, 1)): 1,
+        (4, date(2027, 1, 2)): 1,
+    }
+    # November is still the month of brands west of UTC-9: its spend counts; October's cannot.
+    assert brands_to_enforce(deltas, now) == {1, 3, 4}
+    # 03:00 on 1 December even at UTC-12: every brand is in December.
+    assert brands_to_enforce(deltas, datetime(2026, 12, 1, 15, 0, tzinfo=UTC)) == {3, 4}
+    assert brands_to_enforce({(5, date(2026, 11, 1)): 1}, datetime(2026, 12, 1, 13, 59, tzinfo=UTC)) == {5}
