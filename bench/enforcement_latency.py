@@ -1,11 +1,12 @@
 """How fast does a spend that reaches a budget pause the brand's campaigns?
 
 Runs the real path: a temporary database (SQLite, or --database-url / $DATABASE_URL), an embedded
-Redis, a real `worker.py` process. A world of --brands brands x --campaigns campaigns is built with
-bulk inserts (bench/common.py) and settled with a full sweep; then for --sample of its brands it writes
-a spend that brings the day to the daily budget, commits and asks for enforcement exactly as every write
-path does (app.services.enforcement.commit_and_enforce), and measures from the commit until every
-campaign of the brand is stored as paused. Prints p50/p95/p99/max and the machine.
+Redis, a real `worker.py` process on the Procfile's enforcement queues. A world of --brands brands x
+--campaigns campaigns is built with bulk inserts (bench/common.py) and settled with a full sweep; then
+for --sample of its brands it writes a spend that brings the day to the daily budget, commits and asks
+for enforcement exactly as every write path does (app.services.enforcement.commit_and_enforce), and
+measures from the commit until every campaign of the brand is stored as paused. Prints
+p50/p95/p99/max and the machine.
 
     .venv/bin/python bench/enforcement_latency.py [--brands 10000] [--campaigns 10] [--sample 200] [--database-url URL]
 """
@@ -55,6 +56,7 @@ def main() -> None:
 
     from app.extensions import db
     from app.models import Brand, Campaign, utcnow
+    from app.queue import QUEUE_ENFORCE, QUEUE_SWEEPS
     from app.services.enforcement import commit_and_enforce
     from app.services.reconcile import full_sweep
     from app.services.spend import new_spend, write_spend
@@ -81,8 +83,14 @@ def main() -> None:
         sample = db.session.scalars(chosen).all()
 
         worker_log = open(work / "worker.log", "w")  # noqa: SIM115 - the worker's, closed with it
+        # The Procfile's enforcement worker: its own queues, so a webhook delivery job (which stays for the
+        # retries due soon) or an import never holds it.
         worker = subprocess.Popen(
-            [sys.executable, "worker.py"], cwd=ROOT, env=os.environ.copy(), stdout=worker_log, stderr=worker_log
+            [sys.executable, "worker.py", "--queues", f"{QUEUE_ENFORCE},{QUEUE_SWEEPS}"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=worker_log,
+            stderr=worker_log,
         )
         importer = start_import(work, args.import_rows, db.session) if args.import_rows else None
         time.sleep(2)  # let the worker register before the clock starts (not part of any figure)
