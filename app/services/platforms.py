@@ -537,10 +537,12 @@ def dispatch_pushes(session: Session, now: datetime) -> int:
                 links.setdefault(link.campaign_id, []).append(link)
         rows, pending_links = [], set()
         for event in changes:
+            if not links.get(event.campaign_id):
+                continue
             data = event.payload["data"]
             wanted = data["current"]["status"]
             unchanged = data["previous"]["status"] == wanted
-            for link in links.get(event.campaign_id, []):
+            for link in links[event.campaign_id]:
                 rows.append(
                     {
                         "link_id": link.id,
@@ -571,8 +573,10 @@ def dispatch_pushes(session: Session, now: datetime) -> int:
                 .where(CampaignPlatformLink.id.in_(pending_links))
                 .values(sync_state="pending", sync_reason=None)
             )
-        for event in events:
-            event.platforms_dispatched_at = now
+        session.execute(  # one statement for the batch, as webhooks.dispatch
+            update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in events])).values(platforms_dispatched_at=now),
+            execution_options={"synchronize_session": False},
+        )
         session.commit()
 
 

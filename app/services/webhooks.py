@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from standardwebhooks.webhooks import Webhook
 
@@ -286,8 +286,12 @@ def dispatch(session: Session, now: datetime) -> int:
                 rows,
             )
             added += len(result.all())
-        for event in events:
-            event.dispatched_at = now
+        # One statement for the batch (not an UPDATE per event: a sweep that turns 100,000 campaigns writes
+        # as many events, and most agencies subscribe to few of them).
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in events])).values(dispatched_at=now),
+            execution_options={"synchronize_session": False},
+        )
         session.commit()
 
 
