@@ -22,8 +22,8 @@ the child built its app to its exit (bench/cli_timing/sitecustomize.py, put on i
 Prints a table (step, small world, big world, ratio, ratio <= 3) and the verdict. Never asserts a
 speed: exits 0 once it has measured, whatever the ratios.
 
-SQLite files by default; with --database-url postgresql://…/NAME, two databases NAME_big and
-NAME_small are created afresh on that server (dropped first if they exist).
+SQLite files by default; with --database-url (or $DATABASE_URL) postgresql://…/NAME, two databases
+NAME_big and NAME_small are created afresh on that server (dropped first if they exist).
 
     .venv/bin/python bench/scale_check.py [--brands 10000] [--small-brands 100] [--campaigns 10]
                                           [--requests 40] [--imports 5] [--reconciles 3] [--spend-per-brand 10]
@@ -209,7 +209,8 @@ def main() -> None:
 
     overlap = CATCH_UP_OVERLAP.total_seconds() + 10
     work = workdir("pacer-scale-check-")
-    small_url, big_url = database_urls(args.database_url, work)
+    given = args.database_url or os.environ.get("DATABASE_URL")
+    small_url, big_url = database_urls(given, work)
     small = World("small", args.small_brands, small_url, work / "small")
     big = World("big", args.brands, big_url, work / "big")
     worlds = (small, big)
@@ -221,7 +222,7 @@ def main() -> None:
                 pool.submit(build, w, args.campaigns, args.spend_per_brand, not args.no_redis) for w in worlds
             ]:
                 done.result()
-        backend = "PostgreSQL" if args.database_url else "SQLite"
+        backend = "PostgreSQL" if given else "SQLite"
         redis = "no Redis: each command enforces in its own process" if args.no_redis else "embedded Redis, no worker"
         print(
             f"{backend}, {redis}; {args.campaigns} campaigns a brand, {args.spend_per_brand} spend rows a brand; "
