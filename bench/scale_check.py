@@ -12,9 +12,10 @@ Then, alternating small and big world so both see the same machine:
 - the overview's p95 for each sort of bench/pages.py (gunicorn, 2 workers x 4 threads, signed in;
   each URL fetched --requests times one after another, after one unmeasured warm-up fetch);
 - a 1-row `spend import` (a new file each time, naming another brand of that world): median of 5;
-- `jobs run reconcile`: median of 3, once the history import has left the sweep's catch-up overlap
-  (app.services.changes.CATCH_UP_OVERLAP, 5 minutes: until then every sweep revisits each brand
-  it touched); the script waits for that unless --no-wait.
+- `jobs run reconcile`: median of 3. A sweep revisits every brand changed within CATCH_UP_OVERLAP
+  (app.services.changes, 5 minutes) before the previous sweep's start, so the settling sweep
+  waits until the history import is older than that (unless --no-wait); the measured sweeps then
+  see the steady state: the brands of the 1-row imports and those due.
 
 Each command runs as a child process, so its wall time includes the interpreter and the app's
 start-up, a constant of both worlds; the table also gives the time after start-up: from the moment
@@ -66,7 +67,6 @@ class World:
     env: dict[str, str] = field(default_factory=dict)
     redis: subprocess.Popen | None = None
     built: dict[str, float] = field(default_factory=dict)
-    history_imported: float = 0.0  # time.monotonic() when the spend history's import ended
     imports: int = 0
 
     def flask(self, *args: str) -> tuple[float, float]:
@@ -137,8 +137,12 @@ def spend_history(path: Path, brands: int, campaigns: int, per_brand: int, now: 
     return rows
 
 
-def build(world: World, campaigns: int, per_brand: int, redis: bool) -> None:
-    """The world through the public CLI only; records each step's wall seconds in ``world.built``."""
+def build(world: World, campaigns: int, per_brand: int, redis: bool, settle_after: float) -> None:
+    """The world through the public CLI only; records each step's wall seconds in ``world.built``.
+
+    The settling sweep starts ``settle_after`` seconds after the history import: a sweep's watermark is
+    the instant it began, and every later sweep revisits each brand changed within CATCH_UP_OVERLAP
+    before it, so a settling sweep begun sooner leaves the next one revisiting every brand again."""
     world.env = {k: v for k, v in os.environ.items() if not k.startswith(("PACER_", "REDIS_", "DATABASE_"))}
     world.env.update(PACER_INSTANCE_PATH=str(world.work / "instance"), DATABASE_URL=world.url)
     if redis:
@@ -153,7 +157,7 @@ def build(world: World, campaigns: int, per_brand: int, redis: bool) -> None:
     world.built["fixtures load"] = world.flask("fixtures", "load", str(fixture))[0]
     world.built["users create"] = world.flask("users", "create", EMAIL, "--role", "viewer", "--password", PASSWORD)[0]
     world.built[f"spend import ({rows:,} rows)"] = world.flask("spend", "import", str(history))[0]
-    world.history_imported = time.monotonic()
+    time.sleep(settle_after)
     world.built["jobs run reconcile (settles)"] = world.flask("jobs", "run", "reconcile")[0]
 
 
@@ -200,14 +204,16 @@ def main() -> None:
     parser.add_argument(
         "--no-wait",
         action="store_true",
-        help="measure the reconcile at once, while the history import is within the sweep's catch-up overlap",
+        help="settle at once: the first measured reconcile then revisits every brand (the sweep's catch-up overlap)",
     )
     args = parser.parse_args()
     print(machine(), flush=True)
     sys.path.insert(0, str(ROOT))
     from app.services.changes import CATCH_UP_OVERLAP
 
-    overlap = CATCH_UP_OVERLAP.total_seconds() + 10
+    settle_after = 0.0 if args.no_wait else CATCH_UP_OVERLAP.total_seconds() + 10
+    if settle_after:
+        print(f"each world's settling sweep waits until {settle_after:.0f} s after its history import", flush=True)
     work = workdir("pacer-scale-check-")
     given = args.database_url or os.environ.get("DATABASE_URL")
     small_url, big_url = database_urls(given, work)
@@ -219,7 +225,8 @@ def main() -> None:
             world.work.mkdir()
         with ThreadPoolExecutor(2) as pool:  # the two builds side by side; nothing is measured yet
             for done in [
-                pool.submit(build, w, args.campaigns, args.spend_per_brand, not args.no_redis) for w in worlds
+                pool.submit(build, w, args.campaigns, args.spend_per_brand, not args.no_redis, settle_after)
+                for w in worlds
             ]:
                 done.result()
         backend = "PostgreSQL" if given else "SQLite"
@@ -253,12 +260,6 @@ def main() -> None:
         for _ in range(args.imports):
             for world in worlds:
                 imports[world.label].append(one_row_import(world, now))
-        # A sweep revisits every brand changed within CATCH_UP_OVERLAP before its watermark: until then
-        # each `jobs run reconcile` redoes every brand the history import touched, not the steady state.
-        wait = 0.0 if args.no_wait else max(0.0, max(w.history_imported for w in worlds) + overlap - time.monotonic())
-        if wait:
-            print(f"waiting {wait:.0f} s: the spend history import is still within the sweep's catch-up overlap")
-            time.sleep(wait)
         reconciles = {w.label: [] for w in worlds}
         for _ in range(args.reconciles):
             for world in worlds:
@@ -285,6 +286,9 @@ def main() -> None:
         "after start-up: from the moment the command's app was built to its exit (bench/cli_timing); "
         f"start-up itself (median over those commands): small {start_up['small']:.2f} s, big {start_up['big']:.2f} s"
     )
+    for step, figures in (("1-row imports", imports), ("reconciles", reconciles)):
+        each = "; ".join(f"{w.label} " + ", ".join(f"{t[1]:.2f}" for t in figures[w.label]) for w in worlds)
+        print(f"{step}, each run after start-up (s): {each}")
     header = f"{'step':44s} {f'{small.brands:,} brands':>14s} {f'{big.brands:,} brands':>14s} {'ratio':>7s}  <= 3"
     print(header)
     missed = []
