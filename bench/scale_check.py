@@ -28,7 +28,7 @@ NAME_big and NAME_small are created afresh on that server (dropped first if they
 
     .venv/bin/python bench/scale_check.py [--brands 10000] [--small-brands 100] [--campaigns 10]
                                           [--requests 40] [--imports 5] [--reconciles 3] [--spend-per-brand 10]
-                                          [--database-url URL] [--no-redis] [--no-wait]
+                                          [--database-url URL [--analyze]] [--no-redis] [--no-wait]
 """
 
 from __future__ import annotations
@@ -111,6 +111,22 @@ def database_urls(given: str | None, work: Path) -> tuple[str, str]:
             admin.execute(f'CREATE DATABASE "{name}"')
             urls.append(base.set(database=name).render_as_string(hide_password=False))
     return urls[0], urls[1]
+
+
+def postgres_statistics(worlds: tuple[World, ...], analyze: bool) -> None:
+    """Say whether the server's autovacuum will gather the planner's statistics; with ``analyze``,
+    ANALYZE each world's database now, as autovacuum would soon after the build."""
+    import psycopg
+
+    for world in worlds:
+        with psycopg.connect(world.url, autocommit=True) as connection:
+            autovacuum = connection.execute("SHOW autovacuum").fetchone()[0]
+            if analyze:
+                connection.execute("ANALYZE")
+        print(
+            f"  {world.label}: autovacuum {autovacuum} on this server; "
+            + ("ANALYZE run after the build" if analyze else "no ANALYZE run (--analyze runs one after the build)")
+        )
 
 
 def spend_history(path: Path, brands: int, campaigns: int, per_brand: int, now: datetime) -> int:
@@ -200,6 +216,9 @@ def main() -> None:
     parser.add_argument("--reconciles", type=int, default=3, help="`jobs run reconcile` runs in each world (median)")
     parser.add_argument("--spend-per-brand", type=int, default=10, help="spend history rows a brand")
     parser.add_argument("--database-url", default=None, help="postgresql://…/NAME: use NAME_small and NAME_big")
+    parser.add_argument(
+        "--analyze", action="store_true", help="PostgreSQL: ANALYZE both databases once built (as autovacuum would)"
+    )
     parser.add_argument("--no-redis", action="store_true", help="Redis unreachable: commands enforce in-process")
     parser.add_argument(
         "--no-wait",
@@ -230,6 +249,8 @@ def main() -> None:
             ]:
                 done.result()
         backend = "PostgreSQL" if given else "SQLite"
+        if given:
+            postgres_statistics(worlds, args.analyze)
         redis = "no Redis: each command enforces in its own process" if args.no_redis else "embedded Redis, no worker"
         print(
             f"{backend}, {redis}; {args.campaigns} campaigns a brand, {args.spend_per_brand} spend rows a brand; "
