@@ -12,9 +12,13 @@ import io
 import os
 import platform
 import random
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -226,3 +230,46 @@ def build_world(session, *, brands: int, campaigns: int, spend_rows: int, now: d
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], *, workers: int = 2, threads: int = 4) -> tuple[subprocess.Popen, str]:
+    """gunicorn (``workers`` x ``threads``) on a free port of 127.0.0.1 with ``env`` (DATABASE_URL,
+    PACER_INSTANCE_PATH); returns the process and its base URL once /login answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)} | env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/login").read()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, base
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    """Stop a server of :func:`start_gunicorn` and its workers."""
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)

@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import os
 import random
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,7 +25,18 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
-from common import BATCH, ROOT, _insert, build_world, database_url, fresh_app, machine, now_utc, workdir
+from common import (
+    BATCH,
+    _insert,
+    build_world,
+    database_url,
+    fresh_app,
+    machine,
+    now_utc,
+    start_gunicorn,
+    stop_gunicorn,
+    workdir,
+)
 
 PASSWORD = "bench password long enough"
 SORTS = [
@@ -47,12 +54,6 @@ SORTS = [
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def add_big_brand_and_events(session, *, campaigns: int, events: int, now) -> tuple[int, int]:
@@ -237,33 +238,8 @@ def new_world(url: str, work: Path, args) -> tuple[int, int, list[str]]:
 
 
 def measure(url: str, work: Path, big_brand: int, a_campaign: int, emails: list[str], args) -> None:
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": url, "PACER_INSTANCE_PATH": str(work / "instance"), "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_gunicorn({"DATABASE_URL": url, "PACER_INSTANCE_PATH": str(work / "instance")})
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/login").read()
-                break
-            except OSError:
-                time.sleep(0.2)
         urls = [("overview " + u, u) for u in SORTS] + [
             (f"brand page ({args.big_brand_campaigns:,} campaigns)", f"/brands/{big_brand}"),
             ("campaign page", f"/campaigns/{a_campaign}"),
@@ -280,8 +256,7 @@ def measure(url: str, work: Path, big_brand: int, a_campaign: int, emails: list[
         for user in users:
             user.join()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_gunicorn(server)
     total = sum(len(v) for v in results.values())
     print(
         f"{args.users} users for {args.seconds:.0f} s against gunicorn (2 workers x 4 threads): {total:,} requests, "

@@ -4,7 +4,7 @@ the date, machine and commands) or `make bench-smoke` (each at a tiny size; only
 Each benchmark runs in its own process with this interpreter; $DATABASE_URL (PostgreSQL) is passed on.
 Exits non-zero when any benchmark fails, never because of a figure.
 
-    .venv/bin/python bench/run_all.py [--smoke] [--no-docs]
+    .venv/bin/python bench/run_all.py [--smoke] [--no-docs] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from common import ROOT, machine
 
@@ -28,6 +29,7 @@ FULL = [
     ["bench/report_formats.py"],
     ["bench/live_poll.py"],
     ["bench/connectors.py"],
+    ["bench/scale_check.py"],
 ]
 SMOKE = [
     ["bench/sweep.py", "--brands", "30", "--campaigns", "150", "--spend-rows", "1000"],
@@ -66,6 +68,20 @@ SMOKE = [
     ["bench/report_formats.py", "--rows", "2000"],
     ["bench/live_poll.py", "--brands", "20", "--campaigns", "60", "--spend-rows", "500", "--asks", "3"],
     ["bench/connectors.py", "--campaigns", "3", "--pushes", "5"],
+    [
+        "bench/scale_check.py",
+        "--brands",
+        "200",
+        "--small-brands",
+        "20",
+        "--requests",
+        "3",
+        "--imports",
+        "1",
+        "--reconciles",
+        "1",
+        "--no-wait",
+    ],
 ]
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -118,16 +134,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="each benchmark at a tiny size; docs untouched")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="only these benchmarks, by script name (e.g. scale_check); docs untouched",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     print(machine(), flush=True)
     sections, failed = [], []
-    for command in SMOKE if args.smoke else FULL:
+    commands = SMOKE if args.smoke else FULL
+    if args.only:
+        unknown = set(args.only) - {Path(command[0]).stem for command in commands}
+        if unknown:
+            parser.error(f"no benchmark named {', '.join(sorted(unknown))}")
+        commands = [command for command in commands if Path(command[0]).stem in args.only]
+    for command in commands:
         code, output, seconds = run(command, url)
         sections.append((command, output, seconds))
         if code:
             failed.append(f"{command[0]} exited {code}")
-    if not args.smoke and not args.no_docs and not failed:
+    if not args.smoke and not args.no_docs and not args.only and not failed:
         write_docs(sections, url)
     if failed:
         sys.exit("benchmarks failed: " + "; ".join(failed))
