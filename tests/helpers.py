@@ -27,3 +27,15 @@ def sign_in(client, user: User) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
+
+
+def add_filler_brands(session) -> None:
+    """As many more brands as the brand select lists (app.web.brand_picker): pages then ask for a brand's name."""
+    from app.models import Brand
+    from app.web.brand_picker import BRAND_SELECT_MAX
+
+    session.add_all(
+        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
+        for i in range(BRAND_SELECT_MAX)
+    )
+    session.commit()

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Brand, Campaign, SpendFormat, SpendImport, SpendImportError, SpendRecord
+from app.models import Campaign, SpendFormat, SpendImport, SpendImportError, SpendRecord
 from app.services import spend_formats
 from app.services.imports import run_import
 from tests.conftest import NOW
-from tests.helpers import add_user, sign_in
+from tests.helpers import add_filler_brands, add_user, sign_in
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 BOUNDARY = "pacer-formats-boundary"
@@ -259,13 +259,7 @@ def test_a_day_not_in_the_chosen_date_format_is_a_row_error(session, as_manager,
 @pytest.fixture
 def many_brands(session, brands):
     """More live brands than the brand select lists: the upload and mapping pages ask for a name instead."""
-    from app.web.brand_picker import BRAND_SELECT_MAX
-
-    session.add_all(
-        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
-        for i in range(BRAND_SELECT_MAX)
-    )
-    session.commit()
+    add_filler_brands(session)
     return brands
 
 

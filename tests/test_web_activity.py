@@ -13,10 +13,11 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from app.control import Window
-from app.models import Brand, CampaignEvent, User
+from app.models import CampaignEvent, User
 from app.services.activity import ActivityFilter, export_rows
 from app.services.reconcile import reconcile_brand
 from app.web.csv_export import csv_lines, neutralise_formula
+from tests.helpers import add_filler_brands
 
 
 def add_user(session, email: str, role: str) -> User:
@@ -256,14 +257,8 @@ def test_filter_by_brand_and_by_campaign_within_it(viewer_client, log):
 
 @pytest.fixture
 def many_brands(session, log):
-    """More brands than the brand select lists (activity.BRAND_SELECT_MAX): the filter becomes a name to type."""
-    from app.web.brand_picker import BRAND_SELECT_MAX
-
-    session.add_all(
-        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
-        for i in range(BRAND_SELECT_MAX)
-    )
-    session.commit()
+    """More brands than the brand select lists: the filter becomes a name to type."""
+    add_filler_brands(session)
     return log
 
 

@@ -12,7 +12,7 @@ from app.models import Brand, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from app.services import reconcile as rec
 from app.services.spend import new_spend, write_spend
 from app.services.webhooks import DeliverySettings, deliver_due
-from tests.helpers import add_user, sign_in
+from tests.helpers import add_filler_brands, add_user, sign_in
 
 
 @pytest.fixture
@@ -133,14 +133,10 @@ def test_alerts_page_and_header_badge(app, client, session, make, now, time_mach
 
 def test_with_many_brands_the_alerts_filter_names_its_brand(client, session, make, now):
     from app.models import Alert, Brand
-    from app.web.brand_picker import BRAND_SELECT_MAX
 
     sign_in(client, add_user(session, "viewer@example.com", "viewer"))
     acme = make.brand("Acme")
-    session.add_all(
-        Brand(name=f"Brand {i:03d}", timezone="UTC", currency="USD", daily_budget_minor=1, monthly_budget_minor=1)
-        for i in range(BRAND_SELECT_MAX)
-    )
+    add_filler_brands(session)
     other = session.query(Brand).filter_by(name="Brand 007").one()
     for brand in (acme, other):
         session.add(Alert(brand_id=brand.id, kind="monthly", percent=80, period="2026-11", fired_at=now))
