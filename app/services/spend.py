@@ -737,8 +737,8 @@ class ImportWriter:
     SQLITE_HOLD_SECONDS each (the rows of the next one sized from the last one's speed: fewer on a
     loaded machine, more on an idle one, where each commit's fixed cost of rewriting the touched index
     pages is then paid less often), so the write lock is held briefly at a time and a reconcile gets it
-    in between. The rows are stored but do not
-    count (``SpendImport.unpublished_from_id`` is set, see :func:`counted_spend`) until the
+    in between. The rows are stored but do not count (``SpendImport.unpublished_from_id`` is set, see
+    :func:`counted_spend`) until the
     caller publishes them by committing ``finish``'s totals with the import's outcome, one short
     transaction; :func:`discard_unpublished` deletes them if the import fails or is rejected.
     When the insert count shows a batch had duplicates, the inserted rows are read back by id
