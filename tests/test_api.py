@@ -73,6 +73,16 @@ def manager_token_id(session, user) -> int:
     return session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
 
 
+def test_spend_of_an_earlier_month_is_stored_and_asks_for_no_enforcement(client, session, acme, now, time_machine):
+    time_machine.move_to(now, tick=False)  # 25 November: October's spend (a backfill) moves no state
+    token = token_for(session, "manager")
+    response = client.post("/api/v1/spend", json=[record(spent_at="2026-10-15T10:00:00Z")], headers=auth(token))
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["created"], body["enforcement"]) == (1, None)
+    assert spend_rows(session) == 1
+
+
 def test_viewers_read_but_may_not_write(client, session, acme):
     token = token_for(session, "viewer")
     brands = client.get("/api/v1/brands", headers=auth(token))
@@ -84,7 +94,8 @@ def test_viewers_read_but_may_not_write(client, session, acme):
     assert spend_rows(session) == 0
 
 
-def test_spend_is_written_with_per_record_results_and_is_idempotent(client, session, acme):
+def test_spend_is_written_with_per_record_results_and_is_idempotent(client, session, acme, now, time_machine):
+    time_machine.move_to(now, tick=False)  # the spend is of this month: its brand is enforced
     token = token_for(session, "manager")
     payload = [record(external_id="tx-1"), record(amount="7.25", spent_at="2026-11-25 09:00")]
     first = client.post("/api/v1/spend", json=payload, headers=auth(token))

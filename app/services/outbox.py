@@ -88,21 +88,25 @@ def campaign_ordering_key(campaign_id: int) -> str:
     return f"campaign:{campaign_id}"
 
 
-def platform_ids(session: Session, campaign_id: int) -> dict[str, str]:
-    """The campaign's ids on the ad platforms it is linked to ({"google_ads": "123", ...})."""
-    return {
-        name: platform_id
-        for name, platform_id in session.execute(
-            select(PlatformConnection.platform, CampaignPlatformLink.platform_campaign_id)
-            .join(PlatformConnection, PlatformConnection.id == CampaignPlatformLink.connection_id)
-            .where(CampaignPlatformLink.campaign_id == campaign_id)
-            .order_by(CampaignPlatformLink.id)
-        )
-    }
+def platform_ids(session: Session, campaign_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Each campaign's ids on the ad platforms it is linked to ({7: {"google_ads": "123"}, ...}; a campaign
+    linked nowhere has none): one read for a reconcile's changes, however many."""
+    found: dict[int, dict[str, str]] = {}
+    for campaign_id, name, platform_id in session.execute(
+        select(CampaignPlatformLink.campaign_id, PlatformConnection.platform, CampaignPlatformLink.platform_campaign_id)
+        .join(PlatformConnection, PlatformConnection.id == CampaignPlatformLink.connection_id)
+        .where(CampaignPlatformLink.campaign_id.in_(campaign_ids))
+        .order_by(CampaignPlatformLink.id)
+    ):
+        found.setdefault(campaign_id, {})[name] = platform_id
+    return found
 
 
-def add_campaign_change(session: Session, brand: Brand, campaign: Campaign, audit: CampaignEvent) -> OutboxEvent:
-    """The outbox event of one campaign state change, from its audit row (flushed, so it has an id).
+def add_campaign_change(
+    session: Session, brand: Brand, campaign: Campaign, audit: CampaignEvent, ids_on_platforms: dict[str, str]
+) -> OutboxEvent:
+    """The outbox event of one campaign state change, from its audit row (flushed, so it has an id);
+    ``ids_on_platforms`` is the campaign's entry of :func:`platform_ids`.
 
     ``campaign.resumed`` when the campaign is now active, ``campaign.paused`` when it is paused
     (also when only its reasons changed, or on its first evaluation: ``previous.status`` is null then).
@@ -114,7 +118,7 @@ def add_campaign_change(session: Session, brand: Brand, campaign: Campaign, audi
             "name": campaign.name,
             "enabled": campaign.enabled,
             # Ad-platform campaign ids by platform, from the connectors' mapping (app.services.platforms).
-            "platform_ids": platform_ids(session, campaign.id),
+            "platform_ids": ids_on_platforms,
         },
         "previous": {"status": audit.old_status, "reasons": [r for r in audit.old_reasons.split(",") if r]},
         "current": {"status": audit.new_status, "reasons": audit.reasons},

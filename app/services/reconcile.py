@@ -38,7 +38,7 @@ from app.services.alerts import fire_alerts
 from app.services.changes import brands_changed_since, record_sweep, sweep_watermark
 from app.services.figures import refresh_brand_figures
 from app.services.out_of_step import brands_out_of_step
-from app.services.outbox import add_campaign_change
+from app.services.outbox import add_campaign_change, platform_ids
 from app.services.totals import spend_today_and_month
 from app.services.zones import per_zone, zones_in_use
 
@@ -209,8 +209,9 @@ def reconcile_brand(
     if dry_run:
         return changes
     # The outbox rows of the changes and of the alerts the same totals call for, in this transaction.
+    linked = platform_ids(session, [campaign.id for campaign, _ in written]) if written else {}
     for campaign, audit in written:
-        add_campaign_change(session, brand, campaign, audit)
+        add_campaign_change(session, brand, campaign, audit, linked.get(campaign.id, {}))
     fire_alerts(session, brand, evaluated[0][2] if evaluated else brand_budget_facts(session, brand, now), now)
     brand.next_change_at = brand_next_change_at(session, brand, now)
     refresh_brand_figures(session, brand, now)
