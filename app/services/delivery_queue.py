@@ -53,6 +53,16 @@ def next_due_at(
     return min(times) if times else None
 
 
+def has_work(
+    session: Session, undispatched, model: type, until: datetime, *, keys: Sequence[str], limit: int, where=(), joins=()
+) -> bool:
+    """True when an outbox event waits to be fanned out to this queue (its ``undispatched`` mark is null) or a
+    delivery falls due by ``until`` (a lease ending counts): the sweep then asks for a job."""
+    waiting = session.scalar(select(exists().where(undispatched.is_(None))))
+    due = next_due_at(session, model, keys=keys, limit=limit, where=where, joins=joins)
+    return bool(waiting) or (due is not None and due <= until)
+
+
 def claim(session: Session, model: type, row_id: int, now: datetime, lease: timedelta) -> bool:
     """Take a pending delivery's lease (one sender at a time), for ``lease``; commits."""
     taken = session.execute(

@@ -49,7 +49,7 @@ from app.models import (
 )
 from app.services import delivery_queue
 from app.services.delivery_queue import claim
-from app.services.outbox import CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, campaign_ordering_key
+from app.services.outbox import CAMPAIGN_PAUSED, CAMPAIGN_RESUMED, campaign_ordering_key, mark_dispatched
 from app.services.spend import NewSpend, write_spend
 from app.services.webhooks import backoff
 
@@ -573,10 +573,7 @@ def dispatch_pushes(session: Session, now: datetime) -> int:
                 .where(CampaignPlatformLink.id.in_(pending_links))
                 .values(sync_state="pending", sync_reason=None)
             )
-        session.execute(  # one statement for the batch, as webhooks.dispatch
-            update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in events])).values(platforms_dispatched_at=now),
-            execution_options={"synchronize_session": False},
-        )
+        mark_dispatched(session, events, OutboxEvent.platforms_dispatched_at, now)
         session.commit()
 
 
@@ -606,9 +603,7 @@ def next_push_due(session: Session) -> datetime | None:
 
 def has_push_work(session: Session, until: datetime) -> bool:
     """True when a campaign change waits to be fanned out or a push falls due by ``until``."""
-    undispatched = session.scalar(select(exists().where(OutboxEvent.platforms_dispatched_at.is_(None))))
-    due = next_push_due(session)
-    return bool(undispatched) or (due is not None and due <= until)
+    return delivery_queue.has_work(session, OutboxEvent.platforms_dispatched_at, PlatformPush, until, **_QUEUE)
 
 
 def _fail(push: PlatformPush, now: datetime, reason: str) -> None:

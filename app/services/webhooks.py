@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from standardwebhooks.webhooks import Webhook
 
@@ -36,7 +36,7 @@ from app.database import upsert_insert
 from app.models import Brand, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from app.services import delivery_queue
 from app.services.delivery_queue import claim
-from app.services.outbox import EVENT_TYPES, TEST_EVENT, add_event, iso
+from app.services.outbox import EVENT_TYPES, TEST_EVENT, add_event, iso, mark_dispatched
 
 URL_MAX = 2000
 DESCRIPTION_MAX = 200
@@ -286,12 +286,7 @@ def dispatch(session: Session, now: datetime) -> int:
                 rows,
             )
             added += len(result.all())
-        # One statement for the batch (not an UPDATE per event: a sweep that turns 100,000 campaigns writes
-        # as many events, and most agencies subscribe to few of them).
-        session.execute(
-            update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in events])).values(dispatched_at=now),
-            execution_options={"synchronize_session": False},
-        )
+        mark_dispatched(session, events, OutboxEvent.dispatched_at, now)
         session.commit()
 
 
@@ -436,9 +431,7 @@ def next_due(session: Session) -> datetime | None:
 def has_work(session: Session, until: datetime) -> bool:
     """True when an event waits to be dispatched or a delivery falls due by ``until`` (a lease ending
     counts): the sweep then asks for a job."""
-    undispatched = session.scalar(select(exists().where(OutboxEvent.dispatched_at.is_(None))))
-    due = next_due(session)
-    return bool(undispatched) or (due is not None and due <= until)
+    return delivery_queue.has_work(session, OutboxEvent.dispatched_at, WebhookDelivery, until, **_QUEUE)
 
 
 def deliver_due(
