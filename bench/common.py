@@ -232,6 +232,12 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank ``pct`` percentile of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,13 +20,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, build_world, database_url, fresh_app, machine, now_utc, workdir
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
+from common import ROOT, build_world, database_url, fresh_app, machine, now_utc, percentile, workdir
 
 
 def main() -> None:
@@ -82,7 +76,7 @@ def main() -> None:
         chosen = select(Brand).where(Brand.id % step == 0).order_by(Brand.id).limit(args.sample)
         sample = db.session.scalars(chosen).all()
 
-        worker_log = open(work / "worker.log", "w")  # noqa: SIM115 - the worker's, closed with it
+        worker_log = open(work / "worker.log", "w")  # noqa: SIM115 - the worker's output, closed after it
         # The Procfile's enforcement worker: its own queues, so a webhook delivery job (which stays for the
         # retries due soon) or an import never holds it.
         worker = subprocess.Popen(
@@ -129,6 +123,7 @@ def main() -> None:
         )
     worker.terminate()
     worker.wait(timeout=30)
+    worker_log.close()
     redis_process.terminate()
 
     ms = [x * 1000 for x in latencies]

@@ -33,6 +33,7 @@ from common import (
     fresh_app,
     machine,
     now_utc,
+    percentile,
     start_gunicorn,
     stop_gunicorn,
     workdir,
@@ -49,11 +50,6 @@ SORTS = [
     "/?sort=daily&page=60",
     "/?q=shoes&sort=daily",
 ]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
 
 
 def add_big_brand_and_events(session, *, campaigns: int, events: int, now) -> tuple[int, int]:

@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, machine, start_gunicorn, stop_gunicorn, workdir
+from common import ROOT, machine, percentile, start_gunicorn, stop_gunicorn, workdir
 from fixtures import document
-from pages import PASSWORD, SORTS, User, percentile
+from pages import PASSWORD, SORTS, User
 
 FLASK = [sys.executable, "-m", "flask", "--app", "app"]
 EMAIL = "scale-check@pacer.test"
