@@ -334,8 +334,8 @@ def mapping(import_id: int):
     ]
     if not form.is_submitted():
         form.brand.data = str(spend_import.brand_id) if spend_import.brand_id else ""
-        chosen = db.session.get(Brand, spend_import.brand_id) if spend_import.brand_id else None
-        form.brand_name.data = chosen.name if chosen is not None else ""
+        if not form.brand_select and spend_import.brand_id:  # the name field is shown only then
+            form.brand_name.data = db.session.get(Brand, spend_import.brand_id).name
         for _ in header:
             form.columns.append_entry()
     if form.validate_on_submit() and (brand_id := _chosen_brand(form)) is not False:
